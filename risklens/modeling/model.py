@@ -1,0 +1,115 @@
+"""The :class:`RiskModel`: one fitted model with a uniform interface for every family."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from risklens.errors import RiskLensError
+
+FAMILIES = ("xgboost", "l1-logistic", "mlp")
+FAMILY_LABELS = {"xgboost": "XGBoost", "l1-logistic": "L1 logistic regression", "mlp": "ReLU neural network"}
+
+
+class ModelError(RiskLensError):
+    """A model cannot be trained, saved, loaded or applied. The message says why."""
+
+
+@dataclass(eq=False)
+class RiskModel:
+    """A fitted risk model.
+
+    ``estimator`` is an ``xgboost.XGBClassifier`` (family "xgboost") or a scikit-learn
+    ``Pipeline([("impute", SimpleImputer), ("scale", StandardScaler), ("clf", ...)])`` whose last
+    step is an L1 ``LogisticRegression`` ("l1-logistic") or a ReLU ``MLPClassifier`` ("mlp").
+    ``model_id`` is the first 12 hex digits of the SHA-256 of the serialised model; ``card`` is the
+    model card (see :mod:`risklens.modeling.store`).
+    """
+
+    family: str
+    estimator: object
+    feature_names: list[str]
+    seed: int
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    card: dict = field(default_factory=dict)
+    model_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ModelError(f"unknown model family {self.family!r}; choose one of {', '.join(FAMILIES)}")
+
+    @property
+    def label(self) -> str:
+        return f"{FAMILY_LABELS[self.family]} (seed {self.seed})"
+
+    # ---- inputs ------------------------------------------------------------------------------
+    def as_matrix(self, X) -> np.ndarray:
+        """Float64 matrix in this model's feature order (accepts a frame with these columns or an array)."""
+        if isinstance(X, pd.DataFrame):
+            missing = [c for c in self.feature_names if c not in X.columns]
+            if missing:
+                raise ModelError(
+                    f"the data lack {len(missing)} feature(s) this model was trained on: {', '.join(missing[:8])}"
+                )
+            X = X[self.feature_names].to_numpy(dtype=np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.shape[1] != len(self.feature_names):
+            raise ModelError(f"expected {len(self.feature_names)} features, got {X.shape[1]}")
+        return X
+
+    def preprocess(self, X) -> np.ndarray:
+        """Imputed and standardised inputs of the final estimator (sklearn families only)."""
+        if self.family == "xgboost":
+            return self.as_matrix(X)
+        steps = self.estimator.named_steps
+        return steps["scale"].transform(steps["impute"].transform(self.as_matrix(X)))
+
+    # ---- outputs -----------------------------------------------------------------------------
+    def predict_margin(self, X) -> np.ndarray:
+        """Log-odds of the positive class, shape (n,)."""
+        M = self.as_matrix(X)
+        if self.family == "xgboost":
+            import xgboost as xgb
+
+            return self.booster.predict(xgb.DMatrix(M, missing=np.nan), output_margin=True).astype(np.float64)
+        clf = self.estimator.named_steps["clf"]
+        Z = self.preprocess(M)
+        if self.family == "l1-logistic":
+            return clf.decision_function(Z).astype(np.float64)
+        p = np.clip(clf.predict_proba(Z)[:, 1], 1e-12, 1 - 1e-12)
+        return np.log(p) - np.log1p(-p)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of the positive class, shape (n,)."""
+        M = self.as_matrix(X)
+        if self.family == "mlp":
+            return self.estimator.named_steps["clf"].predict_proba(self.preprocess(M))[:, 1].astype(np.float64)
+        return 1.0 / (1.0 + np.exp(-self.predict_margin(M)))
+
+    # ---- family-specific views used by the explainers ----------------------------------------
+    @property
+    def booster(self):
+        if self.family != "xgboost":
+            raise ModelError(f"{self.family} model has no booster")
+        return self.estimator.get_booster()
+
+    @property
+    def mlp_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(weights, bias) per layer of the MLP, on standardised inputs; hidden layers are ReLU."""
+        if self.family != "mlp":
+            raise ModelError(f"{self.family} model is not a neural network")
+        clf = self.estimator.named_steps["clf"]
+        return [(np.asarray(W), np.asarray(b)) for W, b in zip(clf.coefs_, clf.intercepts_)]
+
+    @property
+    def linear_coef(self) -> tuple[np.ndarray, float]:
+        """(coefficients, intercept) on standardised inputs of the L1 model."""
+        if self.family != "l1-logistic":
+            raise ModelError(f"{self.family} model is not linear")
+        clf = self.estimator.named_steps["clf"]
+        return np.asarray(clf.coef_).ravel().astype(np.float64), float(np.ravel(clf.intercept_)[0])
