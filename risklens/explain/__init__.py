@@ -1,0 +1,58 @@
+"""Explanations by name: ``explain(model, X, method, seed=0, **params) -> Explanation``.
+
+Methods (see ``methods_for(family)``): ``shap`` (all families, log-odds), ``lime`` (batched, all
+families, probability), ``lime-ref`` (the lime package, slow reference), ``coef`` (l1-logistic,
+log-odds) and ``dtd`` (mlp, log-odds relevance).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from risklens.explain.base import (
+    OUTPUTS, Explanation, ExplainError, MethodSpec, all_methods, comparable, comparison_note, method, methods_for,
+    register,
+)
+from risklens.explain.coef import explain_coef
+from risklens.explain.dtd import explain_dtd
+from risklens.explain.lime_batched import explain_lime
+from risklens.explain.lime_ref import explain_lime_ref
+from risklens.explain.shap_adapter import explain_shap
+
+ALL_FAMILIES = ("xgboost", "l1-logistic", "mlp")
+
+register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap,
+                    "exact TreeSHAP (XGBoost), exact linear SHAP (L1), permutation SHAP (MLP; seeded)"))
+register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
+                    "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)"))
+register(MethodSpec("lime-ref", "LIME (lime package)", ALL_FAMILIES, "probability", True, explain_lime_ref,
+                    "the lime package itself, one patient at a time: the reference for 'lime'"))
+register(MethodSpec("coef", "Coefficients", ("l1-logistic",), "log-odds", False, explain_coef,
+                    "coef x (x - training mean): the transparent reference of the L1 model"))
+register(MethodSpec("dtd", "Deep Taylor (LRP z+)", ("mlp",), "log-odds", False, explain_dtd,
+                    "non-negative relevance of the positive logit, conserved layer to layer"))
+
+
+def explain(model, X: pd.DataFrame, method: str, *, seed: int = 0, **params) -> Explanation:
+    """Explain the rows of ``X`` (index = row ids) with the method called ``method``.
+
+    Raises :class:`ExplainError` when the method does not apply to the model's family.
+    """
+    spec = _lookup(method)
+    if model.family not in spec.families:
+        raise ExplainError(
+            f"{method!r} does not apply to {model.family} models; for {model.family} use one of: "
+            f"{', '.join(methods_for(model.family))}"
+        )
+    return spec.explain(model, X, seed=int(seed), **params)
+
+
+_lookup = method
+
+
+from risklens.explain.store import ExplanationStore, cached_explain  # noqa: E402
+
+__all__ = [
+    "OUTPUTS", "Explanation", "ExplainError", "MethodSpec", "ExplanationStore", "all_methods", "cached_explain",
+    "comparable", "comparison_note", "explain", "method", "methods_for", "register",
+]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
@@ -11,6 +13,9 @@ import pandas as pd
 from risklens.errors import RiskLensError
 
 OUTPUTS = ("log-odds", "probability")
+#: Key of the JSON metadata stored in an explanation's Parquet schema.
+PARQUET_META_KEY = b"risklens.explanation"
+_VALUE_PREFIX, _DATA_PREFIX = "value:", "data:"
 
 
 class ExplainError(RiskLensError):
@@ -96,9 +101,125 @@ class Explanation:
         df.insert(0, "id", self.ids)
         return df
 
+    def top_features(self, row: int, k: int) -> list[str]:
+        """Names of the k features with largest |attribution| for row position ``row``."""
+        return [self.feature_names[j] for j in self.top_k(k)[int(row)]]
+
+    def values_frame(self) -> pd.DataFrame:
+        """Attributions as a frame indexed by row id, one column per feature."""
+        return pd.DataFrame(self.values, index=pd.Index(self.ids, name="id"), columns=self.feature_names)
+
+    def data_frame(self) -> pd.DataFrame:
+        """Explained feature values as a frame indexed by row id."""
+        return pd.DataFrame(self.data, index=pd.Index(self.ids, name="id"), columns=self.feature_names)
+
     @property
     def description(self) -> str:
         return f"{self.method} on model {self.model_id} ({self.output})"
+
+    # ---- persistence: Parquet (arrays) + JSON (metadata in the Parquet schema) ----------------
+    def metadata(self) -> dict:
+        """JSON-safe metadata: feature names, method, model id, output space and params."""
+        return {
+            "feature_names": list(self.feature_names), "method": self.method, "model_id": self.model_id,
+            "output": self.output, "params": json_safe(self.params), "n": len(self), "format": 1,
+        }
+
+    def to_parquet(self, path) -> Path:
+        """Write values, base values, data and ids to Parquet; metadata as JSON in the schema."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {"id": _ids_for_arrow(self.ids), "base_value": pa.array(self.base_values, pa.float64())}
+        for j, name in enumerate(self.feature_names):
+            cols[f"{_VALUE_PREFIX}{name}"] = pa.array(self.values[:, j], pa.float64())
+        for j, name in enumerate(self.feature_names):
+            cols[f"{_DATA_PREFIX}{name}"] = pa.array(self.data[:, j], pa.float64())
+        table = pa.table(cols)
+        table = table.replace_schema_metadata({PARQUET_META_KEY: json.dumps(self.metadata()).encode()})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        return path
+
+    @classmethod
+    def from_parquet(cls, path) -> "Explanation":
+        """Read an explanation written by :meth:`to_parquet` (exact round trip)."""
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types for unreadable files
+            raise ExplainError(f"could not read explanation file {path}: {exc}") from None
+        raw = (table.schema.metadata or {}).get(PARQUET_META_KEY)
+        if raw is None:
+            raise ExplainError(f"{path} is not a RiskLens explanation (no metadata); write it with to_parquet")
+        meta = json.loads(raw)
+        names = meta["feature_names"]
+        col = lambda c: table.column(c).to_numpy(zero_copy_only=False)  # noqa: E731
+        values = np.column_stack([col(f"{_VALUE_PREFIX}{n}") for n in names]) if names else np.zeros((table.num_rows, 0))
+        data = np.column_stack([col(f"{_DATA_PREFIX}{n}") for n in names]) if names else np.zeros((table.num_rows, 0))
+        ids = np.asarray(table.column("id").to_pylist(), dtype=object)
+        return cls(values=values, base_values=col("base_value"), data=data, feature_names=names,
+                   method=meta["method"], model_id=meta["model_id"], output=meta["output"], ids=ids,
+                   params=meta.get("params", {}))
+
+    def allclose(self, other: "Explanation", rtol: float = 0.0, atol: float = 0.0) -> bool:
+        """Same metadata and (within tolerance) the same arrays; NaN data compare equal."""
+        return (
+            self.metadata() == other.metadata()
+            and list(self.ids) == list(other.ids)
+            and np.allclose(self.values, other.values, rtol=rtol, atol=atol)
+            and np.allclose(self.base_values, other.base_values, rtol=rtol, atol=atol)
+            and np.allclose(self.data, other.data, rtol=rtol, atol=atol, equal_nan=True)
+        )
+
+
+def comparable(a: Explanation, b: Explanation) -> bool:
+    """True when two explanations' values live in the same output space (log-odds vs probability).
+
+    Magnitude-based comparisons (differences, sums) are meaningful only then; otherwise compare
+    rankings (Spearman, top-k overlap, signs), which do not depend on the scale.
+    """
+    return a.output == b.output
+
+
+def comparison_note(a: Explanation, b: Explanation) -> str:
+    """One sentence saying how two explanations may be compared."""
+    if comparable(a, b):
+        return f"both in {a.output}: values and ranks are comparable"
+    return f"{a.method} is in {a.output}, {b.method} in {b.output}: compare ranks and signs only"
+
+
+def _ids_for_arrow(ids: np.ndarray):
+    import pyarrow as pa
+
+    vals = list(ids)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
+        return pa.array([int(v) for v in vals], pa.int64())
+    return pa.array([str(v) for v in vals], pa.string())
+
+
+def json_safe(obj):
+    """Convert numpy scalars/arrays, tuples and paths to plain JSON types (recursively)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        return x if np.isfinite(x) else str(x)
+    if isinstance(obj, (str, int)) or obj is None:
+        return obj
+    if isinstance(obj, Path):
+        return str(obj)
+    raise ExplainError(f"parameter value of type {type(obj).__name__} cannot be stored; pass numbers or strings")
 
 
 class Explainer(Protocol):

@@ -1,0 +1,18 @@
+"""Risk models: train (XGBoost, L1 logistic regression, ReLU MLP), measure, save and load safely."""
+
+from risklens.modeling.metrics import (
+    calibration, classification_metrics, default_threshold, threshold_table,
+)
+from risklens.modeling.model import FAMILIES, FAMILY_LABELS, ModelError, RiskModel
+from risklens.modeling.split import split_cohort
+from risklens.modeling.store import list_models, load_model, save_model
+from risklens.modeling.train import (
+    DEFAULT_PARAMS, build_estimator, held_out_positions, train_model, train_runs,
+)
+
+__all__ = [
+    "FAMILIES", "FAMILY_LABELS", "ModelError", "RiskModel", "DEFAULT_PARAMS",
+    "split_cohort", "train_model", "train_runs", "build_estimator", "held_out_positions",
+    "classification_metrics", "calibration", "default_threshold", "threshold_table",
+    "save_model", "load_model", "list_models",
+]

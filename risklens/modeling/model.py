@@ -113,3 +113,14 @@ class RiskModel:
             raise ModelError(f"{self.family} model is not linear")
         clf = self.estimator.named_steps["clf"]
         return np.asarray(clf.coef_).ravel().astype(np.float64), float(np.ravel(clf.intercept_)[0])
+
+    # ---- card views (backward-compatible additions) ------------------------------------------
+    @property
+    def name(self) -> str:
+        """The model's name from its card (``<cohort>-<family>-seed<seed>`` by default)."""
+        return str(self.card.get("name") or f"{self.family}-seed{self.seed}")
+
+    @property
+    def threshold(self) -> float:
+        """Alert threshold the held-out metrics were computed at (0.5 if unknown)."""
+        return float(self.metrics.get("threshold", self.card.get("threshold", 0.5)))

@@ -1,0 +1,90 @@
+"""Server-side time to switch patients on the Patients page, on a 100,000-admission ward cohort.
+
+What is timed per switch is what the page does on a rerun for a new patient once the cohort's
+explanations are stored: the cached patient index lookup, the worklist, the patient view (risk in
+context, SHAP row, LIME rows for 3 seeds from the cache, agreement, summary) and building + JSON
+serialising the five figures. Setup (simulate, train XGBoost, TreeSHAP on all held-out rows, LIME
+for the visited patients) is timed separately and not part of a switch.
+
+    python bench/bench_patient_switch.py [--n 100000] [--patients 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--patients", type=int, default=50)
+    args = ap.parse_args()
+    os.environ.setdefault("RISKLENS_HOME", tempfile.mkdtemp(prefix="risklens_bench_"))
+    for name in ("streamlit", "streamlit.runtime", "streamlit.runtime.caching"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    from risklens import plots
+    from risklens.modeling import train_model
+    from risklens.ui import cache
+    from risklens.ui.patient_page import index_for, other_rows, view_for
+
+    t0 = time.perf_counter()
+    cohort = cache.builtin_cohort("ward", n=args.n, seed=0)
+    t1 = time.perf_counter()
+    model = train_model(cohort, "xgboost", seed=0)
+    t2 = time.perf_counter()
+    index = index_for(model, cohort, "shap")  # TreeSHAP on every held-out row, stored once
+    t3 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    visit = [str(i) for i in rng.choice(index.ids, size=args.patients, replace=False)]
+    for pid in visit:  # LIME (3 seeds) per visited patient, stored once
+        other_rows(model, cohort, pid, "lime")
+    t4 = time.perf_counter()
+    print(f"cohort: {cohort.n:,} rows, {len(index):,} held-out patients, {len(model.feature_names)} features")
+    print(f"setup: simulate {t1 - t0:.1f} s, train xgboost {t2 - t1:.1f} s, TreeSHAP held-out {t3 - t2:.1f} s, "
+          f"LIME x3 seeds for {len(visit)} patients {t4 - t3:.1f} s")
+
+    threshold = float(model.metrics["threshold"])
+    d = cohort.dictionary
+
+    def switch(pid: str) -> None:
+        idx = index_for(model, cohort, "shap")
+        wl = idx.worklist(threshold, above_only=False, limit=500)
+        v = view_for(model, cohort, idx, pid, threshold, "lime", stability=True)
+        order = np.argsort(-np.abs(v.attributions), kind="stable")[:15]
+        figs = [
+            plots.risk_histogram(idx.risk, threshold, marker=v.risk),
+            plots.vitals_figure([idx.feature_names[j] for j in order], v.values[order], d),
+            plots.patient_bar(idx.feature_names, v.attributions, v.values, d, v.output),
+            plots.patient_bar(idx.feature_names, v.other, v.values, d, v.other_output),
+            plots.rank_comparison_figure(idx.feature_names, v.attributions, v.other, "SHAP", "LIME", d),
+        ]
+        for f in figs:
+            f.to_json()  # what st.plotly_chart does with a figure
+        wl.to_dict()  # the worklist table handed to st.dataframe
+
+    switch(visit[0])  # warm-up
+    times = []
+    for pid in visit:
+        s = time.perf_counter()
+        switch(pid)
+        times.append(1000 * (time.perf_counter() - s))
+    times = np.array(times)
+    print(f"patient switch (server side, {len(times)} patients): median {np.median(times):.1f} ms, "
+          f"p95 {np.percentile(times, 95):.1f} ms, max {times.max():.1f} ms (budget 300 ms)")
+    return 0 if np.percentile(times, 95) < 300 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Data: choose a built-in cohort or upload a table, map its columns, inspect it, edit its dictionary."""
+
+import streamlit as st
+
+from risklens import plots, ui
+from risklens.dictionary import KINDS, FeatureDictionary
+from risklens.ui import state
+from risklens.ui.datatools import cohort_stats, guess_columns, missingness, trigger_mix
+from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
+
+
+def choose_builtin() -> None:
+    from risklens.cohorts import BUILTIN_COHORTS
+
+    names = list(BUILTIN_COHORTS)
+    name = st.selectbox("Built-in cohort", names, format_func=lambda n: f"{n}: {BUILTIN_COHORTS[n]}", key="data_builtin")
+    n = None
+    if name == "ward":
+        n = int(st.number_input("Simulated admissions", 500, 200_000, ui.demo_n(), step=1000, key="data_ward_n"))
+    if st.button("Load this cohort", key="data_load_builtin", type="primary"):
+        with ui.guarded():
+            state.set_cohort(ui.cache.builtin_cohort(name, n=n, seed=0))
+            st.success(f"Loaded {name}.")
+
+
+def choose_upload() -> None:
+    st.caption("CSV or Parquet, one row per admission (or per patient): numeric features, a 0/1 outcome, "
+               "optionally an id, a patient column (for patient-level splits) and a recorded trigger.")
+    file = st.file_uploader("Upload a table", type=["csv", "parquet", "pq"], key="data_upload")
+    if file is not None:
+        frame = read_uploaded_table(file.getvalue(), file.name)
+        if frame is not None:
+            cols = [str(c) for c in frame.columns]
+            guess = guess_columns(frame)
+            none = "(none)"
+            opts = [none] + cols
+
+            def pick(label, key, g):
+                return st.selectbox(label, opts, index=opts.index(g) if g in opts else 0, key=key)
+
+            c = st.columns(4)
+            with c[0]:
+                outcome = pick("Outcome (0/1)", "map_outcome", guess["outcome"])
+            with c[1]:
+                id_col = pick("Row id", "map_id", guess["id"])
+            with c[2]:
+                group_col = pick("Patient (group)", "map_group", guess["group"])
+            with c[3]:
+                trigger_col = pick("Recorded trigger", "map_trigger", guess["trigger"])
+            st.dataframe(frame.head(5), width="stretch")
+            if st.button("Use this table", key="data_use_upload", type="primary"):
+                cohort = activate_upload(frame, file.name, "" if outcome == none else outcome,
+                                         None if id_col == none else id_col,
+                                         None if trigger_col == none else trigger_col,
+                                         None if group_col == none else group_col)
+                if cohort is not None:
+                    st.success(f"Using {file.name}: {cohort.n:,} rows, {len(cohort.features)} features.")
+    err = upload_error()
+    if err:
+        st.error(err + " The previously loaded cohort stays active.", icon=":material/error:")
+
+
+def show_summary(cohort) -> None:
+    s = cohort_stats(cohort)
+    st.subheader(f"Active cohort: {cohort.name}")
+    if cohort.source:
+        st.caption(f"Provenance: {cohort.source}")
+    c = st.columns(6)
+    c[0].metric("Rows", f"{s['rows']:,}")
+    c[1].metric("Patients", f"{s['patients']:,}")
+    c[2].metric("Features", s["features"])
+    c[3].metric("Events", f"{s['events']:,}")
+    c[4].metric("Event rate", ui.pct(s["event_rate"]))
+    c[5].metric("Missing cells", ui.pct(s["missing_cells"]))
+    st.caption(f"Outcome: {cohort.outcome_name} · content hash {cohort.hash[:16]}")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.missingness_figure(missingness(cohort), cohort.dictionary), key="data_missing")
+    with right:
+        mix = trigger_mix(cohort)
+        if len(mix):
+            st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (vital-sign group)",
+                                            "events (count)"), key="data_trigger")
+        else:
+            st.info("This cohort records no trigger, so trigger concordance is not available.")
+
+
+def edit_dictionary(cohort) -> None:
+    st.subheader("Feature dictionary")
+    st.caption("Labels, units, normal ranges, clinical group and kind drive every plot, the patient summary "
+               "and trigger concordance. Edit them here, or upload a dictionary CSV.")
+    frame = cohort.dictionary.subset(cohort.features).to_frame()
+    edited = st.data_editor(
+        frame, key=f"dict_editor_{cohort.hash[:8]}", hide_index=True, width="stretch", disabled=["name"],
+        column_config={"kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
+                       "normal_low": st.column_config.NumberColumn("normal low"),
+                       "normal_high": st.column_config.NumberColumn("normal high")},
+    )
+    c1, c2, c3 = st.columns([1, 1, 2])
+    if c1.button("Apply edits", key="dict_apply"):
+        with ui.guarded():
+            state.set_cohort(cohort.with_dictionary(FeatureDictionary.from_frame(edited)))
+            st.success("Dictionary updated.")
+    c2.download_button("Download dictionary CSV", cohort.dictionary.subset(cohort.features).to_csv(),
+                       file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download")
+    up = c3.file_uploader("Upload a dictionary CSV", type=["csv"], key="dict_upload")
+    if up is not None and st.button("Apply uploaded dictionary", key="dict_apply_upload"):
+        with ui.guarded():
+            state.set_cohort(cohort.with_dictionary(FeatureDictionary.from_csv(up.getvalue())))
+            st.success("Dictionary replaced from the file.")
+
+
+def body() -> None:
+    st.title("Data")
+    source = st.radio("Source", ["Built-in cohort", "Upload a file"], horizontal=True, key="data_source")
+    if source == "Built-in cohort":
+        choose_builtin()
+    else:
+        choose_upload()
+    cohort = state.active_cohort()
+    ui.sidebar_context(cohort, [])
+    show_summary(cohort)
+    edit_dictionary(cohort)
+
+
+ui.run_page(body)

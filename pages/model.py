@@ -1,0 +1,99 @@
+"""Model: train or load, check discrimination and calibration, set the alert threshold, read the card."""
+
+import streamlit as st
+
+from risklens import plots, ui
+from risklens.modeling.model import FAMILIES, FAMILY_LABELS
+from risklens.ui import state
+from risklens.ui.models import held_out_outcomes, store_table, train_and_save
+
+
+def train_section(cohort) -> None:
+    with st.expander("Train new models", expanded=False):
+        with st.form("train_form"):
+            c = st.columns(3)
+            family = c[0].selectbox("Family", FAMILIES, format_func=lambda f: FAMILY_LABELS[f], key="train_family")
+            runs = int(c[1].number_input("Runs (seeds)", 1, 10, 1, key="train_runs"))
+            seed = int(c[2].number_input("First seed", 0, 10_000, 0, key="train_seed"))
+            go = st.form_submit_button("Train", type="primary")
+        if go:
+            bar = st.progress(0.0, text="starting ...")
+            with ui.guarded():
+                paths = train_and_save(cohort, family, runs, seed, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                st.success(f"Trained and saved {len(paths)} model(s) in {ui.models_root()}.")
+
+
+def load_section(cohort) -> None:
+    with st.expander("Load from the model store", expanded=False):
+        table = store_table(cohort)
+        if table.empty:
+            st.info(f"No saved model in {ui.models_root()} matches this cohort's features.")
+            return
+        st.dataframe(table.drop(columns=["path"]), hide_index=True, width="stretch")
+        chosen = st.multiselect("Models to use", list(table["name"]), key="load_names")
+        if st.button("Use these models", key="load_go") and chosen:
+            for p in table.loc[table["name"].isin(chosen), "path"]:
+                state.add_model_path(cohort, p)
+            st.success(f"Added {len(chosen)} model(s).")
+
+
+def quality_section(cohort, model) -> None:
+    y, p = held_out_outcomes(model, cohort)
+    st.caption(f"Held-out patients: {len(y):,} ({int(y.sum()):,} events). The model never saw them in training.")
+    c = st.columns(3)
+    with c[0]:
+        st.plotly_chart(plots.roc_figure(y, p), key="model_roc")
+    with c[1]:
+        st.plotly_chart(plots.pr_figure(y, p), key="model_pr")
+    with c[2]:
+        st.plotly_chart(plots.calibration_figure(y, p), key="model_cal")
+
+    st.subheader("Alert threshold")
+    current = state.threshold(model)
+    thr = st.slider("Alert when predicted risk is at least (%)", 0.1, 99.0, round(100 * current, 1), 0.1,
+                    key=f"thr_{model.model_id}") / 100.0
+    state.set_threshold(model, thr)
+    from risklens.modeling import classification_metrics
+
+    m = classification_metrics(y, p, thr)
+    k = st.columns(5)
+    k[0].metric("Sensitivity", ui.pct(m["sensitivity"]))
+    k[1].metric("Specificity", ui.pct(m["specificity"]))
+    k[2].metric("PPV", ui.pct(m["ppv"]))
+    k[3].metric("NPV", ui.pct(m["npv"]))
+    k[4].metric("Alerts per 100 patients", f"{m['alerts_per_100']:.1f}")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.confusion_figure(y, p, thr), key="model_confusion")
+    with right:
+        st.plotly_chart(plots.threshold_figure(y, p, thr), key="model_threshold")
+    st.caption(f"The threshold is kept for this session and used on the Patients page. Default rule: "
+               f"{model.card.get('threshold_rule', 'the model card')}.")
+
+
+def card_section(model) -> None:
+    with st.expander("Model card", expanded=False):
+        card = dict(model.card)
+        st.markdown(f"**{card.get('label', model.family)}**, seed {model.seed}, id `{model.model_id}`, "
+                    f"trained on {card.get('cohort', '?')} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
+                    f"{card.get('n_train', '?')} training / {card.get('n_test', '?')} held-out rows.")
+        st.json(card, expanded=False)
+
+
+def body() -> None:
+    st.title("Model")
+    cohort = state.active_cohort()
+    models = state.active_models(cohort)
+    ui.sidebar_context(cohort, models)
+    train_section(cohort)
+    load_section(cohort)
+    models = state.active_models(cohort)
+    if not models:
+        st.info("No model yet for this cohort: train one above or load one from the store.")
+        return
+    model = ui.pick_model(models, key="model_pick")
+    quality_section(cohort, model)
+    card_section(model)
+
+
+ui.run_page(body)

@@ -1,0 +1,183 @@
+"""Batched LIME: lime's tabular algorithm, the same in distribution, for many patients at once.
+
+It follows ``lime.lime_tabular.LimeTabularExplainer(discretize_continuous=True,
+discretizer="quartile", feature_selection="auto")`` with ``num_features`` = all features
+(lime 0.2.0.1, ``lime_tabular.py``, ``discretize.py``, ``lime_base.py``):
+
+1. Training statistics (from the background, NaN imputed with its medians): per feature the unique
+   quartiles ``q = unique(percentile(x, [25, 50, 75]))``; bin = ``searchsorted(q, x)`` (left); per bin
+   the frequency, mean, std (+1e-11), min (training min or left quartile) and max.
+2. Per patient, ``num_samples`` rows; row 0 is the patient. For rows 1.. every feature's bin is drawn
+   independently from the training bin frequencies; its value is drawn from a normal with the bin's
+   mean and std truncated to [bin min, bin max] (lime's ``undiscretize``; as in lime, a bin whose
+   min equals its max yields the *standardised* bound ``(min - mean) / std``, lime's own quirk).
+3. Representation: 1 where the sampled bin equals the patient's bin (row 0 all ones). lime's scaler
+   has mean 0 and scale 1 for discretised features, so the distance to row 0 is
+   ``sqrt(#features in another bin)``; kernel ``sqrt(exp(-d^2 / w^2))``, w = 0.75 sqrt(f) by default.
+4. Labels: ``predict_proba`` of the positive class for the sampled values (one model call per batch).
+5. ``feature_selection="auto"`` with all features selected is no selection; the explanation is the
+   weighted ridge (alpha=1, unpenalised intercept) solved for all patients at once through their
+   stacked (f, f) normal equations.
+
+Values are the ridge coefficients (probability per "same quartile bin as the patient"), base
+values the intercepts. Randomness: one generator per patient seeded by (seed, hash of its row id),
+so a patient's numbers do not depend on which other patients are explained with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from risklens.explain._common import (array_hash, background_matrix, check_frame, column_medians, impute,
+                                      model_fingerprint)
+from risklens.explain.base import Explanation, ExplainError
+
+MAX_BINS = 4
+#: Elements (patients x samples x features) generated per model call; bounds memory to ~0.4 GB.
+CHUNK_ELEMENTS = 6_000_000
+
+
+@dataclass
+class QuartileStats:
+    """lime's QuartileDiscretizer statistics, as (f, 4) arrays padded past each feature's last bin."""
+
+    quartiles: list[np.ndarray]
+    cum_freq: np.ndarray  # cumulative bin frequencies, last real bin and padding == 1
+    means: np.ndarray
+    stds: np.ndarray
+    mins: np.ndarray
+    maxs: np.ndarray
+
+    @classmethod
+    def fit(cls, B: np.ndarray) -> "QuartileStats":
+        n, f = B.shape
+        shape = (f, MAX_BINS)
+        cum, means, stds = np.ones(shape), np.zeros(shape), np.full(shape, 1e-11)
+        mins, maxs = np.zeros(shape), np.zeros(shape)
+        quartiles = []
+        for j in range(f):
+            x = B[:, j]
+            q = np.unique(np.percentile(x, [25, 50, 75]))
+            quartiles.append(q)
+            bins = np.searchsorted(q, x)
+            counts = np.bincount(bins, minlength=len(q) + 1).astype(np.float64)
+            c = np.cumsum(counts / counts.sum())
+            c[len(q):] = 1.0
+            cum[j, : len(q) + 1] = c
+            for b in range(len(q) + 1):
+                sel = x[bins == b]
+                if len(sel):
+                    means[j, b], stds[j, b] = sel.mean(), sel.std() + 1e-11
+            mins[j, : len(q) + 1] = np.concatenate([[x.min()], q])
+            maxs[j, : len(q) + 1] = np.concatenate([q, [x.max()]])
+        return cls(quartiles, cum, means, stds, mins, maxs)
+
+    @property
+    def lower_z(self) -> np.ndarray:
+        return (self.mins - self.means) / self.stds
+
+    @property
+    def upper_z(self) -> np.ndarray:
+        return (self.maxs - self.means) / self.stds
+
+    @property
+    def lower_p(self) -> np.ndarray:
+        return ndtr(self.lower_z)
+
+    @property
+    def upper_p(self) -> np.ndarray:
+        return ndtr(self.upper_z)
+
+    def discretize(self, M: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.searchsorted(q, M[:, j]) for j, q in enumerate(self.quartiles)])
+
+
+def patient_generator(seed: int, row_id) -> np.random.Generator:
+    h = int.from_bytes(hashlib.sha256(str(row_id).encode()).digest()[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence([int(seed), h]))
+
+
+def sample_neighbourhood(stats: QuartileStats, rows: np.ndarray, inst_bins: np.ndarray, rngs, num_samples: int):
+    """(binary representation (p, S, f) bool, sampled values (p, S, f)) for p patients."""
+    p, f = rows.shape
+    u_bin, u_val = np.empty((p, num_samples, f)), np.empty((p, num_samples, f))
+    for i, rng in enumerate(rngs):
+        u_bin[i] = rng.random((num_samples, f))
+        u_val[i] = rng.random((num_samples, f))
+    bins = (u_bin[..., None] >= stats.cum_freq[None, None, :, :-1]).sum(-1, dtype=np.int64)  # (p, S, f) in 0..3
+    del u_bin
+    k = bins + MAX_BINS * np.arange(f)[None, None, :]  # index into the flattened (f, 4) tables
+    a, b = stats.lower_z.ravel()[k], stats.upper_z.ravel()[k]
+    pa = stats.lower_p.ravel()[k]
+    q = pa + u_val * (stats.upper_p.ravel()[k] - pa)
+    del pa, u_val
+    z = np.clip(ndtri(np.clip(q, 1e-300, 1.0 - 1e-16, out=q), out=q), a, b, out=q)
+    values = stats.means.ravel()[k] + stats.stds.ravel()[k] * z
+    values = np.where(a == b, a, values)  # lime: a bin with min == max gives (min - mean) / std
+    binary = bins == inst_bins[:, None, :]
+    values[:, 0, :], binary[:, 0, :] = rows, True
+    return binary, values
+
+
+def batched_ridge(Zs: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0):
+    """Weighted ridge with unpenalised intercept for each of p problems: Zs (p, S, f), y, w (p, S)."""
+    sw = w.sum(axis=1, keepdims=True)
+    xm = np.einsum("ps,psf->pf", w, Zs) / sw
+    ym = (w * y).sum(axis=1, keepdims=True) / sw
+    Xc = Zs - xm[:, None, :]
+    Xw = Xc * w[..., None]
+    A = np.matmul(Xw.transpose(0, 2, 1), Xc) + alpha * np.eye(Zs.shape[2])[None]
+    rhs = np.einsum("psf,ps->pf", Xw, y - ym)
+    coef = np.linalg.solve(A, rhs[..., None])[..., 0]
+    return coef, ym[:, 0] - (xm * coef).sum(axis=1)
+
+
+def lime_weights(model, rows: np.ndarray, ids, stats: QuartileStats, *, num_samples: int, kernel_width: float,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (n, f), intercepts (n,)) for imputed rows, in chunks of one model call each."""
+    n, f = rows.shape
+    inst_bins = stats.discretize(rows)
+    chunk = max(1, CHUNK_ELEMENTS // (num_samples * f))
+    coef, intercept = np.empty((n, f)), np.empty(n)
+    for s in range(0, n, chunk):
+        sl = slice(s, min(n, s + chunk))
+        rngs = [patient_generator(seed, i) for i in ids[sl]]
+        binary, values = sample_neighbourhood(stats, rows[sl], inst_bins[sl], rngs, num_samples)
+        p = len(rngs)
+        y = model.predict_proba(values.reshape(p * num_samples, f)).reshape(p, num_samples)
+        d2 = f - binary.sum(axis=2)
+        w = np.sqrt(np.exp(-d2 / kernel_width**2))
+        coef[sl], intercept[sl] = batched_ridge(binary.astype(np.float64), y, w)
+    return coef, intercept
+
+
+def explain_lime(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
+                 kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
+    if params:
+        raise ExplainError(f"lime does not take: {', '.join(params)}; use num_samples, kernel_width, background")
+    num_samples = int(samples if samples is not None else num_samples)
+    if num_samples < 2:
+        raise ExplainError("lime needs at least 2 samples per patient (5000 is lime's default)")
+    M, ids = check_frame(model, X)
+    B = background_matrix(model, X, background)
+    med = column_medians(B)
+    Bi = impute(B, med)
+    f = M.shape[1]
+    kw = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(f)
+    coef, intercept = lime_weights(model, impute(M, med), ids, QuartileStats.fit(Bi), num_samples=num_samples,
+                                   kernel_width=kw, seed=int(seed))
+    return Explanation(values=coef, base_values=intercept, data=M, feature_names=model.feature_names, method="lime",
+                       model_id=model_fingerprint(model), output="probability", ids=ids,
+                       params=lime_params(seed, num_samples, kw, Bi, "batched"))
+
+
+def lime_params(seed, num_samples, kernel_width, Bi, implementation) -> dict:
+    return {"seed": int(seed), "num_samples": int(num_samples), "kernel_width": float(kernel_width),
+            "discretizer": "quartile", "feature_selection": "auto (all features)", "implementation": implementation,
+            "background_rows": int(len(Bi)), "background_hash": array_hash(Bi),
+            "nan_policy": "missing values imputed with background medians before LIME"}

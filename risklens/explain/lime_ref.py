@@ -1,0 +1,64 @@
+"""The reference LIME: the ``lime`` package itself, one patient at a time (slow; used to check ``lime``).
+
+``LimeTabularExplainer(background, discretize_continuous=True, discretizer="quartile",
+kernel_width=0.75 sqrt(f), feature_selection="auto", random_state=seed)``; every patient explained
+with ``num_features`` = all features, positive class, ``predict_fn = [1 - p, p]``. The explainer's
+random state advances from patient to patient, so numbers depend on the row order (lime's behaviour).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from risklens.explain._common import background_matrix, check_frame, column_medians, impute, model_fingerprint
+from risklens.explain.base import Explanation, ExplainError
+from risklens.explain.lime_batched import lime_params
+
+
+def reference_explainer(Bi: np.ndarray, feature_names, kernel_width: float, seed: int):
+    from lime.lime_tabular import LimeTabularExplainer
+
+    return LimeTabularExplainer(Bi, mode="classification", feature_names=list(feature_names),
+                                discretize_continuous=True, discretizer="quartile", kernel_width=kernel_width,
+                                feature_selection="auto", random_state=int(seed))
+
+
+def reference_weights(model, rows: np.ndarray, Bi: np.ndarray, *, num_samples: int, kernel_width: float,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (n, f), intercepts (n,)) from the lime package for imputed rows."""
+    f = rows.shape[1]
+    explainer = reference_explainer(Bi, model.feature_names, kernel_width, seed)
+
+    def predict_fn(A):
+        p = model.predict_proba(A)
+        return np.column_stack([1.0 - p, p])
+
+    coef, intercept = np.zeros((len(rows), f)), np.zeros(len(rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, row in enumerate(rows):
+            exp = explainer.explain_instance(row, predict_fn, labels=(1,), num_features=f, num_samples=num_samples)
+            for j, w in exp.local_exp[1]:  # the lime Explanation goes no further than here
+                coef[i, j] = w
+            intercept[i] = float(exp.intercept[1])
+    return coef, intercept
+
+
+def explain_lime_ref(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
+                     kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
+    if params:
+        raise ExplainError(f"lime-ref does not take: {', '.join(params)}; use num_samples, kernel_width, background")
+    num_samples = int(samples if samples is not None else num_samples)
+    M, ids = check_frame(model, X)
+    B = background_matrix(model, X, background)
+    med = column_medians(B)
+    Bi = impute(B, med)
+    kw = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(M.shape[1])
+    coef, intercept = reference_weights(model, impute(M, med), Bi, num_samples=num_samples, kernel_width=kw,
+                                        seed=int(seed))
+    return Explanation(values=coef, base_values=intercept, data=M, feature_names=model.feature_names,
+                       method="lime-ref", model_id=model_fingerprint(model), output="probability", ids=ids,
+                       params=lime_params(seed, num_samples, kw, Bi, "lime package"))

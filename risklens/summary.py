@@ -1,0 +1,108 @@
+"""Plain-language summary of one patient's risk and its explanation.
+
+Pure functions: numbers and the feature dictionary in, one English paragraph out. Example::
+
+    Risk is high (34%, alert threshold 12%) mainly because Respiratory rate (max) was 32 /min
+    (high; normal 12-20 /min) and SpO2 (min) was 88 % (low; normal 94-100 %). Age (78 years)
+    lowers it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from risklens.dictionary import FeatureDictionary
+
+__all__ = ["risk_level", "format_percent", "describe_feature", "patient_summary"]
+
+
+def format_percent(p: float) -> str:
+    """0.342 -> '34%'; small values keep one decimal ('0.8%')."""
+    if p is None or not math.isfinite(float(p)):
+        return "unknown"
+    pct = 100.0 * float(p)
+    if pct < 1.0:
+        return f"{pct:.1f}%"
+    return f"{pct:.0f}%"
+
+
+def risk_level(risk: float, threshold: float) -> str:
+    """'high' at or above the alert threshold, 'moderate' from half the threshold, else 'low'."""
+    if risk >= threshold:
+        return "high"
+    if risk >= 0.5 * threshold:
+        return "moderate"
+    return "low"
+
+
+def describe_feature(name: str, value: float, dictionary: FeatureDictionary) -> str:
+    """'Respiratory rate (max) was 32 /min (high; normal 12-20 /min)'."""
+    info = dictionary.get_info(name)
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return f"{info.label} was not recorded"
+    text = f"{info.label} was {info.format_value(float(value))}"
+    status = info.status(float(value))
+    rng = info.normal_range_text
+    if status and rng:
+        text += f" ({status}; normal {rng})" if status != "normal" else f" (within normal {rng})"
+    return text
+
+
+def _join(parts: Sequence[str]) -> str:
+    parts = list(parts)
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def patient_summary(
+    risk: float,
+    threshold: float,
+    feature_names: Sequence[str],
+    values: Sequence[float],
+    attributions: Sequence[float],
+    dictionary: FeatureDictionary,
+    *,
+    top: int = 3,
+    method_label: str = "SHAP",
+    trigger_label: str | None = None,
+) -> str:
+    """One paragraph: risk level against the threshold, the top risk-raising features with their
+    values against normal ranges, the strongest risk-lowering feature, and the recorded trigger.
+
+    ``attributions`` > 0 raise the risk. Features are ranked by |attribution|; only the ``top``
+    largest are mentioned.
+    """
+    names = list(feature_names)
+    vals = np.asarray(values, dtype=np.float64)
+    attr = np.asarray(attributions, dtype=np.float64)
+    if not (len(names) == len(vals) == len(attr)):
+        raise ValueError("feature_names, values and attributions must have the same length")
+    level = risk_level(risk, threshold)
+    head = f"Risk is {level} ({format_percent(risk)}, alert threshold {format_percent(threshold)})"
+    order = np.argsort(-np.abs(attr), kind="stable")[: max(int(top), 0)]
+    raising = [i for i in order if attr[i] > 0]
+    lowering = [i for i in order if attr[i] < 0]
+    sentences = []
+    if raising:
+        why = _join([describe_feature(names[i], vals[i], dictionary) for i in raising])
+        verb = "mainly because" if level != "low" else "; the features pushing it up most are:"
+        if level != "low":
+            sentences.append(f"{head} {verb} {why}.")
+        else:
+            sentences.append(f"{head}{verb} {why}.")
+    else:
+        sentences.append(f"{head}.")
+    if lowering:
+        low = _join([describe_feature(names[i], vals[i], dictionary) for i in lowering])
+        sentences.append(f"Lowering it: {low}.")
+    if not raising and not lowering:
+        sentences.append(f"{method_label} attributes no feature a notable share of this risk.")
+    if trigger_label:
+        sentences.append(f"The recorded alert trigger was {trigger_label}.")
+    return " ".join(sentences)

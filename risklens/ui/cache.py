@@ -1,0 +1,140 @@
+"""Cached access to risklens for the pages: models and frames are computed once per key.
+
+``st.cache_resource`` holds read-only objects (cohorts, models, explanations, patient indexes);
+arguments starting with ``_`` are not hashed, so every function takes an explicit key (model id,
+cohort hash) beside the object it caches on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from risklens.cohorts.base import Cohort
+from risklens.explain.base import Explanation
+from risklens.modeling.model import RiskModel
+from risklens.ui.patients import PatientIndex, build_patient_index
+from risklens.ui.settings import store_root
+
+#: methods that are fast enough to explain every held-out row; others are run on a seeded sample
+FAST = {("xgboost", "shap"), ("l1-logistic", "shap"), ("l1-logistic", "coef"), ("mlp", "dtd")}
+SAMPLE_ROWS = 100
+
+
+def is_fast(family: str, method: str) -> bool:
+    return (family, method) in FAST
+
+
+@st.cache_resource(show_spinner="Loading the cohort ...", max_entries=8)
+def builtin_cohort(name: str, n: int | None = None, seed: int = 0) -> Cohort:
+    from risklens.cohorts import load_builtin
+
+    return load_builtin(name, n=n, seed=seed)
+
+
+@st.cache_resource(show_spinner="Loading the model ...", max_entries=32)
+def load_model_dir(path: str, stamp: float = 0.0) -> RiskModel:
+    """``stamp`` (the card's mtime) makes a re-saved model reload."""
+    from risklens.modeling import load_model
+
+    return load_model(Path(path))
+
+
+def model_stamp(path: str | Path) -> float:
+    p = Path(path)
+    for name in ("card.json",):
+        if (p / name).exists():
+            return (p / name).stat().st_mtime
+    return p.stat().st_mtime if p.exists() else 0.0
+
+
+def load_model(path: str | Path) -> RiskModel:
+    return load_model_dir(str(Path(path).resolve()), model_stamp(path))
+
+
+def split_of(model: RiskModel) -> tuple[float, int]:
+    card = model.card or {}
+    src = card.get("split") if isinstance(card.get("split"), dict) else card
+    return float(src.get("test_size", 0.3)), int(src.get("split_seed", 0))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def test_positions(cohort_hash: str, test_size: float, split_seed: int, _cohort: Cohort) -> np.ndarray:
+    from risklens.modeling import split_cohort
+
+    return np.asarray(split_cohort(_cohort, test_size=test_size, seed=split_seed)[1])
+
+
+def held_out(model: RiskModel, cohort: Cohort) -> np.ndarray:
+    test_size, split_seed = split_of(model)
+    return test_positions(cohort.hash, test_size, split_seed, cohort)
+
+
+@st.cache_resource(show_spinner="Scoring the cohort ...", max_entries=32)
+def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort) -> np.ndarray:
+    return np.asarray(_model.predict_proba(_cohort.X), dtype=np.float64)
+
+
+def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
+    return cohort_explanation(model.model_id, cohort.hash, method, int(seed), max_rows, model, cohort)
+
+
+@st.cache_resource(show_spinner="Explaining held-out patients ...", max_entries=64)
+def cohort_explanation(model_id: str, cohort_hash: str, method: str, seed: int, max_rows: int | None,
+                       _model: RiskModel, _cohort: Cohort) -> Explanation:
+    """Explanation of the held-out rows (all of them for fast methods, else a seeded sample)."""
+    from risklens.explain import cached_explain
+
+    pos = held_out(_model, _cohort)
+    limit = max_rows if max_rows is not None else (None if (_model.family, method) in FAST else SAMPLE_ROWS)
+    if limit is not None and len(pos) > limit:
+        pos = np.sort(np.random.default_rng(seed).choice(pos, size=limit, replace=False))
+    X = _cohort.X.iloc[pos][_model.feature_names]
+    return _stored_explain(_model, X, method, seed)
+
+
+def _stored_explain(model: RiskModel, X: pd.DataFrame, method: str, seed: int, **params) -> Explanation:
+    from risklens.explain import ExplanationStore, cached_explain
+
+    try:
+        store = ExplanationStore(store_root())
+    except Exception:  # a read-only home still works, without the disk store
+        store = None
+    return cached_explain(model, X, method, seed=seed, store=store, **params)
+
+
+@st.cache_resource(show_spinner="Preparing the worklist ...", max_entries=16)
+def patient_index(model_id: str, cohort_hash: str, method: str, _model: RiskModel, _cohort: Cohort) -> PatientIndex:
+    pos = held_out(_model, _cohort)
+    expl = cohort_explanation(model_id, cohort_hash, method, 0, len(pos), _model, _cohort) if is_fast(_model.family, method) else None
+    risk = predictions(model_id, cohort_hash, _model, _cohort)[pos]
+    trig = None if _cohort.trigger is None else _cohort.trigger[pos]
+    return build_patient_index(_cohort.ids[pos], risk, _cohort.y[pos], trig, _cohort.X.iloc[pos], expl,
+                               feature_names=list(_model.feature_names))
+
+
+@st.cache_resource(show_spinner=False, max_entries=5000)
+def row_explanation(model_id: str, row_id: str, method: str, seed: int, _model: RiskModel, _row: pd.DataFrame) -> Explanation:
+    """One patient's explanation by a (slow, per-patient) method, e.g. LIME."""
+    from risklens.explain import explain
+
+    return explain(_model, _row[_model.feature_names], method, seed=seed)
+
+
+def what_if(model: RiskModel, row: pd.DataFrame, method: str) -> tuple[float, Explanation]:
+    """Risk and explanation of an edited copy of one patient's row (not cached: values change)."""
+    from risklens.explain import explain
+
+    return float(model.predict_proba(row)[0]), explain(model, row[model.feature_names], method, seed=0)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def importance_by_group(model_id: str, cohort_hash: str, method: str, column: str, _values: np.ndarray,
+                        _labels: np.ndarray, _names: tuple) -> pd.DataFrame:
+    """Mean |attribution| per feature (rows) for each subgroup label (columns)."""
+    frame = pd.DataFrame(np.abs(_values), columns=list(_names))
+    frame["__g"] = _labels
+    return frame.groupby("__g", sort=True).mean().T

@@ -1,0 +1,123 @@
+"""Cohort loading from uploads and the Data page's summary statistics (pure; no streamlit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from risklens.cohorts.base import Cohort, CohortError
+from risklens.dictionary import FeatureDictionary
+
+__all__ = ["read_upload", "cohort_from_upload", "cohort_stats", "missingness", "trigger_mix", "guess_columns",
+           "dictionary_from_editor"]
+
+
+def read_upload(data: bytes, filename: str) -> pd.DataFrame:
+    """Bytes of an uploaded CSV/Parquet -> frame; CohortError with a clear message otherwise."""
+    from risklens.cohorts import read_table
+
+    if not data:
+        raise CohortError(f"the file {filename!r} is empty; upload a CSV or Parquet file with one row per patient")
+    return read_table(data, filename=filename)
+
+
+def cohort_from_upload(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
+                       group_col: str | None = None, name: str = "uploaded") -> Cohort:
+    from risklens.cohorts import cohort_from_frame
+
+    if not outcome or outcome not in frame.columns:
+        raise CohortError("choose the outcome column (0/1) of the uploaded table")
+    return cohort_from_frame(frame, outcome, id_col=id_col or None, trigger_col=trigger_col or None,
+                             group_col=group_col or None, name=name)
+
+
+def guess_columns(frame: pd.DataFrame) -> dict:
+    """Best guesses for the mapping widgets: outcome, id, group and trigger columns (or None)."""
+    cols = [str(c) for c in frame.columns]
+    low = {c.lower(): c for c in cols}
+
+    def first(*names):
+        for n in names:
+            if n in low:
+                return low[n]
+        return None
+
+    outcome = first("outcome", "y", "label", "target", "event", "death", "readmitted", "fstat")
+    if outcome is None:
+        binary = [c for c in cols if frame[c].dropna().isin([0, 1]).all() and frame[c].notna().any()]
+        outcome = binary[-1] if binary else None
+    return {
+        "outcome": outcome,
+        "id": first("id", "row_id", "encounter_id", "stay_id"),
+        "group": first("patient_id", "subject_id", "patient", "mrn"),
+        "trigger": first("trigger", "red_flag_trigger"),
+    }
+
+
+def cohort_stats(cohort: Cohort) -> dict:
+    s = cohort.summary()
+    miss = cohort.X.isna().to_numpy().mean() if cohort.n else float("nan")
+    s["missing_cells"] = float(miss)
+    return s
+
+
+def missingness(cohort: Cohort) -> pd.Series:
+    """Share of rows with a missing value, per feature (0..1), largest first."""
+    return cohort.X.isna().mean().sort_values(ascending=False, kind="stable")
+
+
+def trigger_mix(cohort: Cohort) -> pd.Series:
+    """Counts of the recorded trigger among events ('not recorded' for events without one)."""
+    if cohort.trigger is None:
+        return pd.Series(dtype=np.int64)
+    t = pd.Series(cohort.trigger[cohort.y == 1]).replace("", "not recorded")
+    return t.value_counts()
+
+
+def dictionary_from_editor(frame: pd.DataFrame) -> FeatureDictionary:
+    """The edited dictionary table -> FeatureDictionary (DictionaryError on invalid rows)."""
+    return FeatureDictionary.from_frame(frame)
+
+
+AGE_BANDS = [(-np.inf, 50, "< 50"), (50, 65, "50-64"), (65, 80, "65-79"), (80, np.inf, "80+")]
+
+
+def subgroup_options(cohort: Cohort) -> list[str]:
+    """Columns that can split the cohort into subgroups: age band and sex first, then the rest."""
+    opts = []
+    if "age" in cohort.features:
+        opts.append("age band")
+    opts += [c for c in ("sex", "gender") if c in cohort.features]
+    if cohort.trigger is not None:
+        opts.append("recorded trigger")
+    opts.append("outcome")
+    opts += [c for c in cohort.features if c not in opts and c != "age"]
+    return opts
+
+
+def subgroup_labels(cohort: Cohort, positions: np.ndarray, column: str) -> np.ndarray:
+    """A readable subgroup label per row at ``positions`` (numeric columns with many values: quartiles)."""
+    positions = np.asarray(positions)
+    if column == "age band":
+        age = cohort.X["age"].to_numpy(dtype=np.float64)[positions]
+        out = np.full(len(age), "age unknown", dtype=object)
+        for lo, hi, lab in AGE_BANDS:
+            out[(age >= lo) & (age < hi)] = f"age {lab}"
+        return out
+    if column == "recorded trigger":
+        t = cohort.trigger[positions]
+        return np.where(t == "", "no trigger", t).astype(object)
+    if column == "outcome":
+        return np.where(cohort.y[positions] == 1, "event", "no event").astype(object)
+    col = cohort.X[column].to_numpy(dtype=np.float64)[positions]
+    label = cohort.dictionary.label(column)
+    uniq = np.unique(col[~np.isnan(col)])
+    if len(uniq) <= 6:
+        out = np.array([f"{label} = {v:g}" if not np.isnan(v) else f"{label} missing" for v in col], dtype=object)
+        return out
+    qs = np.nanquantile(col, [0.25, 0.5, 0.75])
+    bins = np.searchsorted(qs, col, side="right")
+    names = [f"Q1 (< {qs[0]:.3g})", f"Q2 ({qs[0]:.3g}-{qs[1]:.3g})", f"Q3 ({qs[1]:.3g}-{qs[2]:.3g})", f"Q4 (>= {qs[2]:.3g})"]
+    out = np.array([f"{label} {names[b]}" for b in bins], dtype=object)
+    out[np.isnan(col)] = f"{label} missing"
+    return out

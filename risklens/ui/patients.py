@@ -1,0 +1,167 @@
+"""Precomputed arrays for the Patients page: switching patients is a dict lookup, not a recomputation.
+
+Pure (no streamlit): :class:`PatientIndex` is built once per (cohort, model) from the held-out rows,
+their predicted risks and the stored cohort explanation; :func:`patient_view` assembles everything one
+patient's page needs from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from risklens.dictionary import FeatureDictionary
+from risklens.explain.base import Explanation
+from risklens.summary import patient_summary, risk_level
+from risklens.ui.agreement import badge, patient_agreement, seed_stability
+
+__all__ = ["PatientIndex", "build_patient_index", "PatientView", "patient_view"]
+
+
+@dataclass(eq=False)
+class PatientIndex:
+    ids: np.ndarray  # held-out row ids (object)
+    risk: np.ndarray  # predicted probability per row
+    y: np.ndarray  # outcome per row
+    trigger: np.ndarray | None  # recorded trigger group per row ("" = none)
+    data: np.ndarray  # (n, f) feature values
+    feature_names: list[str]
+    explanation: Explanation | None  # the stored explanation, rows aligned with ids (None: per-patient method)
+    pos: dict = field(repr=False, default_factory=dict)
+    sorted_risk: np.ndarray = field(repr=False, default=None)
+    order: np.ndarray = field(repr=False, default=None)  # positions by descending risk
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=object)
+        if not self.pos:
+            self.pos = {str(i): k for k, i in enumerate(self.ids)}
+        self.sorted_risk = np.sort(self.risk)
+        self.order = np.argsort(-self.risk, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def position(self, patient_id: str) -> int:
+        try:
+            return self.pos[str(patient_id)]
+        except KeyError:
+            from risklens.errors import RiskLensError
+
+            raise RiskLensError(
+                f"no held-out patient with id {patient_id!r}; pick one from the worklist "
+                "(only patients the model did not train on are shown)"
+            ) from None
+
+    def percentile(self, risk: float) -> float:
+        """Share of held-out patients with a lower predicted risk (0..100)."""
+        return 100.0 * np.searchsorted(self.sorted_risk, risk, side="left") / max(len(self.sorted_risk), 1)
+
+    def worklist(self, threshold: float, *, above_only: bool = False, outcome: str = "any", trigger: str = "any",
+                 search: str = "", limit: int = 500) -> pd.DataFrame:
+        """Held-out patients sorted by risk (highest first), filtered; at most ``limit`` rows."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        if above_only:
+            keep &= self.risk >= threshold
+        if outcome == "event":
+            keep &= self.y == 1
+        elif outcome == "no event":
+            keep &= self.y == 0
+        if trigger != "any" and self.trigger is not None:
+            keep &= self.trigger == trigger
+        if search:
+            s = search.strip().lower()
+            keep &= np.fromiter((s in str(i).lower() for i in self.ids), dtype=bool, count=len(self.ids))
+        pos = self.order[keep[self.order]][:limit]
+        out = pd.DataFrame({
+            "id": self.ids[pos].astype(str),
+            "risk %": np.round(100 * self.risk[pos], 1),
+            "alert": self.risk[pos] >= threshold,
+            "outcome": self.y[pos].astype(int),
+        })
+        if self.trigger is not None:
+            out["trigger"] = self.trigger[pos]
+        return out
+
+    def count(self, threshold: float) -> dict:
+        return {"patients": len(self.ids), "alerts": int((self.risk >= threshold).sum()), "events": int(self.y.sum())}
+
+
+def build_patient_index(ids, risk, y, trigger, X: pd.DataFrame, explanation: Explanation | None = None,
+                        feature_names: list[str] | None = None) -> PatientIndex:
+    ids = np.asarray(ids, dtype=object)
+    if explanation is not None:
+        if len(explanation) != len(ids) or not np.array_equal(np.asarray(explanation.ids, dtype=str), ids.astype(str)):
+            explanation = explanation.rows_for_ids([str(i) for i in ids])
+        feature_names = list(explanation.feature_names)
+    names = list(feature_names if feature_names is not None else X.columns)
+    data = X[names].to_numpy(dtype=np.float64)
+    return PatientIndex(ids=ids, risk=np.asarray(risk, dtype=np.float64), y=np.asarray(y),
+                        trigger=None if trigger is None else np.asarray(trigger, dtype=object),
+                        data=data, feature_names=names, explanation=explanation)
+
+
+@dataclass
+class PatientView:
+    id: str
+    risk: float
+    level: str
+    percentile: float
+    outcome: int
+    trigger: str
+    trigger_label: str
+    values: np.ndarray
+    attributions: np.ndarray
+    output: str
+    method: str
+    other: np.ndarray | None = None
+    other_output: str = ""
+    other_method: str = ""
+    agreement: dict | None = None
+    stability: float | None = None
+    badge: tuple[str, str] | None = None
+    summary: str = ""
+
+
+GROUP_LABELS = {"resp_rate": "respiratory rate", "heart_rate": "heart rate", "blood_pressure": "blood pressure",
+                "spo2": "SpO2", "consciousness": "consciousness (AVPU)", "temperature": "temperature",
+                "o2_flow": "O2 flow rate"}
+
+
+def _trigger_label(trigger: str, dictionary: FeatureDictionary) -> str:
+    """Readable name of a dictionary group ('resp_rate' -> 'respiratory rate')."""
+    if not trigger:
+        return ""
+    return GROUP_LABELS.get(trigger, trigger.replace("_", " "))
+
+
+def patient_view(index: PatientIndex, patient_id: str, threshold: float, dictionary: FeatureDictionary,
+                 other: np.ndarray | None = None, other_output: str = "", other_method: str = "",
+                 other_seeds: list[np.ndarray] | None = None, k: int = 5,
+                 primary: Explanation | None = None) -> PatientView:
+    """Everything one patient's page shows, from precomputed arrays (cheap: O(features)).
+
+    ``primary`` (one row) replaces the index's stored explanation for per-patient methods."""
+    p = index.position(patient_id)
+    risk = float(index.risk[p])
+    expl = primary if primary is not None else index.explanation
+    if expl is None:
+        raise ValueError("no stored explanation in the index: pass the patient's row as primary")
+    attr = expl.values[0] if primary is not None else expl.values[p]
+    trig = "" if index.trigger is None else str(index.trigger[p] or "")
+    tlabel = _trigger_label(trig, dictionary)
+    view = PatientView(
+        id=str(index.ids[p]), risk=risk, level=risk_level(risk, threshold), percentile=index.percentile(risk),
+        outcome=int(index.y[p]), trigger=trig, trigger_label=tlabel, values=index.data[p], attributions=attr,
+        output=expl.output, method=expl.method,
+    )
+    if other is not None:
+        view.other, view.other_output, view.other_method = np.asarray(other, dtype=np.float64), other_output, other_method
+        view.agreement = patient_agreement(attr, view.other, k=k)
+        if other_seeds:
+            view.stability = seed_stability(other_seeds, k=k)
+        view.badge = badge(view.agreement, view.stability)
+    view.summary = patient_summary(risk, threshold, index.feature_names, view.values, attr, dictionary,
+                                   method_label=expl.method.upper(), trigger_label=tlabel or None)
+    return view

@@ -1,0 +1,80 @@
+"""Session state: the active cohort, the models in use for it, thresholds, the selected patient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from risklens.cohorts.base import Cohort
+from risklens.modeling.model import RiskModel
+
+K_COHORT = "rl_cohort"
+K_MODELS = "rl_models"  # cohort hash -> list of model directories
+K_THRESHOLD = "rl_threshold"  # model id -> alert threshold
+K_PATIENT = "rl_patient"
+K_EVAL = "rl_eval"  # evaluation results by key
+K_UPLOAD_ERROR = "rl_upload_error"
+
+
+def active_cohort() -> Cohort:
+    cohort = st.session_state.get(K_COHORT)
+    if cohort is None:
+        from risklens.ui.demo import demo_cohort
+
+        cohort = demo_cohort()
+        st.session_state[K_COHORT] = cohort
+    return cohort
+
+
+def set_cohort(cohort: Cohort) -> None:
+    st.session_state[K_COHORT] = cohort
+    st.session_state.pop(K_PATIENT, None)
+
+
+def is_demo(cohort: Cohort) -> bool:
+    from risklens.ui.demo import demo_cohort
+
+    try:
+        return cohort.hash == demo_cohort().hash
+    except Exception:
+        return False
+
+
+def model_paths(cohort: Cohort) -> list[str]:
+    table = st.session_state.setdefault(K_MODELS, {})
+    if cohort.hash not in table:
+        from risklens.ui.demo import demo_paths
+
+        table[cohort.hash] = demo_paths() if is_demo(cohort) else []
+    return [p for p in table[cohort.hash] if Path(p).exists()]
+
+
+def add_model_path(cohort: Cohort, path: str | Path) -> None:
+    table = st.session_state.setdefault(K_MODELS, {})
+    paths = table.setdefault(cohort.hash, [])
+    p = str(Path(path).resolve())
+    if p not in paths:
+        paths.append(p)
+
+
+def active_models(cohort: Cohort) -> list[RiskModel]:
+    from risklens.ui.cache import load_model
+
+    models = []
+    for p in model_paths(cohort):
+        m = load_model(p)
+        if list(m.feature_names) == list(cohort.features) or set(m.feature_names) <= set(cohort.features):
+            models.append(m)
+    return models
+
+
+def threshold(model: RiskModel) -> float:
+    table = st.session_state.setdefault(K_THRESHOLD, {})
+    if model.model_id not in table:
+        table[model.model_id] = float((model.metrics or {}).get("threshold", 0.5))
+    return float(table[model.model_id])
+
+
+def set_threshold(model: RiskModel, value: float) -> None:
+    st.session_state.setdefault(K_THRESHOLD, {})[model.model_id] = float(value)

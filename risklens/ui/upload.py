@@ -1,0 +1,61 @@
+"""Upload handling that a test can drive with plain bytes: errors are kept in session state and shown,
+and the previously active cohort stays active."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from risklens.cohorts.base import Cohort
+from risklens.errors import RiskLensError
+from risklens.ui import state
+from risklens.ui.datatools import cohort_from_upload, read_upload
+
+
+@st.cache_data(show_spinner="Reading the file ...", max_entries=4)
+def _read(digest: str, filename: str, _data: bytes) -> pd.DataFrame:
+    return read_upload(_data, filename)
+
+
+def read_uploaded_table(data: bytes, filename: str) -> pd.DataFrame | None:
+    """The uploaded table, or None after recording a clear error message in session state."""
+    try:
+        frame = _read(hashlib.sha256(data).hexdigest(), filename, data)
+    except RiskLensError as exc:
+        st.session_state[state.K_UPLOAD_ERROR] = f"Could not read {filename}: {exc}"
+        return None
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file, not a crash
+        st.session_state[state.K_UPLOAD_ERROR] = f"Could not read {filename}: {type(exc).__name__}: {exc}"
+        return None
+    st.session_state.pop(state.K_UPLOAD_ERROR, None)
+    return frame
+
+
+def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: str | None = None,
+                    trigger_col: str | None = None, group_col: str | None = None) -> Cohort | None:
+    """Validate the mapped table; on success it becomes the active cohort, else the error is kept."""
+    name = filename.rsplit(".", 1)[0] or "uploaded"
+    try:
+        cohort = cohort_from_upload(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
+                                    name=name)
+    except RiskLensError as exc:
+        st.session_state[state.K_UPLOAD_ERROR] = f"{filename} cannot be used as a cohort: {exc}"
+        return None
+    st.session_state.pop(state.K_UPLOAD_ERROR, None)
+    state.set_cohort(cohort)
+    return cohort
+
+
+def load_upload(data: bytes, filename: str, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
+                group_col: str | None = None) -> Cohort | None:
+    """Bytes straight to the active cohort (used by tests and scripts)."""
+    frame = read_uploaded_table(data, filename)
+    if frame is None:
+        return None
+    return activate_upload(frame, filename, outcome, id_col, trigger_col, group_col)
+
+
+def upload_error() -> str | None:
+    return st.session_state.get(state.K_UPLOAD_ERROR)

@@ -1,0 +1,58 @@
+"""Shared widgets: the sidebar context line, the model and method pickers, a metric row."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from risklens.cohorts.base import Cohort
+from risklens.modeling.model import FAMILY_LABELS, RiskModel
+
+METHOD_LABELS = {
+    "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)", "coef": "Coefficients",
+    "dtd": "Deep Taylor decomposition",
+}
+
+
+def model_name(model: RiskModel) -> str:
+    return f"{FAMILY_LABELS.get(model.family, model.family)} · seed {model.seed} · {model.model_id[:8]}"
+
+
+def method_name(method: str) -> str:
+    return METHOD_LABELS.get(method, method)
+
+
+def sidebar_context(cohort: Cohort, models: list[RiskModel]) -> None:
+    with st.sidebar:
+        st.caption(
+            f"**Cohort:** {cohort.name} · {cohort.n:,} rows · {cohort.n_events:,} events "
+            f"({100 * cohort.event_rate:.1f}%) · hash {cohort.hash[:10]}"
+        )
+        st.caption(f"**Models:** {len(models)} ready" if models else "**Models:** none yet (see Model page)")
+
+
+def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskModel:
+    names = [model_name(m) for m in models]
+    shared = "rl_model_choice"
+    default = st.session_state.get(shared)
+    index = names.index(default) if default in names else 0
+    choice = st.selectbox(label, names, index=index, key=key)
+    st.session_state[shared] = choice
+    return models[names.index(choice)]
+
+
+def pick_method(methods: list[str], key: str, label: str = "Explanation method", default: str = "shap") -> str:
+    index = methods.index(default) if default in methods else 0
+    return st.selectbox(label, methods, index=index, key=key, format_func=method_name)
+
+
+def need_models(models: list[RiskModel]) -> bool:
+    """Show a hint and return False when no model is ready for the active cohort."""
+    if models:
+        return True
+    st.info("No model is trained for this cohort yet. Train or load one on the **Model** page.")
+    st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
+    return False
+
+
+def pct(x: float) -> str:
+    return "n/a" if x is None or x != x else f"{100 * x:.1f}%"

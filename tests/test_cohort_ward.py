@@ -1,0 +1,134 @@
+"""The ward simulator: determinism, shape, dictionary and the behaviour its README promises."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risklens.cohorts import CohortError, load_builtin
+from risklens.cohorts import ward
+from risklens.cohorts.ward import FEATURES, GROUP_OF, TRIGGER_GROUPS, simulate_ward, ward_dictionary
+from risklens.dictionary import KINDS
+
+
+@pytest.fixture(scope="module")
+def big():
+    return simulate_ward(20_000, seed=0)
+
+
+def test_same_seed_same_cohort_and_other_seed_differs():
+    a, b, c = simulate_ward(1000, seed=3), simulate_ward(1000, seed=3), simulate_ward(1000, seed=4)
+    pd.testing.assert_frame_equal(a.X, b.X)
+    assert np.array_equal(a.y, b.y) and np.array_equal(a.trigger, b.trigger) and np.array_equal(a.groups, b.groups)
+    assert a.hash == b.hash
+    assert a.hash != c.hash
+    assert not np.allclose(a.X["sbp_mean"].to_numpy(), c.X["sbp_mean"].to_numpy(), equal_nan=True)
+
+
+def test_shape_ids_and_groups():
+    c = simulate_ward(1000, seed=1)
+    assert c.n == 1000 and list(c.X.columns) == list(FEATURES) and len(FEATURES) == 9 * 6 + 4
+    assert all(re.fullmatch(r"W\d{7}-[123]", i) for i in c.ids)
+    assert np.array_equal(np.array([i.split("-")[0] for i in c.ids], dtype=object), c.groups)
+    per_patient = pd.Series(c.groups).value_counts()
+    assert per_patient.max() <= 3 and per_patient.min() >= 1 and (per_patient > 1).any()
+    assert load_builtin("ward", n=1000, seed=1).hash == c.hash
+
+
+def test_several_chunks_give_a_valid_cohort(monkeypatch):
+    monkeypatch.setattr(ward, "CHUNK", 300)
+    c = simulate_ward(1000, seed=2)
+    assert c.n == 1000 and 0.02 < c.event_rate < 0.15
+    assert not c.X["n_obs_sets"].isna().any()
+
+
+def test_n_out_of_range_is_a_cohort_error():
+    with pytest.raises(CohortError, match="rows"):
+        simulate_ward(10)
+
+
+def test_window_statistics_are_consistent(big):
+    X = big.X
+    assert (X["n_obs_sets"] >= 1).all() and (X["n_obs_sets"] <= 24).all()
+    for v in ward.VITALS:
+        cnt = X[f"{v}_count"]
+        assert (cnt <= X["n_obs_sets"]).all()
+        has = cnt > 0
+        assert (X.loc[has, f"{v}_min"] <= X.loc[has, f"{v}_mean"] + 1e-9).all()
+        assert (X.loc[has, f"{v}_mean"] <= X.loc[has, f"{v}_max"] + 1e-9).all()
+        assert X.loc[cnt < 2, f"{v}_slope"].isna().all() and X.loc[cnt == 0, f"{v}_mean"].isna().all()
+    assert X["avpu_max"].dropna().isin([0, 1, 2, 3]).all()
+    assert ((X["map_mean"] - (X["sbp_mean"] + 2 * X["dbp_mean"]) / 3).abs().dropna() < 1.0).all()
+
+
+def test_event_rate_and_trigger_rules(big):
+    for c in (big, simulate_ward(20_000, seed=1)):
+        assert 0.05 <= c.event_rate <= 0.10
+        pos = c.y == 1
+        assert all(t in TRIGGER_GROUPS for t in c.trigger[pos])
+        assert (c.trigger[~pos] == "").all()
+    mix = pd.Series(big.trigger[big.y == 1]).value_counts(normalize=True)
+    assert mix["blood_pressure"] > 0.15 and mix["spo2"] > 0.15
+    for g in ("resp_rate", "heart_rate", "consciousness"):
+        assert mix[g] > 0.05
+    assert mix.get("temperature", 0.0) < 0.03
+    assert set(mix.index[:2]) <= {"blood_pressure", "spo2"}
+
+
+def test_staff_observe_patients_before_red_flags_more_often(big):
+    X, pos = big.X, big.y == 1
+    assert X["n_obs_sets"][pos].mean() > X["n_obs_sets"][~pos].mean() + 1.5
+    assert X["sbp_count"][pos].mean() > X["sbp_count"][~pos].mean()
+
+
+@pytest.mark.parametrize("trigger, slope, sign", [
+    ("spo2", "spo2_slope", -1), ("blood_pressure", "sbp_slope", -1), ("heart_rate", "hr_slope", 1),
+    ("resp_rate", "rr_slope", 1), ("consciousness", "avpu_slope", 1),
+])
+def test_slope_of_the_triggering_vital_points_the_right_way(big, trigger, slope, sign):
+    X = big.X
+    on = X[slope][big.trigger == trigger].mean()
+    neg = X[slope][big.y == 0].mean()
+    assert sign * on > 0
+    assert sign * (on - neg) > 0
+
+
+def test_length_of_stay_is_tied_to_risk(big):
+    q = pd.qcut(big.X["los_days"], 5, labels=False)
+    rate = pd.Series(big.y).groupby(q.to_numpy()).mean()
+    assert rate.iloc[-1] > 1.5 * rate.iloc[0]
+    assert rate.is_monotonic_increasing
+
+
+def test_latent_process_drives_the_outcome(big):
+    proc = big.extra["latent_process"].astype(str).to_numpy()
+    assert big.y[proc == "none"].mean() < 0.02
+    assert big.y[proc != "none"].mean() > 0.2
+    resp = (proc == "respiratory") & (big.y == 1)
+    assert (big.trigger[resp] == "spo2").mean() > 0.6
+
+
+def test_dictionary_is_complete_and_follows_the_contract():
+    d = ward_dictionary()
+    assert list(d) == list(FEATURES)
+    for name, info in d.items():
+        assert info.kind in KINDS and info.label and info.description
+        if name in ("age", "sex"):
+            assert info.kind == "demographic"
+            continue
+        if name == "los_days":
+            assert info.kind == "administrative"
+            continue
+        if name == "n_obs_sets":
+            assert info.kind == "care process"
+            continue
+        vital, stat = re.fullmatch(r"(.+)_(min|max|mean|std|count|slope)", name).groups()
+        assert info.group == GROUP_OF[vital]
+        assert info.kind == ("care process" if stat == "count" else "vital sign")
+        has_range = info.normal_low is not None and info.normal_high is not None
+        assert has_range == (stat in ("min", "max", "mean"))
+    assert d["sbp_min"].label == "Min systolic BP" and d["sbp_min"].unit == "mmHg"
+    assert (d["spo2_mean"].normal_low, d["spo2_mean"].normal_high) == (94.0, 100.0)
+    assert (d["avpu_max"].normal_low, d["avpu_max"].normal_high) == (0.0, 0.0)
+    assert set(TRIGGER_GROUPS) <= {i.group for i in d.values()}

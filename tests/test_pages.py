@@ -1,0 +1,142 @@
+"""Every page runs without an exception under AppTest, on a small demo (RISKLENS_DEMO_N=2000, temp home)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("risklens_home")
+    old = {k: os.environ.get(k) for k in ("RISKLENS_HOME", "RISKLENS_DEMO_N")}
+    os.environ["RISKLENS_HOME"] = str(home)
+    os.environ["RISKLENS_DEMO_N"] = "2000"
+    from risklens.ui.demo import ensure_demo
+
+    ensure_demo()  # train the three demo models once for the whole module
+    yield home
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def open_page(page: str | None = None, query: dict | None = None, session: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (session or {}).items():
+        at.session_state[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [i.value for i in at.info]
+    parts += [h.value for h in at.title] + [h.value for h in at.subheader] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_shows_the_ready_demo():
+    at = open_page()
+    assert at.title[0].value == "RiskLens"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Models ready"] == "3"
+    assert metrics["Admissions"] == "2,000"
+    assert not at.error
+
+
+def test_data_page_summary_and_dictionary():
+    at = open_page("pages/data.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "2,000"
+    assert "Feature dictionary" in texts(at)
+    assert not at.error
+
+
+def test_bad_upload_shows_a_message_and_keeps_the_cohort():
+    at = open_page("pages/data.py")
+    at.radio(key="data_source").set_value("Upload a file").run()
+    at.file_uploader(key="data_upload").set_value(("broken.parquet", b"this is not parquet", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert at.error, "a bad file must produce an st.error"
+    assert "broken.parquet" in at.error[0].value
+    assert "previously loaded cohort stays active" in at.error[0].value
+    assert {m.label: m.value for m in at.metric}["Rows"] == "2,000"
+
+
+def test_upload_without_outcome_column_is_refused(small_home):
+    at = open_page("pages/data.py")
+    at.radio(key="data_source").set_value("Upload a file").run()
+    at.file_uploader(key="data_upload").set_value(("tiny.csv", b"a,b\n1,2\n3,4\n", "text/csv")).run()
+    at.button(key="data_use_upload").click().run()
+    assert not at.exception
+    assert at.error and "tiny.csv cannot be used as a cohort" in at.error[0].value
+
+
+def test_upload_error_injected_in_session_is_shown():
+    from risklens.ui.state import K_UPLOAD_ERROR
+
+    at = open_page("pages/data.py", session={K_UPLOAD_ERROR: "Could not read x.csv: not a table"})
+    at.radio(key="data_source").set_value("Upload a file").run()
+    assert "Could not read x.csv: not a table" in at.error[0].value
+
+
+def test_model_page_threshold_drives_the_metrics():
+    at = open_page("pages/model.py")
+    assert not at.error
+    slider = at.slider[0]
+    at = slider.set_value(99.0).run()
+    high = {m.label: m.value for m in at.metric}
+    at = at.slider[0].set_value(0.1).run()
+    low = {m.label: m.value for m in at.metric}
+    assert float(high["Alerts per 100 patients"]) < 5.0 < float(low["Alerts per 100 patients"])
+    assert float(low["Sensitivity"].rstrip("%")) > float(high["Sensitivity"].rstrip("%"))
+
+
+def test_explanations_page():
+    at = open_page("pages/explanations.py")
+    assert not at.error
+    assert "held-out patients explained" in texts(at)
+
+
+def test_patients_page_and_deep_link():
+    at = open_page("pages/patients.py")
+    assert not at.error
+    ids = at.selectbox(key="pt_select").options
+    target = ids[3]
+    at2 = open_page(query={"patient": target})  # bare ?patient=ID on the home URL
+    assert f"Patient {target}" in texts(at2)
+    assert "Risk is" in texts(at2)
+    at3 = open_page("pages/patients.py", query={"patient": target})
+    assert f"Patient {target}" in texts(at3)
+
+
+def test_unknown_deep_link_is_a_message_not_a_traceback():
+    at = open_page(query={"patient": "no-such-patient"})
+    assert at.error and "no-such-patient" in at.error[0].value
+    assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist
+
+
+def test_consistency_page_runs():
+    at = open_page("pages/consistency.py")
+    assert not at.error
+
+
+def test_report_page_runs():
+    at = open_page("pages/report.py")
+    assert not at.error

@@ -1,0 +1,103 @@
+"""Plot builders return figures whose data and labels are what the inputs say."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from risklens import plots
+from risklens.dictionary import FeatureDictionary, FeatureInfo
+
+D = FeatureDictionary([
+    FeatureInfo("rr_max", "Respiratory rate (max)", unit="/min", normal_low=12, normal_high=20, kind="vital sign"),
+    FeatureInfo("spo2_min", "SpO2 (min)", unit="%", normal_low=94, normal_high=100, kind="vital sign"),
+    FeatureInfo("age", "Age", unit="years", kind="demographic"),
+])
+NAMES = ["rr_max", "spo2_min", "age"]
+
+
+def _title(fig):
+    return fig.layout.title.text
+
+
+def test_confusion_counts_match_the_threshold():
+    y = np.array([1, 1, 0, 0, 0, 1])
+    p = np.array([0.9, 0.2, 0.8, 0.1, 0.05, 0.6])
+    fig = plots.confusion_figure(y, p, 0.5)
+    assert [list(r) for r in fig.data[0].z] == [[2, 1], [1, 2]]  # [[TP, FN], [FP, TN]]
+    assert "50.0%" in _title(fig)
+
+
+def test_roc_legend_reports_auroc_and_axes_are_labelled():
+    y = np.array([0, 0, 1, 1])
+    fig = plots.roc_figure(y, np.array([0.1, 0.2, 0.8, 0.9]))
+    assert "AUROC 1.000" in fig.data[1].name
+    assert "false positive rate" in fig.layout.xaxis.title.text
+    assert "sensitivity" in fig.layout.yaxis.title.text
+
+
+def test_calibration_of_a_perfect_model_lies_on_the_diagonal():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 20000)
+    y = (rng.uniform(0, 1, 20000) < p).astype(int)
+    fig = plots.calibration_figure(y, p, bins=5)
+    assert np.allclose(fig.data[1].x, fig.data[1].y, atol=3.0)  # percent points
+    assert fig.layout.xaxis.title.text == "mean predicted risk (%)"
+
+
+def test_importance_bar_uses_dictionary_labels_and_output_space():
+    imp = pd.Series([0.1, 0.5, 0.3], index=NAMES)
+    fig = plots.importance_bar(imp, D, "log-odds", top=2)
+    assert list(fig.data[0].y) == ["Age", "SpO2 (min)"]  # largest at the top (last in plotly order)
+    assert "log-odds" in fig.layout.xaxis.title.text
+
+
+def test_patient_bar_colours_by_sign_and_shows_values():
+    fig = plots.patient_bar(NAMES, [0.4, -0.2, 0.05], [30, 97, 70], D, "probability", top=3)
+    labels = list(fig.data[0].y)
+    assert labels[-1] == "Respiratory rate (max) = 30 /min"
+    assert list(fig.data[0].marker.color)[-1] == plots.RAISE
+    assert list(fig.data[0].marker.color)[-2] == plots.LOWER
+    assert "probability" in fig.layout.xaxis.title.text
+
+
+def test_vitals_positions_are_relative_to_the_normal_range():
+    fig = plots.vitals_figure(NAMES, [16, 88, 70], D)
+    pos = dict(zip(fig.data[0].y, fig.data[0].x))
+    assert pos["Respiratory rate (max)"] == pytest.approx(0.5)
+    assert pos["SpO2 (min)"] == pytest.approx(-1.0)
+    assert "Age" not in pos  # no normal range
+
+
+def test_rank_comparison_marks_sign_disagreement():
+    fig = plots.rank_comparison_figure(NAMES, [0.3, -0.2, 0.1], [0.3, 0.2, 0.0], "SHAP", "LIME", D, top=3)
+    colours = {tr.text[0]: tr.line.color for tr in fig.data}
+    assert colours["Respiratory rate (max)"] == plots.ACCENT
+    assert colours["SpO2 (min)"] == plots.RAISE
+    assert list(fig.data[0].y) == [1, 1]
+
+
+def test_beeswarm_and_dependence_shapes():
+    rng = np.random.default_rng(1)
+    vals, data = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
+    fig = plots.beeswarm_figure(vals, data, NAMES, D, "log-odds", top=2, max_points=20)
+    assert len(fig.data[0].x) == 40
+    dep = plots.dependence_figure(vals, data, NAMES, "rr_max", "age", D, "log-odds")
+    assert dep.layout.xaxis.title.text == "Respiratory rate (max) (/min)"
+    assert np.allclose(dep.data[0].y, vals[:, 0])
+
+
+def test_every_builder_returns_a_figure():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.1, 0.7, 0.3, 0.6, 0.9, 0.2])
+    m = pd.DataFrame([[1.0, 0.4], [0.4, 1.0]], index=["a", "b"], columns=["a", "b"])
+    long = pd.DataFrame({"x": [0, 1, 0, 1], "y": [1, 0.5, 1, 0.7], "s": ["a", "a", "b", "b"]})
+    figs = [
+        plots.risk_histogram(p, 0.5, marker=0.7), plots.pr_figure(y, p), plots.threshold_figure(y, p, 0.5),
+        plots.subgroup_importance_figure(pd.DataFrame({"g1": [1, 2, 3], "g2": [3, 2, 1]}, index=NAMES), D, "log-odds"),
+        plots.agreement_heatmap(m, "FA"), plots.curves_figure(long, "x", "y", "s", "t", "x", "y"),
+        plots.spread_figure(long, "s", "y", "t", "x", "y"), plots.missingness_figure(pd.Series([0.1, 0.0], index=NAMES[:2]), D),
+        plots.count_bar({"a": 3, "b": 1}, "t", "x"),
+    ]
+    for f in figs:
+        assert isinstance(f, go.Figure) and _title(f)
