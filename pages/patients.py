@@ -110,7 +110,7 @@ def what_if(model, cohort, index, v):
         go = st.form_submit_button("Recompute risk and explanation")
     if go:
         row = what_if_row(cohort, v.id, edits)
-        risk, expl = ui.cache.what_if(model, row, v.method)
+        risk, expl = ui.cache.what_if(model, cohort, row, v.method)
         st.metric("Risk with these values", ui.pct(risk), f"{100 * (risk - v.risk):+.1f} pts vs actual",
                   delta_color="inverse")
         st.plotly_chart(plots.patient_bar(expl.feature_names, expl.values[0], expl.data[0], d, expl.output,

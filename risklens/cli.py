@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from risklens import __version__
@@ -20,6 +21,7 @@ COMMAND_MODULES = [
     "risklens.commands.data",
     "risklens.commands.train",
     "risklens.commands.explain",
+    "risklens.commands.evaluate",
 ]
 
 
@@ -54,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # stdout closed early (e.g. `| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (RiskLensError, OSError) as exc:
         print(f"risklens {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2

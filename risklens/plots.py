@@ -63,6 +63,28 @@ def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = Non
     return fig
 
 
+def _layout(title: str, x: str, y: str, height: int | None = None, legend: bool = True,
+            legend_at: str = "below") -> dict:
+    """The layout of :func:`_finish` as a plain dict (building figures from dicts is ~10x faster)."""
+    leg = dict(LEGEND_AT[legend_at])
+    leg["bgcolor"] = "rgba(128,128,128,0.10)"
+    out = {"title": {"text": title}, "xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}},
+           "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "showlegend": legend, "legend": leg}
+    if height:
+        out["height"] = height
+    return out
+
+
+def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: float = 1, at: str = "top") -> tuple[dict, dict | None]:
+    shape = {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+             "line": {"color": color, "dash": dash, "width": width}}
+    ann = None
+    if text:
+        ann = {"x": x, "y": 1.0 if at == "top" else 0.0, "xref": "x", "yref": "paper", "text": text, "showarrow": False,
+               "xanchor": "left", "yanchor": "bottom" if at == "top" else "bottom", "font": {"color": color}}
+    return shape, ann
+
+
 def _labels(names: Sequence[str], dictionary: FeatureDictionary | None) -> list[str]:
     return [dictionary.label(n) if dictionary is not None else str(n) for n in names]
 
@@ -73,16 +95,20 @@ def risk_histogram(probs, threshold: float, marker: float | None = None, title: 
     p = 100.0 * np.asarray(probs, dtype=np.float64)
     # binned here, so a 100k-patient cohort sends 50 bars to the browser, not 100k values
     counts, edges = np.histogram(p, bins=50, range=(0.0, 100.0))
-    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=edges[1] - edges[0], marker_color=NEUTRAL,
-                           name="patients", opacity=0.8,
-                           hovertemplate="risk %{x:.0f}% +/- 1<br>%{y} patients<extra></extra>"))
-    fig.update_xaxes(range=[0, 100])
-    fig.add_vline(x=100 * threshold, line_dash="dash", line_color=RAISE,
-                  annotation_text=f"threshold {100 * threshold:.1f}%", annotation_position="top")
-    if marker is not None:
-        fig.add_vline(x=100 * float(marker), line_width=3, line_color=LOWER,
-                      annotation_text=f"{marker_label} {100 * float(marker):.1f}%", annotation_position="bottom right")
-    return _finish(fig, title, "predicted risk (%)", "patients (count)", height=300, legend=False)
+    traces = [{"type": "bar", "x": (edges[:-1] + edges[1:]) / 2, "y": counts, "width": edges[1] - edges[0],
+               "marker": {"color": NEUTRAL}, "opacity": 0.8, "name": "patients",
+               "hovertemplate": "risk %{x:.0f}% +/- 1<br>%{y} patients<extra></extra>"}]
+    shapes, anns = [], []
+    for shape, ann in [_vline(100 * threshold, RAISE, f"threshold {100 * threshold:.1f}%", dash="dash")] + (
+            [_vline(100 * float(marker), LOWER, f"{marker_label} {100 * float(marker):.1f}%", width=3, at="bottom")]
+            if marker is not None else []):
+        shapes.append(shape)
+        anns.append(ann)
+    layout = _layout(title, "predicted risk (%)", "patients (count, log scale)", height=300, legend=False)
+    layout["xaxis"]["range"] = [0, 100]
+    layout["yaxis"]["type"] = "log"
+    layout["shapes"], layout["annotations"] = shapes, anns
+    return go.Figure(data=traces, layout=layout)
 
 
 def roc_figure(y, p, title: str = "ROC curve (held-out patients)") -> go.Figure:
@@ -265,18 +291,19 @@ def patient_bar(feature_names: Sequence[str], attributions, data, dictionary: Fe
     attr = np.asarray(attributions, dtype=np.float64)
     data = np.asarray(data, dtype=np.float64)
     order = np.argsort(-np.abs(attr), kind="stable")[:top][::-1]
-    names = [feature_names[j] for j in order]
     labels = []
-    for n, j in zip(names, order):
+    for j in order:
+        n = feature_names[j]
         info = dictionary.get_info(n) if dictionary is not None else None
         val = info.format_value(float(data[j])) if info else f"{data[j]:.4g}"
         labels.append(f"{info.label if info else n} = {val}")
     colours = [RAISE if attr[j] > 0 else LOWER for j in order]
-    fig = go.Figure(go.Bar(x=attr[order], y=labels, orientation="h", marker_color=colours,
-                           hovertemplate="%{y}<br>%{x:.4f}<extra></extra>"))
-    fig.add_vline(x=0, line_color=NEUTRAL, line_width=1)
-    return _finish(fig, title, f"{space_label(output)}; red raises risk, blue lowers it", "",
-                   height=max(300, 26 * len(order) + 110), legend=False)
+    traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h", "marker": {"color": colours},
+               "hovertemplate": "%{y}<br>%{x:.4f}<extra></extra>"}]
+    layout = _layout(title, f"{space_label(output)}; red raises risk, blue lowers it", "",
+                     height=max(300, 26 * len(order) + 110), legend=False)
+    layout["shapes"] = [_vline(0, NEUTRAL)[0]]
+    return go.Figure(data=traces, layout=layout)
 
 
 def rank_comparison_figure(feature_names: Sequence[str], attr_a, attr_b, label_a: str, label_b: str,
@@ -290,18 +317,19 @@ def rank_comparison_figure(feature_names: Sequence[str], attr_a, attr_b, label_a
     rank_b = np.empty(len(b), dtype=int)
     rank_b[np.argsort(-np.abs(b), kind="stable")] = np.arange(1, len(b) + 1)
     shown = np.flatnonzero((rank_a <= top) | (rank_b <= top))
-    fig = go.Figure()
+    traces = []
     for j in shown:
-        same_sign = np.sign(a[j]) == np.sign(b[j])
+        same_sign = bool(np.sign(a[j]) == np.sign(b[j]))
         colour = ACCENT if same_sign else RAISE
         lab = dictionary.label(feature_names[j]) if dictionary is not None else feature_names[j]
-        fig.add_trace(go.Scatter(x=[label_a, label_b], y=[rank_a[j], rank_b[j]], mode="lines+markers+text",
-                                 text=[lab, ""], textposition="middle left", line={"color": colour},
-                                 hovertemplate=f"{lab}<br>%{{x}} rank %{{y}}<br>{'same sign' if same_sign else 'opposite sign'}<extra></extra>",
-                                 showlegend=False))
-    fig.update_yaxes(autorange="reversed", range=None, dtick=1)
-    fig.update_xaxes(range=[-1.2, 1.2])
-    return _finish(fig, title + " - green: same sign, red: opposite sign", "method", "rank", height=420, legend=False)
+        traces.append({"type": "scatter", "x": [label_a, label_b], "y": [int(rank_a[j]), int(rank_b[j])],
+                       "mode": "lines+markers+text", "text": [lab, ""], "textposition": "middle left",
+                       "line": {"color": colour}, "showlegend": False,
+                       "hovertemplate": f"{lab}<br>%{{x}} rank %{{y}}<br>{'same sign' if same_sign else 'opposite sign'}<extra></extra>"})
+    layout = _layout(title + " - green: same sign, red: opposite sign", "method", "rank", height=420, legend=False)
+    layout["yaxis"].update({"autorange": "reversed", "dtick": 1})
+    layout["xaxis"]["range"] = [-1.2, 1.2]
+    return go.Figure(data=traces, layout=layout)
 
 
 def vitals_figure(feature_names: Sequence[str], values, dictionary: FeatureDictionary,
@@ -314,20 +342,25 @@ def vitals_figure(feature_names: Sequence[str], values, dictionary: FeatureDicti
             continue
         pos = (v - info.normal_low) / (info.normal_high - info.normal_low)
         rows.append((info.label, pos, info.format_value(v), info.normal_range_text, info.status(v)))
-    fig = go.Figure()
+    layout = _layout(title, "position in normal range (0 = lower limit, 1 = upper limit; clipped at -2 and 3)", "",
+                     height=max(260, 22 * len(rows) + 110), legend=False)
+    traces = []
     if rows:
-        labels = [r[0] for r in rows][::-1]
-        pos = np.clip([r[1] for r in rows][::-1], -2.0, 3.0)
-        colours = [RAISE if r[4] == "high" else LOWER if r[4] == "low" else ACCENT for r in rows][::-1]
-        fig.add_vrect(x0=0, x1=1, fillcolor=ACCENT, opacity=0.15, line_width=0, annotation_text="normal range")
-        fig.add_trace(go.Scatter(x=pos, y=labels, mode="markers", marker={"size": 11, "color": colours},
-                                 customdata=[[r[2], r[3], r[4]] for r in rows][::-1],
-                                 hovertemplate="%{y}: %{customdata[0]}<br>normal %{customdata[1]} (%{customdata[2]})<extra></extra>"))
-        fig.update_xaxes(range=[-2.1, 3.1])
+        rows = rows[::-1]
+        colours = [RAISE if r[4] == "high" else LOWER if r[4] == "low" else ACCENT for r in rows]
+        traces.append({"type": "scatter", "x": np.clip([r[1] for r in rows], -2.0, 3.0), "y": [r[0] for r in rows],
+                       "mode": "markers", "marker": {"size": 11, "color": colours},
+                       "customdata": [[r[2], r[3], r[4]] for r in rows],
+                       "hovertemplate": "%{y}: %{customdata[0]}<br>normal %{customdata[1]} (%{customdata[2]})<extra></extra>"})
+        layout["shapes"] = [{"type": "rect", "x0": 0, "x1": 1, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+                             "fillcolor": ACCENT, "opacity": 0.15, "line": {"width": 0}}]
+        layout["annotations"] = [{"x": 0.5, "y": 1.0, "xref": "x", "yref": "paper", "text": "normal range",
+                                  "showarrow": False, "yanchor": "bottom"}]
+        layout["xaxis"]["range"] = [-2.1, 3.1]
     else:
-        fig.add_annotation(text="no feature with a normal range in the dictionary", showarrow=False)
-    return _finish(fig, title, "position in normal range (0 = lower limit, 1 = upper limit; clipped at -2 and 3)", "",
-                   height=max(260, 22 * len(rows) + 110), legend=False)
+        layout["annotations"] = [{"text": "no feature with a normal range in the dictionary", "showarrow": False,
+                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}]
+    return go.Figure(data=traces, layout=layout)
 
 
 # ---- consistency -----------------------------------------------------------------------------
@@ -377,3 +410,19 @@ def count_bar(counts: Mapping[str, int] | pd.Series, title: str, xlabel: str, yl
     s = pd.Series(counts)
     fig = go.Figure(go.Bar(x=[str(i) for i in s.index], y=s.to_numpy(), marker_color=LOWER))
     return _finish(fig, title, xlabel, ylabel, height=300, legend=False)
+
+
+def rashomon_figure(spread: pd.DataFrame, dictionary: FeatureDictionary | None, top: int = 15,
+                    title: str = "Importance across equally accurate models (Rashomon set)") -> go.Figure:
+    """Median share of importance per feature with its min-max range over the kept models."""
+    s = spread.head(top)[::-1]
+    labels = _labels(s["feature"], dictionary)
+    traces = [{"type": "scatter", "x": s["median"].to_numpy(), "y": labels, "mode": "markers",
+               "marker": {"color": LOWER, "size": 9}, "name": "median",
+               "error_x": {"type": "data", "symmetric": False, "array": (s["max"] - s["median"]).to_numpy(),
+                           "arrayminus": (s["median"] - s["min"]).to_numpy(), "color": NEUTRAL},
+               "customdata": np.stack([s["rank_min"], s["rank_max"]], axis=1),
+               "hovertemplate": "%{y}<br>median share %{x:.3f}<br>rank %{customdata[0]}-%{customdata[1]}<extra></extra>"}]
+    layout = _layout(title, "share of total mean |SHAP| (log-odds); bar = min to max over models", "",
+                     height=max(320, 24 * len(s) + 110), legend=False)
+    return go.Figure(data=traces, layout=layout)

@@ -110,3 +110,24 @@ def test_batched_lime_agrees_with_lime_package_as_well_as_it_agrees_with_itself(
     for key in ("spearman", "top5_overlap", "sign_agreement"):
         assert cross[key] >= self_ref[key] - 0.05, (key, cross, self_ref)
     assert cross["spearman"] > 0.5 and cross["top5_overlap"] > 0.6
+
+
+def test_fused_kernel_equals_numpy_path():
+    from scipy.special import ndtri
+
+    from risklens.explain._lime_kernel import fill, fill_numpy, ndtri_fast
+    from risklens.explain.lime_batched import _sampling_tables
+
+    B = imputed_background()
+    stats = QuartileStats.fit(B)
+    tables = _sampling_tables(stats)
+    rng = np.random.default_rng(3)
+    u_bin, u_val = rng.random((500, B.shape[1])), rng.random((500, B.shape[1]))
+    inst = stats.discretize(B[:1])[0].astype(np.int64)
+    out = [(np.empty(u_bin.shape, bool), np.empty(u_bin.shape)) for _ in range(2)]
+    fill(u_bin, u_val, stats.cum_freq, *tables, inst, *out[0])
+    fill_numpy(u_bin, u_val, stats.cum_freq, *tables, inst, *out[1])
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-8, atol=1e-9)
+    p = np.concatenate([np.logspace(-300, -1, 200), np.linspace(0.01, 0.99, 199), 1 - np.logspace(-16, -2, 50)])
+    np.testing.assert_allclose([ndtri_fast(x) for x in p], ndtri(p), rtol=2e-9, atol=1e-12)

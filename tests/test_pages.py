@@ -132,11 +132,24 @@ def test_unknown_deep_link_is_a_message_not_a_traceback():
     assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist
 
 
-def test_consistency_page_runs():
+def test_consistency_page_runs_the_protocol():
     at = open_page("pages/consistency.py")
     assert not at.error
+    at.number_input(key="cons_n").set_value(10)
+    at.number_input(key="cons_reps").set_value(2)
+    at.button(key="cons_run").click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    frames = [df.value for df in at.dataframe]
+    conc = next(f for f in frames if "dropped (A)" in f.columns)
+    assert conc[["dropped (A)", "kept (B)"]].stack().between(0, 1).all()
+    assert any("top-k Jaccard" in f.columns for f in frames)
+    links = [p for p in at.get("page_link")]
+    assert links, "the disagreement list links to patients"
 
 
-def test_report_page_runs():
+def test_report_page_offers_downloads():
     at = open_page("pages/report.py")
     assert not at.error
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("patient card" in lab for lab in labels)
+    assert any("attributions (CSV" in lab for lab in labels)

@@ -168,7 +168,7 @@ def test_duplicated_ids_are_named():
         build(f, id_col="mrn")
 
 
-@pytest.mark.parametrize("col", ["mrn", "patient_id", "id"])
+@pytest.mark.parametrize("col", ["mrn", "patient_id", "id", "PatientID"])
 def test_id_like_feature_column_suggests_id(col):
     f = good_frame().rename(columns={"mrn": col})
     with pytest.raises(CohortError, match=f"'{col}' looks like an identifier.*--id {col}"):
@@ -194,3 +194,22 @@ def test_high_cardinality_text_is_an_error():
     f["note"] = [f"free text {i}" for i in range(len(f))]
     with pytest.raises(CohortError, match="'note' is text with 200 different values"):
         build(f, id_col="mrn")
+
+
+def test_excel_utf16_and_semicolon_files():
+    with pytest.raises(CohortError, match="Excel workbook"):
+        read_table(b"PK\x03\x04rest-of-a-zip", filename="book.xlsx")
+    with pytest.raises(CohortError, match="UTF-16"):
+        read_table("a,b\n1,2\n".encode("utf-16"), filename="u16.csv")
+    f = read_table(b"a;b;outcome\n1,5;2;0\n", filename="eu.csv")
+    assert list(f.columns) == ["a", "b", "outcome"] and f["a"].iloc[0] == 1.5  # ';' files use decimal commas
+
+
+def test_errors_leave_the_input_frame_unchanged():
+    f = good_frame()
+    f.loc[3, "mrn"] = "P0001"
+    before = f.copy()
+    with pytest.raises(CohortError):
+        build(f, id_col="mrn", trigger_col="trig")
+    pd.testing.assert_frame_equal(f, before)
+    build(good_frame(), id_col="mrn", trigger_col="trig")  # and a good frame is not modified either

@@ -91,6 +91,11 @@ def _read_parquet(data: bytes, label: str) -> pd.DataFrame:
 
 
 def _read_csv(data: bytes, label: str, text_columns) -> pd.DataFrame:
+    if data[:4] == b"PK\x03\x04":
+        raise CohortError(f"{label} looks like an Excel workbook (or another zip file); save it as 'CSV UTF-8' "
+                          "or Parquet and upload that")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise CohortError(f"{label} is UTF-16 text, not UTF-8; save it as 'CSV UTF-8' and upload again")
     if b"\x00" in data[:4096]:
         raise CohortError(f"{label} looks like a binary file, not CSV text; export it as CSV (UTF-8) or Parquet")
     try:
@@ -102,8 +107,11 @@ def _read_csv(data: bytes, label: str, text_columns) -> pd.DataFrame:
             f"{label} is not UTF-8 text (byte 0x{bad} on line {line}); save it as 'CSV UTF-8' and upload again"
         ) from None
     dtype = {c: str for c in text_columns if c}
+    header = text.split("\n", 1)[0]
+    sep = next((d for d in (",", ";", "\t", "|") if d in header), ",")  # European ';' and TSV files too
     try:
-        return pd.read_csv(io.StringIO(text), dtype=dtype or None, skipinitialspace=True)
+        return pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".", dtype=dtype or None,
+                           skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise CohortError(f"{label} is empty (no header row)") from None
     except Exception as exc:  # ParserError, ValueError ...
@@ -163,7 +171,8 @@ def _text_ids(col: pd.Series, role: str) -> np.ndarray:
 
 
 def _is_id_like(col: pd.Series) -> bool:
-    if not _ID_NAME.search(str(col.name)) or col.isna().any() or not col.is_unique:
+    named = _ID_NAME.search(str(col.name)) or re.search(r"(?<=[a-z])(ID|Id)$", str(col.name))
+    if not named or col.isna().any() or not col.is_unique:
         return False
     if pd.api.types.is_integer_dtype(col):
         return True
@@ -297,7 +306,7 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
         dup = X.columns[X.columns.duplicated()][0]
         raise CohortError(f"two columns end up named {dup!r} after encoding text categories; rename one of them")
     _check_informative(X, sources)
-    X.index = pd.Index(ids, dtype=object)
+    X.index = pd.Index(ids.tolist())
 
     inferred = _known_dictionary(list(X.columns)) or _infer(frame, X, sources, levels_of)
     final = inferred.updated(dictionary) if dictionary is not None else inferred

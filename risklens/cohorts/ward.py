@@ -40,7 +40,7 @@ VITAL_INFO = {
     "rr": ("respiratory rate", "/min", 12.0, 20.0),
     "spo2": ("SpO2", "%", 94.0, 100.0),
     "o2_flow": ("O2 flow rate", "L/min", 0.0, 2.0),
-    "avpu": ("consciousness (AVPU)", "0=A..3=U", 0.0, 0.0),
+    "avpu": ("AVPU score", "", 0.0, 0.0),  # consciousness: 0 Alert, 1 Voice, 2 Pain, 3 Unresponsive
 }
 FEATURES = tuple(f"{v}_{s}" for v in VITALS for s in STATS) + ("age", "sex", "los_days", "n_obs_sets")
 TRIGGER_GROUPS = ("blood_pressure", "heart_rate", "resp_rate", "spo2", "consciousness", "temperature")
@@ -87,12 +87,13 @@ def ward_dictionary() -> FeatureDictionary:
             label = f"{stat_word[s]} {name}" + (" readings" if s == "count" else "")
             has_range = s in ("min", "max", "mean")
             f_unit = {"count": "readings", "slope": f"{unit}/h" if v != "avpu" else "levels/h"}.get(s, unit)
+            coding = " (consciousness, 0 = Alert, 1 = Voice, 2 = Pain, 3 = Unresponsive)" if v == "avpu" else ""
             desc = {
                 "min": f"lowest {name} in the last 24 h", "max": f"highest {name} in the last 24 h",
                 "mean": f"mean {name} over the last 24 h", "std": f"standard deviation of {name} over 24 h",
                 "count": f"number of recorded {name} readings in 24 h (how closely staff observed)",
                 "slope": f"least-squares trend of {name} per hour over 24 h (needs 2 readings)",
-            }[s]
+            }[s] + coding
             entries.append(FeatureInfo(
                 name=f"{v}_{s}", label=label[:1].upper() + label[1:], unit=f_unit,
                 normal_low=lo if has_range else None, normal_high=hi if has_range else None,
@@ -142,7 +143,7 @@ def _rows(n: int, rng: np.random.Generator) -> dict:
     los = np.round(np.clip(los_first[pat] + cum - cum[starts[pat]], 0.05, 90), 2)
 
     frail = frail_p[pat]
-    eta = -2.5 + 0.55 * frail + 0.015 * (age_p[pat] - 68) + 0.55 * np.log1p(los) + rng.normal(0, 0.3, n)
+    eta = -2.0 + 0.55 * frail + 0.015 * (age_p[pat] - 68) + 0.55 * np.log1p(los) + rng.normal(0, 0.3, n)
     active = rng.random(n) < _sigmoid(eta)
     w = np.column_stack([
         np.full(n, 0.30), 0.26 + 0.5 * copd_p[pat], np.full(n, 0.22),
@@ -153,13 +154,23 @@ def _rows(n: int, rng: np.random.Generator) -> dict:
     proc = np.where(active, np.minimum(proc, 5), 0)
     # severity s(t) = clip((t - onset) / ramp, 0, cap), hours relative to the prediction time
     ramp = rng.uniform(8, 36, n)
-    onset = rng.uniform(2, 40, n) - ramp  # severity reaches 1 between 2 h and 40 h ahead
+    # severity reaches 0.7 (about where the first vital crosses its calling criterion) 0-40 h ahead
+    onset = rng.uniform(0, 40, n) - 0.7 * ramp
     cap = rng.uniform(0.5, 1.7, n)
+    # patients respond differently: each process effect is scaled per row and vital
+    response = np.exp(rng.normal(0, 0.3, (n, len(_LAT))))
+    # supplemental O2 unrelated to a process (post-operative, PRN), being weaned by 0.02-0.12 L/min per h
+    extra_o2 = rng.random(n) < 0.15
+    base_row = base[pat] + rng.normal(0, 1, (n, len(_LAT))) * np.array([4, 3, 4, 0.1, 0.8, 0.4, 0, 0])
+    base_row[:, 7] += np.where(extra_o2, rng.uniform(1, 4, n), 0.0)
+    o2_trend = np.where(extra_o2, -rng.uniform(0.02, 0.12, n), 0.0)
     return {
         "n": n, "pat": pat, "visit": visit, "age": age_p[pat], "sex": sex_p[pat], "frail": frail,
-        "base": base[pat] + rng.normal(0, 1, (n, len(_LAT))) * np.array([4, 3, 4, 0.1, 0.8, 0.4, 0, 0]),
+        "base": base_row, "o2_trend": o2_trend,
         "los": los, "proc": proc, "onset": onset, "ramp": ramp, "cap": cap,
-        "worry": rng.normal(0, 0.45, n),
+        "response": response,
+        # staff worry: personal noise plus a gut feeling about a brewing process (before vitals move)
+        "worry": rng.normal(0, 0.45, n) + 0.7 * active,
     }
 
 
@@ -180,8 +191,9 @@ def _physiology(r: dict, sl: slice, t: np.ndarray, rng: np.random.Generator, nam
     for j, name in enumerate(_LAT):
         if name not in names:
             continue
-        v = s * _LIN[proc, j].astype(F)[:, None]
-        v += s2 * _QUAD[proc, j].astype(F)[:, None]
+        k = r["response"][sl, j]
+        v = s * (k * _LIN[proc, j]).astype(F)[:, None]
+        v += s2 * (k * _QUAD[proc, j]).astype(F)[:, None]
         v += base[:, j, None]
         if _NOISE_SD[j] > 0:
             v += rng.standard_normal(t.shape, dtype=F) * F(_NOISE_SD[j])
@@ -195,7 +207,10 @@ def _physiology(r: dict, sl: slice, t: np.ndarray, rng: np.random.Generator, nam
     out["rr"] = np.clip(np.round(out["rr"]), 4, 60)
     out["spo2"] = np.clip(np.round(out["spo2"]), 60, 100)
     if "o2" in out:
-        out["o2_flow"] = np.clip(np.round(out.pop("o2") * 2) / 2, 0, 15)
+        o2 = out.pop("o2") + r["o2_trend"][sl, None].astype(F) * t
+        on = o2 > 0.25  # prescribed flow wobbles as staff titrate it
+        o2 += on * rng.standard_normal(t.shape, dtype=F) * F(0.3)
+        out["o2_flow"] = np.clip(np.round(o2 * 2) / 2, 0, 15)
     out["avpu"] = np.digitize(out["avpu"], [0.5, 1.5, 2.5]).astype(F)
     out["severity"] = s
     return out

@@ -126,7 +126,8 @@ class FastTreeShap:
 
         if self.n_jobs:
             self.booster.set_param({"nthread": int(self.n_jobs)})
-        contribs = self.booster.predict(xgb.DMatrix(M, missing=np.nan), pred_contribs=True).astype(np.float64)
+        contribs = self.booster.predict(xgb.DMatrix(M, missing=np.nan), pred_contribs=True,
+                                         validate_features=False).astype(np.float64)
         if len(contribs):
             self.expected_value = float(contribs[0, -1])
         return contribs[:, :-1], float(self.expected_value)
@@ -238,7 +239,8 @@ def _base_margin(learner: dict, objective: str, booster, forest: "_Forest", n_fe
     scores = parse_base_score(learner["learner_model_param"].get("base_score", 0.5))
     analytic = _link(objective, float(np.float32(scores[0]))) if scores else 0.0
     row = np.full((1, n_features), np.nan)
-    margin = float(booster.predict(xgb.DMatrix(row, missing=np.nan), output_margin=True)[0])
+    margin = float(booster.predict(xgb.DMatrix(row, missing=np.nan), output_margin=True,
+                                   validate_features=False)[0])
     empirical = margin - forest.predict_missing_row()
     return analytic if abs(analytic - empirical) < 1e-4 * max(1.0, abs(margin)) else empirical
 

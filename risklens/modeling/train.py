@@ -94,7 +94,11 @@ def _fit(family: str, est, X: np.ndarray, y: np.ndarray) -> bool:
     """Fit in place; returns whether the optimiser reported convergence."""
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings(record=True) as caught:
+    from threadpoolctl import threadpool_limits
+
+    # Small dense products (MLP mini-batches, liblinear) gain nothing from BLAS threads and lose 5x on
+    # a busy machine; one BLAS thread also keeps results independent of the machine's core count.
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             est.fit(X, y)

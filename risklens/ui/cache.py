@@ -78,6 +78,36 @@ def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Coh
     return np.asarray(_model.predict_proba(_cohort.X), dtype=np.float64)
 
 
+BACKGROUND_ROWS = 500
+#: cheaper permutation-SHAP budget for the neural network (as in risklens.evaluate)
+MLP_SHAP = {"background_size": 50, "samples": 500}
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort) -> pd.DataFrame:
+    """A seeded sample of the model's training rows: the reference data of LIME and permutation SHAP."""
+    train = np.setdiff1d(np.arange(_cohort.n), held_out(_model, _cohort))
+    if len(train) > BACKGROUND_ROWS:
+        train = np.sort(np.random.default_rng(0).choice(train, size=BACKGROUND_ROWS, replace=False))
+    return _cohort.X.iloc[train][_model.feature_names]
+
+
+def method_params(model: RiskModel, cohort: Cohort, method: str) -> dict:
+    """Parameters the dashboard passes to a method: training background for sampling methods."""
+    if method in ("lime", "lime-ref"):
+        return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
+    if method == "shap" and model.family == "mlp":
+        return {"background": background_rows(model.model_id, cohort.hash, model, cohort), **MLP_SHAP}
+    return {}
+
+
+def explain_fn(cohort: Cohort):
+    """``fn(model, X, method, seed) -> Explanation`` with the dashboard's parameters (for run_protocol)."""
+    from risklens.explain import explain
+
+    return lambda m, X, meth, s: explain(m, X, meth, seed=s, **method_params(m, cohort, meth))
+
+
 def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
     return cohort_explanation(model.model_id, cohort.hash, method, int(seed), max_rows, model, cohort)
 
@@ -93,7 +123,7 @@ def cohort_explanation(model_id: str, cohort_hash: str, method: str, seed: int, 
     if limit is not None and len(pos) > limit:
         pos = np.sort(np.random.default_rng(seed).choice(pos, size=limit, replace=False))
     X = _cohort.X.iloc[pos][_model.feature_names]
-    return _stored_explain(_model, X, method, seed)
+    return _stored_explain(_model, X, method, seed, **method_params(_model, _cohort, method))
 
 
 def _stored_explain(model: RiskModel, X: pd.DataFrame, method: str, seed: int, **params) -> Explanation:
@@ -117,18 +147,20 @@ def patient_index(model_id: str, cohort_hash: str, method: str, _model: RiskMode
 
 
 @st.cache_resource(show_spinner=False, max_entries=5000)
-def row_explanation(model_id: str, row_id: str, method: str, seed: int, _model: RiskModel, _row: pd.DataFrame) -> Explanation:
-    """One patient's explanation by a (slow, per-patient) method, e.g. LIME."""
+def row_explanation(model_id: str, row_id: str, method: str, seed: int, _model: RiskModel, _row: pd.DataFrame,
+                    _cohort: Cohort) -> Explanation:
+    """One patient's explanation by a (slow, per-patient) method, e.g. LIME (training rows as background)."""
     from risklens.explain import explain
 
-    return explain(_model, _row[_model.feature_names], method, seed=seed)
+    return explain(_model, _row[_model.feature_names], method, seed=seed, **method_params(_model, _cohort, method))
 
 
-def what_if(model: RiskModel, row: pd.DataFrame, method: str) -> tuple[float, Explanation]:
+def what_if(model: RiskModel, cohort: Cohort, row: pd.DataFrame, method: str) -> tuple[float, Explanation]:
     """Risk and explanation of an edited copy of one patient's row (not cached: values change)."""
     from risklens.explain import explain
 
-    return float(model.predict_proba(row)[0]), explain(model, row[model.feature_names], method, seed=0)
+    return float(model.predict_proba(row)[0]), explain(model, row[model.feature_names], method, seed=0,
+                                                       **method_params(model, cohort, method))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -138,3 +170,26 @@ def importance_by_group(model_id: str, cohort_hash: str, method: str, column: st
     frame = pd.DataFrame(np.abs(_values), columns=list(_names))
     frame["__g"] = _labels
     return frame.groupby("__g", sort=True).mean().T
+
+
+def report_html(report) -> str:
+    """The evaluation report as HTML (risklens.report); a plain JSON page if that module is missing."""
+    try:
+        from risklens import report as rep
+    except ImportError:
+        rep = None
+    for name in ("report_html", "evaluation_html", "render_html", "to_html"):
+        fn = getattr(rep, name, None) if rep is not None else None
+        if fn is not None:
+            return fn(report)
+    import html
+
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>RiskLens evaluation</title></head><body>"
+            f"<h1>RiskLens evaluation</h1><pre>{html.escape(report.to_json())}</pre></body></html>")
+
+
+def patient_card_html(view, model, cohort, threshold: float) -> str:
+    """The patient card (risklens.report.patient_card_html when present, else the dashboard's own)."""
+    from risklens.ui.exports import patient_card
+
+    return patient_card(view, model, cohort, threshold)

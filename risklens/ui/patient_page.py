@@ -41,7 +41,8 @@ def index_for(model: RiskModel, cohort: Cohort, method: str | None = None) -> Pa
 def other_rows(model: RiskModel, cohort: Cohort, patient_id: str, method: str, seeds=LIME_SEEDS):
     """The second method's attributions for one patient, one array per seed (cached per patient)."""
     row = cohort.X.loc[[str(patient_id)]]
-    out = [cache.row_explanation(model.model_id, str(patient_id), method, int(s), model, row) for s in seeds]
+    out = [cache.row_explanation(model.model_id + cohort.hash[:12], str(patient_id), method, int(s), model, row, cohort)
+           for s in seeds]
     return out
 
 

@@ -1,0 +1,61 @@
+"""Budget of the full evaluation protocol: ward cohort (default 20,000 rows), 3 families x R runs x the
+study's methods (+ LIME), timings per stage.
+
+    python bench/bench_evaluate.py                      # 20k ward, 5 runs, max 100 patients for LIME / MLP SHAP
+    python bench/bench_evaluate.py --n 5000 --runs 2    # quicker
+    python bench/bench_evaluate.py --cohort readmission
+
+Prints one line per stage (seconds, share) and the total; writes the report to --out (default
+bench/out-evaluate-<cohort>-<n>) as report.json / report.html / report.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cohort", default="ward")
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-patients", type=int, default=100)
+    ap.add_argument("--rashomon", action="store_true")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+
+    from risklens.cohorts import load_builtin
+    from risklens.evaluate import run_evaluation
+    from risklens.report import write_report
+
+    t0 = time.perf_counter()
+    cohort = load_builtin(args.cohort, n=args.n, seed=args.seed)
+    t_load = time.perf_counter() - t0
+    print(f"cohort {cohort.name}: {cohort.n} rows, {cohort.n_events} events, {len(cohort.features)} features "
+          f"(loaded in {t_load:.1f} s)", flush=True)
+    start = time.perf_counter()
+    rep = run_evaluation(cohort, runs=args.runs, seed=args.seed, max_patients=args.max_patients, rashomon=args.rashomon,
+                         progress=lambda f, m: print(f"  [{100 * f:3.0f}%] {time.perf_counter() - start:7.1f}s {m}",
+                                                     file=sys.stderr, flush=True))
+    total = time.perf_counter() - start
+    out = Path(args.out or Path(__file__).parent / f"out-evaluate-{cohort.name}-{cohort.n}")
+    write_report(rep, out)
+    timings = rep.provenance["timings"]
+    print(f"{'stage':32s} {'seconds':>9s} {'share':>6s}")
+    for stage, sec in sorted(timings.items(), key=lambda kv: -kv[1]):
+        print(f"{stage:32s} {sec:9.1f} {sec / total:6.1%}")
+    print(f"{'TOTAL (run_evaluation)':32s} {total:9.1f}")
+    print(f"patients analysed: {rep.settings['n_patients']} correctly predicted positives; "
+          f"capped methods: {', '.join(rep.settings['capped'])} at {args.max_patients}")
+    print(f"report: {out}/report.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
