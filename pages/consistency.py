@@ -5,7 +5,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.ui import state
-from risklens.ui.consistency_view import analysis_rows, run_protocol
+from risklens.ui.consistency_view import analysis_rows, explainer_options, run_protocol
 
 METRIC_HELP = {
     "FA": "feature agreement: share of the top-k features both methods name",
@@ -24,17 +24,21 @@ def controls(cohort, models):
                               help="held-out, correctly predicted positives; a seeded sample"))
     reps = int(c[2].number_input("LIME repeats (seeds)", 1, 10, 3, key="cons_reps"))
     seed = int(c[3].number_input("Seed", 0, 10_000, 0, key="cons_seed"))
-    return k, n, reps, seed
+    options = explainer_options(models)
+    include = st.multiselect("Explainers", options, default=options, key="cons_include",
+                             help="SHAP on the neural network is model-agnostic (permutation) and takes a few "
+                                  "seconds per patient; the others take well under a second for 40 patients.")
+    return k, n, reps, seed, include
 
 
-def compute(cohort, models, k, n, reps, seed):
+def compute(cohort, models, k, n, reps, seed, include):
     thresholds = {m.model_id: state.threshold(m) for m in models}
     probs = {m.model_id: ui.cache.predictions(m.model_id, cohort.hash, m, cohort) for m in models}
     test = ui.cache.held_out(models[0], cohort)
     rows, rule = analysis_rows(cohort, models, test, probs, thresholds, n, seed)
     bar = st.progress(0.0, text="starting ...")
     res = run_protocol(cohort, models, rows, rule, k=k, lime_repeats=reps, seed=seed,
-                       explain_fn=ui.cache.explain_fn(cohort), progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                       explain_fn=ui.cache.explain_fn(cohort), include=include, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
     bar.empty()
     return res
 
@@ -148,12 +152,12 @@ def body() -> None:
     st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and "
                 "does removing what they point at change the risk? The protocol of Brankovic et al. (2023), "
                 "plus LIME stability and faithfulness.")
-    k, n, reps, seed = controls(cohort, models)
-    key = (cohort.hash, tuple(m.model_id for m in models), k, n, reps, seed,
+    k, n, reps, seed, include = controls(cohort, models)
+    key = (cohort.hash, tuple(m.model_id for m in models), k, n, reps, seed, tuple(include),
            tuple(round(state.threshold(m), 6) for m in models))
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Run the evaluation", type="primary", key="cons_run"):
-        results[key] = compute(cohort, models, k, n, reps, seed)
+        results[key] = compute(cohort, models, k, n, reps, seed, include)
     res = results.get(key)
     if res is None:
         st.info("Choose the settings and press **Run the evaluation** (about a minute on the demo).")

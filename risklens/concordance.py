@@ -12,6 +12,8 @@ top-1 attributed feature belongs to the dictionary *group* of the recorded trigg
 
 RiskLens adds the top-k hit rate (trigger group among the groups of the top-k features, k = 1..5)
 and the rank of the trigger's group (rank of its best feature, 1 = top; mean over patients).
+Non-clinical features never match a trigger, even when their group does (``spo2_count`` is a care
+process feature in group ``spo2``: it says how often SpO2 was measured, not what it was).
 Patients without a recorded trigger ("" or None) are excluded and counted in ``n_no_trigger``.
 """
 
@@ -66,11 +68,12 @@ def trigger_concordance(values, feature_names, triggers, dictionary: FeatureDict
         return Concordance(nan, nan, nan, 0, int((~has).sum()), {str(k): nan for k in range(1, max_k + 1)})
     order = np.argsort(-np.abs(V), axis=1, kind="stable")
     ranked_groups = groups[order]  # (n, f) group of the feature at each rank
-    top_group, top_clinical = ranked_groups[:, 0], clinical[order[:, 0]]
-    hit = top_group == trig
+    ranked_clinical = clinical[order]
+    top_clinical = ranked_clinical[:, 0]
+    match = (ranked_groups == trig[:, None]) & ranked_clinical  # non-clinical features never match a trigger
+    hit = match[:, 0]
     kept = float(hit.mean())
     dropped = float(hit[top_clinical].mean()) if top_clinical.any() else float("nan")
-    match = ranked_groups == trig[:, None]
     any_match = match.any(axis=1)
     first = np.where(any_match, match.argmax(axis=1) + 1, -1)
     topk = {str(k): float(np.mean((first >= 1) & (first <= k))) for k in range(1, max_k + 1)}

@@ -123,6 +123,14 @@ def test_every_page_via_sidebar(server, page):
         _settle(page, title=NAV_TITLES[name])
         body = page.inner_text("body")
         assert NAV_TITLES[name].split()[0] in body
+        if name == "consistency":  # run the protocol on a few patients so the screenshot shows results
+            box = page.get_by_role("spinbutton", name="Patients analysed")
+            box.fill("10")
+            box.press("Enter")
+            _settle(page, title="Consistency")
+            page.get_by_role("button", name="Run the evaluation").click()
+            page.wait_for_selector('[data-testid="stMain"] button[role="tab"]:has-text("Agreement")', timeout=300_000)
+            _settle(page, title="Consistency")
         _check(page, name)
 
 

@@ -13,6 +13,7 @@ DICT = FeatureDictionary([
     FeatureInfo("hr_max", "HR max", group="heart_rate", kind="vital sign"),
     FeatureInfo("los_days", "LOS", kind="administrative"),
     FeatureInfo("n_obs_sets", "Recorded sets", kind="care process"),
+    FeatureInfo("spo2_count", "SpO2 readings", group="spo2", kind="care process"),
 ])
 NAMES = list(DICT)
 TRIG = np.array(["spo2", "resp_rate", "heart_rate", "spo2"], dtype=object)
@@ -20,7 +21,7 @@ COL = {"spo2": 1, "resp_rate": 2, "heart_rate": 3}  # a derived feature of each 
 
 
 def test_only_trigger_vitals_reaches_one():
-    V = np.full((4, 6), 0.01)
+    V = np.full((4, 7), 0.01)
     for i, t in enumerate(TRIG):
         V[i, COL[t]] = 2.0
     c = trigger_concordance(V, NAMES, TRIG, DICT)
@@ -29,7 +30,7 @@ def test_only_trigger_vitals_reaches_one():
 
 
 def test_only_length_of_stay_reaches_zero_kept_nan_dropped():
-    V = np.zeros((4, 6))
+    V = np.zeros((4, 7))
     V[:, 4] = 3.0
     c = trigger_concordance(V, NAMES, TRIG, DICT)
     assert c.kept == 0.0
@@ -38,7 +39,7 @@ def test_only_length_of_stay_reaches_zero_kept_nan_dropped():
 
 
 def test_mixed_variants_and_topk():
-    V = np.zeros((4, 6))
+    V = np.zeros((4, 7))
     V[0, [4, 0]] = [3, 2]  # LOS top, trigger group 2nd
     V[1, 2] = 3  # hit
     V[2, [0, 5, 3]] = [3, 2, 1]  # wrong clinical top; trigger at rank 3
@@ -52,6 +53,13 @@ def test_mixed_variants_and_topk():
 
 
 def test_rows_without_trigger_are_excluded():
-    V = np.zeros((3, 6)); V[:, 1] = 1
+    V = np.zeros((3, 7)); V[:, 1] = 1
     c = trigger_concordance(V, NAMES, np.array(["spo2", "", None], dtype=object), DICT)
     assert c.n == 1 and c.n_no_trigger == 2 and c.kept == 1.0
+
+
+def test_care_process_feature_of_the_trigger_group_is_a_miss():
+    V = np.zeros((1, 7)); V[0, 6] = 2.0; V[0, 0] = 1.0  # spo2_count on top, spo2_min second
+    c = trigger_concordance(V, NAMES, np.array(["spo2"], dtype=object), DICT)
+    assert c.kept == 0.0 and np.isnan(c.dropped) and c.non_clinical_share == 1.0
+    assert c.topk_hit["1"] == 0.0 and c.topk_hit["2"] == 1.0 and c.mean_trigger_rank == 2.0

@@ -98,3 +98,31 @@ def test_cli_evaluate(tmp_path, capsys):
     code = main(["evaluate", "--data", str(out / "report.json"), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--outcome" in err[0]
+
+
+def test_store_reuses_explanations(ward, tmp_path):
+    from risklens.explain import ExplanationStore
+
+    store = ExplanationStore(tmp_path / "cache")
+    kw = dict(families=("l1-logistic",), methods=["coef"], runs=1, seed=3, store=store, faithfulness_patients=5)
+    first = run_evaluation(ward, **kw)
+    n_files = len(store.entries())
+    second = run_evaluation(ward, **kw)
+    assert n_files >= 1 and len(store.entries()) == n_files  # nothing new computed
+    assert first.table1 == second.table1 and first.concordance == second.concordance
+
+
+def test_rashomon_spread_known_answer_and_set(ward):
+    from risklens.rashomon import rashomon_set, spread_table
+
+    imp = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]])
+    t = spread_table(imp, ["a", "b", "c"]).set_index("feature")
+    assert t.loc["a", "min"] == 0.2 and t.loc["a", "max"] == 0.6 and t.loc["b", "median"] == pytest.approx(0.4)
+    # model 1 ranks a, b, c; model 2 ranks b, c, a
+    assert (t.loc["a", "rank_min"], t.loc["a", "rank_max"]) == (1, 3) and t.loc["a", "rank_range"] == 2
+    assert (t.loc["b", "rank_min"], t.loc["b", "rank_max"]) == (1, 2) and t.loc["c", "rank_range"] == 1
+    small = ward.subset(np.arange(1000))
+    kept, records = rashomon_set(small, ("l1-logistic",), seeds=(0,), grid={"l1-logistic": [{}, {"C": 0.001}]},
+                                 margin=0.01)
+    best = max(r["auroc"] for r in records)
+    assert all(r["kept"] == (r["auroc"] >= best - 0.01) for r in records) and len(kept) == sum(r["kept"] for r in records)

@@ -143,7 +143,7 @@ def _rows(n: int, rng: np.random.Generator) -> dict:
     los = np.round(np.clip(los_first[pat] + cum - cum[starts[pat]], 0.05, 90), 2)
 
     frail = frail_p[pat]
-    eta = -2.0 + 0.55 * frail + 0.015 * (age_p[pat] - 68) + 0.55 * np.log1p(los) + rng.normal(0, 0.3, n)
+    eta = -2.6 + 0.55 * frail + 0.015 * (age_p[pat] - 68) + 1.0 * np.log1p(los) + rng.normal(0, 0.3, n)
     active = rng.random(n) < _sigmoid(eta)
     w = np.column_stack([
         np.full(n, 0.30), 0.26 + 0.5 * copd_p[pat], np.full(n, 0.22),

@@ -8,8 +8,11 @@ Defaults (tuned for ward-sized cohorts, ~20k rows and ~60 features, on 2 CPU cor
 - ``l1-logistic``: ``Pipeline(impute=median, scale=StandardScaler, clf=LogisticRegression(l1_ratio=1
   (pure L1), C=0.1, solver="liblinear", max_iter=1000))``.
 - ``mlp``: same pipeline with ``clf=MLPClassifier(hidden_layer_sizes=(64, 32), activation="relu",
-  alpha=1e-3, batch_size=256, learning_rate_init=1e-3, early_stopping=True, validation_fraction=0.1,
-  n_iter_no_change=10, max_iter=300)``.
+  solver="adam", alpha=1.0, batch_size=256, learning_rate_init=1e-3, early_stopping=False, max_iter=50)``:
+  a fixed budget of 50 epochs with L2 weight decay (sklearn scales ``alpha`` by 1/n, so it regularises
+  small cohorts more). MLPClassifier's early stopping monitors *accuracy*, which barely moves at
+  5-25% event rates and stopped training after ~15-30 epochs (held-out AUROC 0.65 vs 0.79 on whas500,
+  0.89 vs 0.91 on ward); the card's ``converged`` is therefore usually false for this family.
 
 Every run uses ``random_state=seed``; the split uses ``split_seed`` and stays fixed across runs.
 """
@@ -37,9 +40,8 @@ DEFAULT_PARAMS: dict[str, dict] = {
     },
     "l1-logistic": {"C": 0.1, "l1_ratio": 1.0, "solver": "liblinear", "max_iter": 1000, "tol": 1e-4},
     "mlp": {
-        "hidden_layer_sizes": (64, 32), "activation": "relu", "alpha": 1e-3, "batch_size": 256,
-        "learning_rate_init": 1e-3, "early_stopping": True, "validation_fraction": 0.1,
-        "n_iter_no_change": 10, "max_iter": 300,
+        "hidden_layer_sizes": (64, 32), "activation": "relu", "solver": "adam", "alpha": 1.0,
+        "batch_size": 256, "learning_rate_init": 1e-3, "early_stopping": False, "max_iter": 50,
     },
 }
 
@@ -107,6 +109,14 @@ def _fit(family: str, est, X: np.ndarray, y: np.ndarray) -> bool:
     return not any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
+def _n_iter(est) -> int | None:
+    clf = est.named_steps["clf"] if hasattr(est, "named_steps") else None
+    if clf is None:
+        return int(est.get_booster().num_boosted_rounds())
+    n = getattr(clf, "n_iter_", None)
+    return None if n is None else int(np.max(n))
+
+
 def _versions() -> dict:
     import sklearn
     import xgboost
@@ -165,6 +175,7 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
         "seed": int(seed), "split_seed": int(split_seed), "test_size": float(test_size),
         "params": _jsonable(merged),
         "converged": bool(converged),
+        "n_iter": _n_iter(est),
         "train_seconds": round(seconds, 3),
         "threshold": float(threshold),
         "threshold_rule": rule,

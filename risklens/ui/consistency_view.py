@@ -81,8 +81,19 @@ def _matrix(labels, expls, k, level):
     return mats
 
 
+def explainer_options(models: list[RiskModel]) -> list[str]:
+    """Labels of every (reference model, method) pair the protocol can run."""
+    from risklens.explain import methods_for
+
+    refs = {}
+    for m in models:
+        refs.setdefault(m.family, m)
+    return [explainer_label(m, meth) for m in refs.values() for meth in methods_for(m.family) if meth not in SKIP_METHODS]
+
+
 def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_rule: str, k: int = 5,
-                 lime_repeats: int = 3, seed: int = 0, explain_fn=None, progress: Progress | None = None) -> ProtocolResult:
+                 lime_repeats: int = 3, seed: int = 0, explain_fn=None, progress: Progress | None = None,
+                 include: list[str] | None = None) -> ProtocolResult:
     """Everything the Consistency page shows, for the given row positions of the cohort."""
     from risklens.consistency import agreement_distribution, run_consistency
     from risklens.explain import explain, methods_for
@@ -98,9 +109,15 @@ def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_
     for m in models:
         by_family.setdefault(m.family, []).append(m)
     refs = [ms[0] for ms in by_family.values()]
-    jobs = [(m, meth) for m in refs for meth in methods_for(m.family) if meth not in SKIP_METHODS]
-    extra = [(m, "shap") for ms in by_family.values() for m in ms[1:]]
-    lime_jobs = [m for m in refs if "lime" in methods_for(m.family)] if lime_repeats > 1 else []
+    jobs = [(m, meth) for m in refs for meth in methods_for(m.family) if meth not in SKIP_METHODS
+            and (include is None or explainer_label(m, meth) in include)]
+    if not jobs:
+        from risklens.errors import RiskLensError
+
+        raise RiskLensError("choose at least one explainer to evaluate")
+    chosen = {(m.model_id, meth) for m, meth in jobs}
+    extra = [(m, "shap") for ms in by_family.values() for m in ms[1:] if (ms[0].model_id, "shap") in chosen]
+    lime_jobs = [m for m in refs if (m.model_id, "lime") in chosen] if lime_repeats > 1 else []
     total = len(jobs) + len(extra) + len(lime_jobs) * (lime_repeats - 1) + len(jobs) + 2
     done = 0
 
