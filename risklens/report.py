@@ -43,7 +43,9 @@ def _fmt(v, digits: int = 2) -> str:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
-        return "–" if not np.isfinite(v) else f"{v:.{digits}f}"
+        if not np.isfinite(v):
+            return "–"
+        return f"{v:.3f}" if 0 < abs(v) < 0.1 else f"{v:.{digits}f}"
     return str(v)
 
 

@@ -76,6 +76,11 @@ def _read_bytes(source, filename: str | None) -> tuple[str, bytes]:
         return filename or "the uploaded file", bytes(source)
     if hasattr(source, "read"):
         label = filename or os.path.basename(str(getattr(source, "name", ""))) or "the uploaded file"
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)  # a Streamlit upload is read again on every rerun
+            except (OSError, ValueError):
+                pass
         data = source.read()
         if isinstance(data, str):
             data = data.encode("utf-8")
