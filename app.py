@@ -7,13 +7,13 @@ from risklens.ui.boot import bootstrap
 st.set_page_config(page_title="RiskLens", page_icon=":material/monitor_heart:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/table:", url_path="data"),
-    st.Page("pages/model.py", title="Model", icon=":material/model_training:", url_path="model"),
-    st.Page("pages/explanations.py", title="Cohort explanations", icon=":material/bar_chart:", url_path="explanations"),
-    st.Page("pages/patients.py", title="Patients", icon=":material/patient_list:", url_path="patients"),
-    st.Page("pages/consistency.py", title="Consistency", icon=":material/rule:", url_path="consistency"),
-    st.Page("pages/report.py", title="Report", icon=":material/download:", url_path="report"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/data.py", title="Data", icon=":material/table:", url_path="data"),
+    st.Page("app_pages/model.py", title="Model", icon=":material/model_training:", url_path="model"),
+    st.Page("app_pages/explanations.py", title="Cohort explanations", icon=":material/bar_chart:", url_path="explanations"),
+    st.Page("app_pages/patients.py", title="Patients", icon=":material/patient_list:", url_path="patients"),
+    st.Page("app_pages/consistency.py", title="Consistency", icon=":material/rule:", url_path="consistency"),
+    st.Page("app_pages/report.py", title="Report", icon=":material/download:", url_path="report"),
 ]
 
 page = st.navigation(PAGES)

@@ -143,7 +143,7 @@ def _table1(rep, pub) -> Section | None:
     n = max(len(d) for d in data)
     rows = [[r + 1] + [d[r] if r < len(d) else "" for d in data] for r in range(n)]
     return Section("Table 1 – top-5 cohort features (run 1, mean |attribution|)", ["rank"] + cols, rows,
-                   "Study columns are the published VS (ward) results.")
+                   "Study columns are the published VS (ward) results." if study else "")
 
 
 def _concordance(rep, pub) -> Section:

@@ -9,6 +9,9 @@ from risklens.cli import main
 from risklens.cohorts import load_builtin
 from risklens.evaluate import EvaluationError, EvaluationReport, resolve_methods, run_evaluation
 
+# one small end-to-end run (2k ward rows, 2 runs, cheap methods + 8-patient LIME): ~25 s on an idle 2-core box
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def ward():

@@ -98,19 +98,59 @@ def test_dtd_evidence_start_explains_every_patient():
     assert (R >= 0).all() and (R.sum(1) > 0).mean() > 0.95
 
 
-def test_shap_on_mlp_is_additive_and_seeded():
+def exact_shapley(predict, x: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Brute-force interventional Shapley values over all 2^f coalitions (small f only)."""
+    from math import factorial
+
+    f = len(x)
+    masks = ((np.arange(2**f)[:, None] >> np.arange(f)) & 1).astype(bool)
+    inputs = np.where(masks[:, None, :], x[None, None, :], B[None, :, :]).reshape(-1, f)
+    v = predict(inputs).reshape(2**f, len(B)).mean(1)
+    size = masks.sum(1)
+    w = np.array([factorial(k) * factorial(f - k - 1) / factorial(f) for k in range(f)])
+    phi = np.zeros(f)
+    for j in range(f):
+        without = ~masks[:, j]
+        phi[j] = np.sum(w[size[without]] * (v[np.flatnonzero(without) | (1 << j)] - v[without]))
+    return phi
+
+
+def test_shap_on_mlp_converges_to_exact_shapley_values_and_is_additive():
+    m = model("mlp")
+    X, _ = cohort()
+    rows, bg = X.iloc[:3], X.iloc[500:506]
+    e = explain(m, rows, "shap", seed=0, background=bg, background_size=6, permutations=150)
+    np.testing.assert_allclose(e.values.sum(1) + e.base_values, m.predict_margin(rows), atol=1e-9)
+    np.testing.assert_allclose(e.base_values, m.predict_margin(bg).mean())
+    M, B = rows.to_numpy(), bg.to_numpy()
+    for i in range(len(rows)):
+        exact = exact_shapley(m.predict_margin, M[i], B)
+        scale = np.abs(exact).max()
+        assert np.abs(e.values[i] - exact).max() < 0.08 * scale, (e.values[i], exact)
+
+
+def test_shap_on_mlp_is_seeded_and_batch_independent():
     m, X = model("mlp"), rows(6)
     bg, _ = cohort()
-    a = explain(m, X, "shap", seed=3, background=bg, background_size=30, permutations=2)
-    b = explain(m, X, "shap", seed=3, background=bg, background_size=30, permutations=2)
-    c = explain(m, X, "shap", seed=4, background=bg, background_size=30, permutations=2)
+    kw = dict(background=bg, background_size=30, permutations=2)
+    a, b, c = (explain(m, X, "shap", seed=s, **kw) for s in (3, 3, 4))
     np.testing.assert_array_equal(a.values, b.values)
     assert not np.array_equal(a.values, c.values)
-    np.testing.assert_allclose(a.values.sum(1) + a.base_values, m.predict_margin(X), atol=1e-8)
+    np.testing.assert_allclose(explain(m, X.iloc[[4]], "shap", seed=3, **kw).values[0], a.values[4], atol=1e-12)
     assert a.params["background_size"] == 30 and a.params["max_evals"] == 2 * (2 * len(FEATURES) + 1)
+    assert a.params["permutations"] == 2 and a.params["implementation"] == "batched"
+
+
+@pytest.mark.slow
+def test_shap_package_path_is_additive_seeded_and_leaves_global_rng_alone():
+    m, X = model("mlp"), rows(2)
+    bg, _ = cohort()
+    kw = dict(background=bg, background_size=10, permutations=1, implementation="shap")
     state = np.random.get_state()[1][:5].copy()
-    explain(m, X.iloc[:1], "shap", seed=9, background=bg, background_size=10, permutations=1)
-    np.testing.assert_array_equal(np.random.get_state()[1][:5], state)  # the global generator is left alone
+    a, b = explain(m, X, "shap", seed=3, **kw), explain(m, X, "shap", seed=3, **kw)
+    np.testing.assert_array_equal(np.random.get_state()[1][:5], state)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_allclose(a.values.sum(1) + a.base_values, m.predict_margin(X), atol=1e-8)
 
 
 def test_methods_by_family_and_clear_errors():
@@ -134,6 +174,7 @@ def test_explanation_slicing_and_top_k():
     e = explain(model("xgboost"), rows(10), "shap")
     one = e[3]
     assert len(one) == 1 and one.ids[0] == e.ids[3]
+    np.testing.assert_array_equal(e[str(e.ids[3])].values, one.values)
     np.testing.assert_array_equal(e.rows_for_ids([e.ids[5], e.ids[2]]).values, e.values[[5, 2]])
     top = e.top_k(3)
     assert all(abs(e.values[i, top[i, 0]]) == np.abs(e.values[i]).max() for i in range(len(e)))

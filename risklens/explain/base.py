@@ -67,7 +67,9 @@ class Explanation:
         return self.values.shape[0]
 
     def __getitem__(self, rows) -> "Explanation":
-        """Rows by integer, slice, mask or position array (always returns an Explanation)."""
+        """Rows by integer, slice, mask or position array, or one row id as a string (always an Explanation)."""
+        if isinstance(rows, str):
+            return self.rows_for_ids([rows])
         if isinstance(rows, (int, np.integer)):
             rows = [int(rows)]
         return Explanation(

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from risklens.explain._common import (array_hash, background_matrix, check_frame, column_medians, impute,
                                       model_fingerprint)

@@ -42,6 +42,7 @@ from risklens.explain.base import ExplainError
 MAX_PATH_FEATURES = 16  # 2^16 x 16 table entries per leaf at most
 MAX_TABLE_BYTES = 1 << 29  # 512 MB of tables; larger models use pred_contribs
 ROW_BLOCK = 32  # rows per parallel task: a tree's tables stay in cache across the block
+BLOCK_SPLITS = 3  # subtrees with at most this many splits become one lookup table (0 = one per leaf)
 _LOGIT_OBJECTIVES = ("binary:logistic", "reg:logistic", "binary:logitraw")
 _LOG_OBJECTIVES = ("count:poisson", "reg:gamma", "reg:tweedie")
 
@@ -57,7 +58,7 @@ class FastTreeShap:
     ``precompute_seconds`` is the time the parse and tables took.
     """
 
-    def __init__(self, model, n_jobs: int | None = None) -> None:
+    def __init__(self, model, n_jobs: int | None = None, block_splits: int | None = None) -> None:
         t0 = time.perf_counter()
         booster = as_booster(model)
         self.n_jobs = n_jobs
@@ -68,7 +69,7 @@ class FastTreeShap:
         self.objective = learner["objective"]["name"]
         _check_single_output(learner)
         trees, tree_weights = _trees_of(learner)
-        self._forest = _Forest.from_json(trees, tree_weights, self.n_features)
+        self._forest = _Forest.from_json(trees, tree_weights, self.n_features, block_splits)
         self.base_margin = _base_margin(learner, self.objective, booster, self._forest, self.n_features)
         self.algorithm = "fast-treeshap-v2" if self._forest.fast_ok else "xgboost-pred_contribs"
         if self._forest.fast_ok:
@@ -246,45 +247,46 @@ def _base_margin(learner: dict, objective: str, booster, forest: "_Forest", n_fe
 
 
 class _Forest:
-    """Flat arrays of every tree, laid out for :func:`shap_kernel`."""
+    """Flat arrays of every tree, laid out for :func:`shap_kernel` (see there for the layout)."""
 
     @classmethod
-    def from_json(cls, trees: list[dict], weights: list[float], n_features: int) -> "_Forest":
+    def from_json(cls, trees: list[dict], weights: list[float], n_features: int,
+                  block_splits: int | None = None) -> "_Forest":
         self = cls()
+        s_max = BLOCK_SPLITS if block_splits is None else int(block_splits)
         self.n_trees = len(trees)
-        node_cols = {k: [] for k in ("feat", "thr", "dleft", "left", "right", "pos")}
-        leaves = {k: [] for k in ("d", "feat", "z", "v")}
-        self.node_start, self.n_internal, self.n_nodes, self.leaf_start = [], [], [], []
+        acc = {k: [] for k in _ACC_KEYS}
+        self.node_start, self.n_internal, self.c_start, self.n_c, self.root_leaf_values = [], [], [], [], []
         self.categorical = False
-        self.root_leaf_values = []  # for the all-missing row check
         for tree, weight in zip(trees, weights):
-            self.node_start.append(len(node_cols["feat"]))
-            self.leaf_start.append(len(leaves["d"]))
-            ni, nn, missing_value = _layout_tree(tree, float(weight), node_cols, leaves)
+            self.node_start.append(len(acc["feat"]))
+            self.c_start.append(len(acc["c_d"]))
+            ni, nc, missing_value = _layout_tree(tree, float(weight), s_max, acc)
             self.n_internal.append(ni)
-            self.n_nodes.append(nn)
+            self.n_c.append(nc)
             self.root_leaf_values.append(missing_value)
             if any(int(t) != 0 for t in tree.get("split_type", [])):
                 self.categorical = True
-        self.max_nodes = max(self.n_nodes) if self.n_nodes else 1
-        as_i32 = lambda key, src: np.asarray(src[key], dtype=np.int32)  # noqa: E731
-        self.feat, self.left, self.right = (as_i32(k, node_cols) for k in ("feat", "left", "right"))
-        self.thr = np.asarray(node_cols["thr"], dtype=np.float32)
-        self.dleft = np.asarray(node_cols["dleft"], dtype=np.bool_)
-        self.pos = np.asarray(node_cols["pos"], dtype=np.int32)
-        for name in ("node_start", "n_internal", "n_nodes", "leaf_start"):
+        self.max_nodes = max([ni + nc for ni, nc in zip(self.n_internal, self.n_c)] or [1])
+        for name in ("node_start", "n_internal", "c_start", "n_c"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.int64))
-        self.leaf_d = np.asarray(leaves["d"], dtype=np.int64)
+        for key in ("feat", "left", "right", "pos", "sub_feat"):
+            setattr(self, key, np.asarray(acc[key], dtype=np.int32))
+        self.thr = np.asarray(acc["thr"], dtype=np.float32)
+        self.sub_thr = np.asarray(acc["sub_thr"], dtype=np.float32)
+        self.dleft = np.asarray(acc["dleft"], dtype=np.bool_)
+        self.sub_dleft = np.asarray(acc["sub_dleft"], dtype=np.bool_)
+        for key in ("c_d", "c_s", "c_w", "c_sub_start", "c_leaf_start", "c_n_leaves", "leaf_d", "leaf_np"):
+            setattr(self, key, np.asarray(acc[key], dtype=np.int64))
+        self.leaf_v = np.asarray(acc["leaf_v"], dtype=np.float64)
+        self.c_full = ((np.int64(1) << self.c_d) - 1).astype(np.uint32)
         self.max_d = int(self.leaf_d.max()) if len(self.leaf_d) else 0
-        width = max(self.max_d, 1)
-        self.leaf_feat = np.zeros((len(self.leaf_d), width), dtype=np.int32)
-        self.leaf_z = np.zeros((len(self.leaf_d), width), dtype=np.float64)
-        for i, (fs, zs) in enumerate(zip(leaves["feat"], leaves["z"])):
-            self.leaf_feat[i, : len(fs)] = fs
-            self.leaf_z[i, : len(zs)] = zs
-        self.leaf_v = np.asarray(leaves["v"], dtype=np.float64)
-        sizes = (np.left_shift(np.int64(1), self.leaf_d) * self.leaf_d).astype(np.int64)
-        self.leaf_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
+        self.c_feat = _pad(acc["c_feat"], np.int32)
+        self.leaf_z = _pad(acc["leaf_z"], np.float64)
+        self.leaf_slot = _pad(acc["leaf_slot"], np.int32)
+        self.leaf_pj, self.leaf_pdir, self.leaf_ppos = (_pad(acc[k], np.int64) for k in ("leaf_pj", "leaf_pdir", "leaf_ppos"))
+        sizes = (np.left_shift(np.int64(1), self.c_d + self.c_s) * self.c_w).astype(np.int64)
+        self.c_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
         self.table_size = int(sizes.sum())
         self.fast_ok = (
             not self.categorical and self.max_d <= MAX_PATH_FEATURES and self.table_size * 8 <= MAX_TABLE_BYTES
@@ -295,7 +297,7 @@ class _Forest:
         return float(sum(self.root_leaf_values))
 
     def build_tables(self) -> float:
-        """Fill the per-leaf tables; returns the sum over trees of the expected tree output."""
+        """Fill the block tables; returns the sum over trees of the expected tree output."""
         from risklens.explain._treeshap_numba import build_tables
 
         D = max(self.max_d, 1)
@@ -306,7 +308,9 @@ class _Forest:
         self.tab = np.zeros(self.table_size, dtype=np.float64)
         if not len(self.leaf_d):
             return 0.0
-        expected = build_tables(self.leaf_d, self.leaf_z, self.leaf_v, self.leaf_off, weights, self.tab)
+        expected = build_tables(self.c_d, self.c_s, self.c_w, self.c_off, self.c_leaf_start, self.c_n_leaves,
+                                self.leaf_d, self.leaf_z, self.leaf_v, self.leaf_slot, self.leaf_np, self.leaf_pj,
+                                self.leaf_pdir, self.leaf_ppos, weights, self.tab)
         return float(np.sum(expected))
 
     def run(self, X32: np.ndarray, out: np.ndarray, n_jobs: int | None) -> None:
@@ -319,62 +323,120 @@ class _Forest:
             threads = before if not n_jobs else max(1, min(int(n_jobs), numba.config.NUMBA_NUM_THREADS))
             numba.set_num_threads(threads)
             try:
-                shap_kernel(X32, self.node_start, self.n_internal, self.n_nodes, self.leaf_start, self.feat, self.thr,
-                            self.dleft, self.left, self.right, self.pos, self.leaf_d, self.leaf_off, self.leaf_feat,
+                shap_kernel(X32, self.node_start, self.n_internal, self.c_start, self.n_c, self.feat, self.thr,
+                            self.dleft, self.left, self.right, self.pos, self.c_full, self.c_s, self.c_w,
+                            self.c_off, self.c_sub_start, self.c_feat, self.sub_feat, self.sub_thr, self.sub_dleft,
                             self.tab, self.max_nodes, ROW_BLOCK, out)
             finally:
                 numba.set_num_threads(before)
 
 
-def _layout_tree(tree: dict, weight: float, node_cols: dict, leaves: dict) -> tuple[int, int, float]:
-    """Append one tree: internal nodes in preorder (parents first), then its leaves.
+_ACC_KEYS = ("feat", "thr", "dleft", "left", "right", "pos", "sub_feat", "sub_thr", "sub_dleft",
+             "c_d", "c_s", "c_w", "c_sub_start", "c_feat", "c_leaf_start", "c_n_leaves",
+             "leaf_d", "leaf_z", "leaf_v", "leaf_slot", "leaf_np", "leaf_pj", "leaf_pdir", "leaf_ppos")
 
-    Returns (internal nodes, nodes, value of the leaf an all-missing row reaches).
+
+def _pad(rows: list, dtype) -> np.ndarray:
+    """Ragged rows -> zero-padded 2-D array (at least one column)."""
+    width = max([len(r) for r in rows] + [1])
+    out = np.zeros((len(rows), width), dtype=dtype)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _layout_tree(tree: dict, weight: float, s_max: int, acc: dict) -> tuple[int, int, float]:
+    """Append one tree: upper split nodes in preorder, then its blocks (subtrees with <= s_max splits).
+
+    Returns (upper split nodes, blocks, value of the leaf an all-missing row reaches).
     """
     L, R = tree["left_children"], tree["right_children"]
     feat_of = tree["split_indices"]
     thr = np.asarray(tree["split_conditions"], dtype=np.float32)
     cover = np.asarray(tree["sum_hessian"], dtype=np.float32).astype(np.float64)
     dleft = tree["default_left"]
-    internal, leaf_nodes = [], []  # original ids in preorder
-    info = {}  # original id -> (path features, zero fractions)
-    stack = [(0, (), ())]
+    # preorder walk: path features / zero fractions at each node, bit position of each split
+    order, parent, path, pos = [], {0: -1}, {0: ((), ())}, {}
+    stack = [0]
     while stack:
-        nid, pf, pz = stack.pop()
+        nid = stack.pop()
+        order.append(nid)
         if L[nid] == -1:
-            leaf_nodes.append(nid)
-            info[nid] = (pf, pz)
             continue
-        internal.append(nid)
+        pf, pz = path[nid]
         f = int(feat_of[nid])
         k = pf.index(f) if f in pf else len(pf)
-        info[nid] = (pf, pz, k)
-        children = []
+        pos[nid] = k
         for child in (L[nid], R[nid]):
             frac = cover[child] / cover[nid] if cover[nid] > 0 else 0.0
-            if k < len(pf):
-                cz = pz[:k] + (pz[k] * frac,) + pz[k + 1:]
-                cf = pf
-            else:
-                cz, cf = pz + (frac,), pf + (f,)
-            children.append((child, cf, cz))
-        stack.append(children[1])  # right pushed first, so the left subtree is laid out first
-        stack.append(children[0])
-    local = {nid: i for i, nid in enumerate(internal + leaf_nodes)}
-    for nid in internal:
-        node_cols["feat"].append(int(feat_of[nid]))
-        node_cols["thr"].append(thr[nid])
-        node_cols["dleft"].append(bool(dleft[nid]))
-        node_cols["left"].append(local[L[nid]])
-        node_cols["right"].append(local[R[nid]])
-        node_cols["pos"].append(info[nid][2])
-    for nid in leaf_nodes:
-        pf, pz = info[nid]
-        leaves["d"].append(len(pf))
-        leaves["feat"].append(pf)
-        leaves["z"].append(pz)
-        leaves["v"].append(float(thr[nid]) * weight)
+            path[child] = (pf, pz[:k] + (pz[k] * frac,) + pz[k + 1:]) if k < len(pf) else (pf + (f,), pz + (frac,))
+            parent[child] = nid
+        stack.append(R[nid])
+        stack.append(L[nid])
+    splits = {}
+    for nid in reversed(order):
+        splits[nid] = 0 if L[nid] == -1 else 1 + splits[L[nid]] + splits[R[nid]]
+    upper = [nid for nid in order if splits[nid] > s_max]
+    blocks = [nid for nid in order if splits[nid] <= s_max and (parent[nid] == -1 or splits[parent[nid]] > s_max)]
+    slot = {nid: i for i, nid in enumerate(upper + blocks)}
+    for nid in upper:
+        acc["feat"].append(int(feat_of[nid]))
+        acc["thr"].append(thr[nid])
+        acc["dleft"].append(bool(dleft[nid]))
+        acc["left"].append(slot[L[nid]])
+        acc["right"].append(slot[R[nid]])
+        acc["pos"].append(pos[nid])
+    for c in blocks:
+        _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc)
     nid = 0
     while L[nid] != -1:
         nid = L[nid] if dleft[nid] else R[nid]
-    return len(internal), len(internal) + len(leaf_nodes), float(thr[nid]) * weight
+    return len(upper), len(blocks), float(thr[nid]) * weight
+
+
+def _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc) -> None:
+    """One block: its split nodes (preorder), output features, and its leaves with their paths in it."""
+    pf_c = path[c][0]
+    subs, leaves, stack = [], [], [c]
+    while stack:
+        nid = stack.pop()
+        if L[nid] == -1:
+            leaves.append(nid)
+        else:
+            subs.append(nid)
+            stack.append(R[nid])
+            stack.append(L[nid])
+    local = {nid: j for j, nid in enumerate(subs)}
+    out_feats = list(pf_c)
+    acc["c_sub_start"].append(len(acc["sub_feat"]))
+    for nid in subs:
+        f = int(feat_of[nid])
+        acc["sub_feat"].append(f)
+        acc["sub_thr"].append(thr[nid])
+        acc["sub_dleft"].append(bool(dleft[nid]))
+        if f not in out_feats:
+            out_feats.append(f)
+    acc["c_d"].append(len(pf_c))
+    acc["c_s"].append(len(subs))
+    acc["c_w"].append(len(out_feats))
+    acc["c_feat"].append(out_feats)
+    acc["c_leaf_start"].append(len(acc["leaf_d"]))
+    acc["c_n_leaves"].append(len(leaves))
+    for leaf in leaves:
+        pf, pz = path[leaf]
+        acc["leaf_d"].append(len(pf))
+        acc["leaf_z"].append(pz)
+        acc["leaf_v"].append(float(thr[leaf]) * weight)
+        acc["leaf_slot"].append([out_feats.index(f) for f in pf])
+        pj, pdir, ppos = [], [], []
+        nid = leaf
+        while nid != c:
+            up = parent[nid]
+            pj.append(local[up])
+            pdir.append(1 if R[up] == nid else 0)
+            ppos.append(pos[up])
+            nid = up
+        acc["leaf_np"].append(len(pj))
+        acc["leaf_pj"].append(pj)
+        acc["leaf_pdir"].append(pdir)
+        acc["leaf_ppos"].append(ppos)
