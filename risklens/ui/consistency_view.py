@@ -42,10 +42,13 @@ class ProtocolResult:
     notes: list[str] = field(default_factory=list)
 
 
-def explainer_label(model: RiskModel, method: str, with_seed: bool = False) -> str:
-    from risklens.ui.widgets import method_name
+SHORT_FAMILY = {"xgboost": "XGBoost", "l1-logistic": "L1 logistic", "mlp": "Neural net"}
+SHORT_METHOD = {"shap": "SHAP", "lime": "LIME", "lime-ref": "LIME-ref", "coef": "coef", "dtd": "DTD"}
 
-    base = f"{FAMILY_LABELS[model.family]} · {method_name(method)}"
+
+def explainer_label(model: RiskModel, method: str, with_seed: bool = False) -> str:
+    """Short label for tables and heatmap axes: 'XGBoost · SHAP', 'Neural net · DTD'."""
+    base = f"{SHORT_FAMILY.get(model.family, model.family)} · {SHORT_METHOD.get(method, method)}"
     return f"{base} · seed {model.seed}" if with_seed else base
 
 
@@ -204,7 +207,7 @@ def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_
             shap_runs.append(explain_fn(m, X[m.feature_names], "shap", seed))
             tick("runs")
         rc = run_consistency(shap_runs, k=k)
-        run_recs.append({"model": FAMILY_LABELS[fam], "method": "SHAP", "runs": len(ms),
+        run_recs.append({"model": SHORT_FAMILY[fam], "method": "SHAP", "runs": len(ms),
                          f"FA top-{k} (cohort)": rc["FA"], "CR all features (cohort)": rc["CR"]})
     shap_labels = [label for label in res.labels if label.endswith("· SHAP")]
     for i, a in enumerate(shap_labels):
