@@ -57,7 +57,7 @@ def choose_upload() -> None:
                     st.success(f"Using {file.name}: {cohort.n:,} rows, {len(cohort.features)} features.")
     err = upload_error()
     if err:
-        st.error(err + " The previously loaded cohort stays active.", icon=":material/error:")
+        st.error(err.rstrip(". ") + ". The previously loaded cohort stays active.", icon=":material/error:")
 
 
 def show_summary(cohort) -> None:
@@ -118,7 +118,7 @@ def body() -> None:
     else:
         choose_upload()
     cohort = state.active_cohort()
-    ui.sidebar_context(cohort, [])
+    ui.sidebar_context(cohort, state.active_models(cohort))
     show_summary(cohort)
     edit_dictionary(cohort)
 

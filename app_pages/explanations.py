@@ -5,7 +5,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.ui import state
-from risklens.ui.datatools import subgroup_labels, subgroup_options
+from risklens.ui.datatools import order_subgroups, subgroup_labels, subgroup_options
 
 
 def body() -> None:
@@ -17,14 +17,22 @@ def body() -> None:
         return
     from risklens.explain import methods_for
 
-    c = st.columns([2, 2, 1])
+    c = st.columns([2, 2, 1, 1])
     with c[0]:
         model = ui.pick_model(models, key="expl_model")
     with c[1]:
         method = ui.pick_method(methods_for(model.family), key="expl_method")
     with c[2]:
         top = int(st.number_input("Features shown", 5, 40, 15, key="expl_top"))
-    expl = ui.cache.explain_rows(model, cohort, method)
+    rows = ui.cache.default_rows(model.family, method)
+    with c[3]:
+        if rows is None:
+            st.caption("Every held-out patient is explained (exact, fast method).")
+        else:
+            rows = int(st.number_input("Patients explained", 10, 2000, rows, step=10, key=f"expl_rows_{model.family}_{method}",
+                                       help="a seeded sample of held-out patients: this method samples the model "
+                                            "for each patient and takes a moment per patient"))
+    expl = ui.cache.explain_rows(model, cohort, method, max_rows=rows)
     d = cohort.dictionary
     st.caption(f"{ui.method_name(method)} on {ui.model_name(model)}: {len(expl):,} held-out patients explained; "
                f"values in **{expl.output}** space ({plots.space_label(expl.output)}).")
@@ -53,7 +61,9 @@ def body() -> None:
         labels = subgroup_labels(cohort, pos, column)
         frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, expl.values, labels,
                                              tuple(expl.feature_names))
+        frame = frame[order_subgroups(list(frame.columns))]
         counts = dict(zip(*np.unique(labels, return_counts=True)))
+        counts = {g: counts[g] for g in frame.columns}
         st.caption("Patients per subgroup: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         st.plotly_chart(plots.subgroup_importance_figure(frame, d, expl.output, top=min(top, 12),
                                                          title=f"Importance by {column}"), key="expl_sub")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from risklens import ui
 from risklens.ui import exports, state
-from risklens.ui.patient_page import index_for, secondary_method, view_for
+from risklens.ui.patient_page import index_for, primary_row, secondary_method, view_for
 
 
 def evaluation_section(cohort) -> None:
@@ -58,7 +58,8 @@ def patient_section(cohort, models) -> None:
     threshold = state.threshold(model)
     other = secondary_method(methods_for(model.family), index.explanation.method if index.explanation else "shap")
     view = view_for(model, cohort, index, pid, threshold, other, stability=False)
-    card = ui.cache.patient_card_html(view, model, cohort, threshold)
+    expl = index.explanation if index.explanation is not None else primary_row(model, cohort, pid)
+    card = ui.cache.patient_card_html(view, model, cohort, threshold, expl)
     c = st.columns(2)
     c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{pid}.html",
                          mime="text/html", key="rep_dl_card")

@@ -132,8 +132,9 @@ def main(argv=None) -> int:
     print(f"  base   vs pred_contribs       {abs(base - contribs[0, -1]):.3e}")
     print(f"  values vs shap                {np.abs(values - shap_vals).max():.3e}")
     print(f"  base   vs shap                {abs(base - shap_base):.3e}")
-    print(f"  sum + base vs output_margin   {np.abs(values.sum(1) + base - margin).max():.3e}   (XGBoost sums in float32)")
-    print(f"  sum + base vs float64 margin  {np.abs(values.sum(1) + base - margin64).max():.3e}   (leaf values summed in float64)")
+    total = values.sum(1) + base
+    print(f"  sum + base vs output_margin   {np.abs(total - margin).max():.3e}   (XGBoost sums in float32)")
+    print(f"  sum + base vs float64 margin  {np.abs(total - margin64).max():.3e}   (leaf values summed in float64)")
     return 0
 
 

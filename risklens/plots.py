@@ -75,13 +75,15 @@ def _layout(title: str, x: str, y: str, height: int | None = None, legend: bool 
     return out
 
 
-def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: float = 1, at: str = "top") -> tuple[dict, dict | None]:
+def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: float = 1, at: str = "top",
+           anchor: str = "left") -> tuple[dict, dict | None]:
     shape = {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
              "line": {"color": color, "dash": dash, "width": width}}
     ann = None
     if text:
-        ann = {"x": x, "y": 1.0 if at == "top" else 0.0, "xref": "x", "yref": "paper", "text": text, "showarrow": False,
-               "xanchor": "left", "yanchor": "bottom" if at == "top" else "bottom", "font": {"color": color}}
+        ann = {"x": x, "y": 1.0 if at == "top" else 0.9, "xref": "x", "yref": "paper", "text": text, "showarrow": False,
+               "xanchor": anchor, "yanchor": "bottom" if at == "top" else "top", "font": {"color": color},
+               "bgcolor": "rgba(128,128,128,0.15)"}
     return shape, ann
 
 
@@ -100,13 +102,14 @@ def risk_histogram(probs, threshold: float, marker: float | None = None, title: 
                "hovertemplate": "risk %{x:.0f}% +/- 1<br>%{y} patients<extra></extra>"}]
     shapes, anns = [], []
     for shape, ann in [_vline(100 * threshold, RAISE, f"threshold {100 * threshold:.1f}%", dash="dash")] + (
-            [_vline(100 * float(marker), LOWER, f"{marker_label} {100 * float(marker):.1f}%", width=3, at="bottom")]
+            [_vline(100 * float(marker), LOWER, f"{marker_label} {100 * float(marker):.1f}%", width=3, at="bottom",
+                    anchor="right" if marker > 0.5 else "left")]
             if marker is not None else []):
         shapes.append(shape)
         anns.append(ann)
     layout = _layout(title, "predicted risk (%)", "patients (count, log scale)", height=300, legend=False)
     layout["xaxis"]["range"] = [0, 100]
-    layout["yaxis"]["type"] = "log"
+    layout["yaxis"].update({"type": "log", "dtick": 1})
     layout["shapes"], layout["annotations"] = shapes, anns
     return go.Figure(data=traces, layout=layout)
 
@@ -269,20 +272,32 @@ def dependence_figure(values: np.ndarray, data: np.ndarray, feature_names: Seque
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_points, replace=False))
     info = dictionary.get_info(feature) if dictionary is not None else None
     xlab = (info.label + (f" ({info.unit})" if info.unit else "")) if info else feature
-    marker: dict = {"size": 5, "color": LOWER}
+    x, y = data[rows, j], values[rows, j]
+    fig = go.Figure()
     if color_feature and color_feature in names and color_feature != feature:
         k = names.index(color_feature)
-        cinfo = dictionary.get_info(color_feature) if dictionary is not None else None
-        marker = {"size": 5, "color": data[rows, k], "colorscale": VALUE_SCALE,
-                  "colorbar": {"title": {"text": cinfo.label if cinfo else color_feature}}}
-    fig = go.Figure(go.Scattergl(x=data[rows, j], y=values[rows, j], mode="markers", marker=marker,
-                                 hovertemplate="value %{x:.4g}<br>attribution %{y:.4f}<extra></extra>"))
+        clab = dictionary.label(color_feature) if dictionary is not None else color_feature
+        c = _unit_scale(data[rows, k])  # colour by rank: outliers do not wash the scale out
+        ok = ~np.isnan(c)
+        fig.add_trace(go.Scattergl(
+            x=x[ok], y=y[ok], mode="markers", name=clab, customdata=data[rows, k][ok],
+            marker={"size": 5, "color": c[ok], "colorscale": VALUE_SCALE, "cmin": 0, "cmax": 1,
+                    "colorbar": {"title": {"text": clab}, "tickvals": [0, 1], "ticktext": ["low", "high"]}},
+            hovertemplate="value %{x:.4g}<br>attribution %{y:.4f}<br>" + clab + " %{customdata:.4g}<extra></extra>"))
+        if (~ok).any():
+            fig.add_trace(go.Scattergl(x=x[~ok], y=y[~ok], mode="markers", name=f"{clab} not recorded",
+                                       marker={"size": 5, "color": NEUTRAL, "symbol": "x"},
+                                       hovertemplate="value %{x:.4g}<br>attribution %{y:.4f}<extra></extra>"))
+    else:
+        fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 5, "color": LOWER},
+                                   hovertemplate="value %{x:.4g}<br>attribution %{y:.4f}<extra></extra>"))
     if info is not None and (info.normal_low is not None or info.normal_high is not None):
         lo = info.normal_low if info.normal_low is not None else float(np.nanmin(data[rows, j]))
         hi = info.normal_high if info.normal_high is not None else float(np.nanmax(data[rows, j]))
         fig.add_vrect(x0=lo, x1=hi, fillcolor=ACCENT, opacity=0.12, line_width=0, annotation_text="normal range")
     fig.add_hline(y=0, line_color=NEUTRAL, line_width=1)
-    return _finish(fig, title or f"Dependence: {xlab}", xlab, space_label(output), height=400, legend=False)
+    return _finish(fig, title or f"Dependence: {xlab}", xlab, space_label(output), height=420,
+                   legend=len(fig.data) > 1, legend_at="below")
 
 
 # ---- one patient -----------------------------------------------------------------------------
@@ -300,8 +315,8 @@ def patient_bar(feature_names: Sequence[str], attributions, data, dictionary: Fe
     colours = [RAISE if attr[j] > 0 else LOWER for j in order]
     traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h", "marker": {"color": colours},
                "hovertemplate": "%{y}<br>%{x:.4f}<extra></extra>"}]
-    layout = _layout(title, f"{space_label(output)}; red raises risk, blue lowers it", "",
-                     height=max(300, 26 * len(order) + 110), legend=False)
+    layout = _layout(f"{title}<br><sup>red raises the risk, blue lowers it</sup>", space_label(output), "",
+                     height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
     return go.Figure(data=traces, layout=layout)
 
@@ -317,18 +332,24 @@ def rank_comparison_figure(feature_names: Sequence[str], attr_a, attr_b, label_a
     rank_b = np.empty(len(b), dtype=int)
     rank_b[np.argsort(-np.abs(b), kind="stable")] = np.arange(1, len(b) + 1)
     shown = np.flatnonzero((rank_a <= top) | (rank_b <= top))
+    beyond = top + 2  # ranks past the top are drawn on one "beyond" row, true rank in the hover
     traces = []
     for j in shown:
         same_sign = bool(np.sign(a[j]) == np.sign(b[j]))
         colour = ACCENT if same_sign else RAISE
         lab = dictionary.label(feature_names[j]) if dictionary is not None else feature_names[j]
-        traces.append({"type": "scatter", "x": [label_a, label_b], "y": [int(rank_a[j]), int(rank_b[j])],
-                       "mode": "lines+markers+text", "text": [lab, ""], "textposition": "middle left",
-                       "line": {"color": colour}, "showlegend": False,
-                       "hovertemplate": f"{lab}<br>%{{x}} rank %{{y}}<br>{'same sign' if same_sign else 'opposite sign'}<extra></extra>"})
-    layout = _layout(title + " - green: same sign, red: opposite sign", "method", "rank", height=420, legend=False)
-    layout["yaxis"].update({"autorange": "reversed", "dtick": 1})
-    layout["xaxis"]["range"] = [-1.2, 1.2]
+        ya, yb = int(min(rank_a[j], beyond)), int(min(rank_b[j], beyond))
+        traces.append({"type": "scatter", "x": [label_a, label_b], "y": [ya, yb],
+                       "mode": "lines+markers+text", "text": [lab if ya <= top else "", lab if yb <= top and ya > top else ""],
+                       "textposition": ["middle left", "middle right"], "line": {"color": colour}, "showlegend": False,
+                       "customdata": [int(rank_a[j]), int(rank_b[j])],
+                       "hovertemplate": f"{lab}<br>%{{x}}: rank %{{customdata}}<br>"
+                                        f"{'same sign' if same_sign else 'opposite sign'}<extra></extra>"})
+    layout = _layout(title + " - green: same sign, red: opposite sign", "", "rank", height=460, legend=False)
+    layout["yaxis"].update({"autorange": False, "range": [beyond + 0.5, 0.5],
+                            "tickvals": list(range(1, top + 1)) + [beyond],
+                            "ticktext": [str(r) for r in range(1, top + 1)] + [f"> {top}"]})
+    layout["xaxis"]["range"] = [-1.3, 2.0]
     return go.Figure(data=traces, layout=layout)
 
 
@@ -342,7 +363,7 @@ def vitals_figure(feature_names: Sequence[str], values, dictionary: FeatureDicti
             continue
         pos = (v - info.normal_low) / (info.normal_high - info.normal_low)
         rows.append((info.label, pos, info.format_value(v), info.normal_range_text, info.status(v)))
-    layout = _layout(title, "position in normal range (0 = lower limit, 1 = upper limit; clipped at -2 and 3)", "",
+    layout = _layout(title, "position in normal range (0 = low limit, 1 = high limit)", "",
                      height=max(260, 22 * len(rows) + 110), legend=False)
     traces = []
     if rows:
@@ -402,7 +423,7 @@ def missingness_figure(missing: pd.Series, dictionary: FeatureDictionary | None,
                        title: str = "Missing values per feature") -> go.Figure:
     m = missing.sort_values(ascending=False, kind="stable").head(top)[::-1]
     fig = go.Figure(go.Bar(x=100 * m.to_numpy(), y=_labels(m.index, dictionary), orientation="h", marker_color=NEUTRAL))
-    fig.update_xaxes(range=[0, 100])
+    fig.update_xaxes(range=[0, min(100.0, max(5.0, 110 * float(m.max()) if len(m) else 5.0))])
     return _finish(fig, title, "missing (% of rows)", "", height=max(260, 20 * len(m) + 110), legend=False)
 
 

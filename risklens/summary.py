@@ -20,11 +20,11 @@ __all__ = ["risk_level", "format_percent", "describe_feature", "patient_summary"
 
 
 def format_percent(p: float) -> str:
-    """0.342 -> '34%'; small values keep one decimal ('0.8%')."""
+    """0.342 -> '34%'; below 10% and above 99.5% one decimal ('0.8%', '2.2%', '99.6%')."""
     if p is None or not math.isfinite(float(p)):
         return "unknown"
     pct = 100.0 * float(p)
-    if pct < 1.0:
+    if pct < 10.0 or pct >= 99.5:
         return f"{pct:.1f}%"
     return f"{pct:.0f}%"
 

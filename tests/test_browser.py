@@ -129,7 +129,7 @@ def test_every_page_via_sidebar(server, page):
             box.press("Enter")
             _settle(page, title="Consistency")
             page.get_by_role("button", name="Run the evaluation").click()
-            page.wait_for_selector('[data-testid="stMain"] button[role="tab"]:has-text("Agreement")', timeout=300_000)
+            page.get_by_role("tab", name="Trigger concordance").wait_for(timeout=300_000)
             _settle(page, title="Consistency")
         _check(page, name)
 

@@ -79,6 +79,24 @@ def test_bad_upload_shows_a_message_and_keeps_the_cohort():
     assert {m.label: m.value for m in at.metric}["Rows"] == "2,000"
 
 
+def test_good_upload_becomes_the_active_cohort():
+    from risklens.cohorts import load_builtin
+
+    frame = load_builtin("ward", n=400, seed=3).to_frame()
+    constant = [c for c in frame.columns if frame[c].nunique(dropna=False) == 1]
+    csv = frame.drop(columns=constant).to_csv(index=False).encode()
+    at = open_page("app_pages/data.py")
+    at.radio(key="data_source").set_value("Upload a file").run()
+    at.file_uploader(key="data_upload").set_value(("my_ward.csv", csv, "text/csv")).run()
+    assert at.selectbox(key="map_outcome").value == "outcome"
+    assert at.selectbox(key="map_trigger").value == "trigger"
+    at.button(key="data_use_upload").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "400"
+    assert any("Active cohort: my_ward" == h.value for h in at.subheader)
+
+
 def test_upload_without_outcome_column_is_refused(small_home):
     at = open_page("app_pages/data.py")
     at.radio(key="data_source").set_value("Upload a file").run()
@@ -124,6 +142,13 @@ def test_patients_page_and_deep_link():
     assert "Risk is" in texts(at2)
     at3 = open_page("app_pages/patients.py", query={"patient": target})
     assert f"Patient {target}" in texts(at3)
+    # what-if: doubling the first edited value changes the recomputed risk display
+    box = at3.number_input[0]
+    box.set_value((box.value or 1.0) * 2 + 5)
+    submit = next(b for b in at3.button if b.label == "Recompute risk and explanation")
+    submit.click().run()
+    assert not at3.exception
+    assert any(m.label == "Risk with these values" for m in at3.metric)
 
 
 def test_unknown_deep_link_is_a_message_not_a_traceback():
@@ -149,9 +174,24 @@ def test_consistency_page_runs_the_protocol():
     assert links, "the disagreement list links to patients"
 
 
+def test_rashomon_spread_on_the_consistency_page():
+    at = open_page("app_pages/consistency.py")
+    at.number_input(key="rash_seeds").set_value(1)
+    at.button(key="rash_run").click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    assert any("candidate models kept" in c.value for c in at.caption)
+
+
 def test_report_page_offers_downloads():
     at = open_page("app_pages/report.py")
     assert not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("patient card" in lab for lab in labels)
     assert any("attributions (CSV" in lab for lab in labels)
+    at.multiselect(key="rep_fams").set_value(["xgboost", "l1-logistic"])
+    at.number_input(key="rep_runs").set_value(2)
+    at.number_input(key="rep_pats").set_value(10)
+    at.button(key="rep_run").click().run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the report (HTML)" in labels and "Download the report data (JSON)" in labels

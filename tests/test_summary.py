@@ -19,6 +19,8 @@ NAMES = ["rr_max", "spo2_min", "age", "los_days"]
 def test_percent_and_level():
     assert format_percent(0.342) == "34%"
     assert format_percent(0.004) == "0.4%"
+    assert format_percent(0.022) == "2.2%"
+    assert format_percent(0.996) == "99.6%"
     assert risk_level(0.34, 0.12) == "high"
     assert risk_level(0.07, 0.12) == "moderate"
     assert risk_level(0.01, 0.12) == "low"
@@ -40,7 +42,7 @@ def test_summary_names_top_raising_features_in_order():
 
 def test_summary_mentions_trigger_and_handles_no_attribution():
     text = patient_summary(0.02, 0.12, NAMES, [15, 97, 40, 1], np.zeros(4), D, trigger_label="Respiratory rate")
-    assert "Risk is low (2%, alert threshold 12%)." in text
+    assert "Risk is low (2.0%, alert threshold 12%)." in text
     assert "no feature" in text
     assert text.endswith("The recorded alert trigger was Respiratory rate.")
 

@@ -88,6 +88,35 @@ def test_equals_pred_contribs(data, name):
     _check_exact(_fit(X, y, **MODELS[name]), X)
 
 
+@pytest.mark.parametrize("block_splits", [0, 1, 7])
+def test_block_tables_equal_leaf_tables(data, block_splits):
+    """Per-leaf tables (0) and subtree blocks of any size give the same numbers to rounding."""
+    X, y = data
+    model = _fit(X, y, max_depth=6, n_estimators=10)
+    default = FastTreeShap(model).shap_values(X)
+    other = FastTreeShap(model, block_splits=block_splits).shap_values(X)
+    assert np.abs(default - other).max() < 1e-12
+
+
+def test_additivity_in_float64(data):
+    """values + base equal the leaf values summed in float64 (XGBoost's own margin is float32)."""
+    import json
+
+    X, y = data
+    model = _fit(X, y, max_depth=6, n_estimators=40, base_score=0.2)
+    booster = model.get_booster()
+    explainer = FastTreeShap(booster)
+    values, base = explainer.explain(X)
+    leaves = booster.predict(xgb.DMatrix(X, missing=np.nan), pred_leaf=True).astype(int)
+    trees = json.loads(bytes(booster.save_raw("json")))["learner"]["gradient_booster"]["model"]["trees"]
+    margin = explainer.base_margin + sum(
+        np.asarray(tree["split_conditions"], dtype=np.float32).astype(np.float64)[leaves[:, t]]
+        for t, tree in enumerate(trees)
+    )
+    assert np.abs(values.sum(1) + base - margin).max() < 1e-10
+    assert explainer.base_margin == pytest.approx(np.log(0.2 / 0.8), abs=1e-6)
+
+
 def test_equals_shap_tree_explainer(data):
     import shap
 
@@ -101,22 +130,26 @@ def test_equals_shap_tree_explainer(data):
 
 
 def test_feature_twice_on_a_path_is_covered(data):
+    """The fixture really makes trees split one feature twice on a root-to-leaf path."""
+    import json
+
     X, y = data
-    forest = FastTreeShap(_fit(X, y, max_depth=4))._forest
-    path_lengths = _path_lengths(forest)
-    assert (forest.leaf_d < path_lengths).any()  # some leaf path repeats a feature
+    booster = _fit(X, y, max_depth=4).get_booster()
+    trees = json.loads(bytes(booster.save_raw("json")))["learner"]["gradient_booster"]["model"]["trees"]
+    assert any(_repeats_a_feature(tree) for tree in trees)
 
 
-def _path_lengths(forest) -> np.ndarray:
-    """Number of split nodes on each leaf's root path, from the flat layout."""
-    depths = []
-    for t in range(forest.n_trees):
-        s, ni, nn = forest.node_start[t], forest.n_internal[t], forest.n_nodes[t]
-        depth = np.zeros(nn, dtype=int)
-        for p in range(ni):
-            depth[forest.left[s + p]] = depth[forest.right[s + p]] = depth[p] + 1
-        depths.extend(depth[ni:])
-    return np.asarray(depths)
+def _repeats_a_feature(tree: dict) -> bool:
+    left, right, feature = tree["left_children"], tree["right_children"], tree["split_indices"]
+    stack = [(0, ())]
+    while stack:
+        nid, seen = stack.pop()
+        if left[nid] == -1:
+            continue
+        if feature[nid] in seen:
+            return True
+        stack += [(left[nid], seen + (feature[nid],)), (right[nid], seen + (feature[nid],))]
+    return False
 
 
 def test_unused_features_get_zero(data):

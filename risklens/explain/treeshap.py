@@ -15,8 +15,12 @@ that split on ``j`` and let ``A`` be the features whose every path condition the
     phi_i = -v Z(U \\ A) G(A)                  if i not in A       (Z = product of z)
 
 Both depend only on the bit pattern ``A``: a table of ``2^d x d`` numbers per leaf, built once
-(:class:`FastTreeShap`), turns each row into one pass over the internal nodes (which gives every
-leaf its ``A``) plus ``d`` additions per leaf. The base value is the margin of the base score
+(:class:`FastTreeShap`), turns each row into one pass over the split nodes (which gives every
+leaf its ``A``) plus ``d`` additions per leaf. One step further than the paper, the leaves of
+each small bottom subtree ('block', at most ``BLOCK_SPLITS`` splits) share one table indexed by
+(agree pattern at the block root, the row's decisions inside the block), which sums its leaves'
+entries: a row then adds one short vector per block instead of one per leaf (about 3x fewer
+additions on depth-6 trees, and smaller tables). The base value is the margin of the base score
 plus each tree's cover-weighted mean leaf value, so ``values.sum(1) + base == output margin``.
 
 Splits are evaluated exactly as XGBoost does: the row is cast to float32 and goes left iff
@@ -41,7 +45,7 @@ from risklens.explain.base import ExplainError
 
 MAX_PATH_FEATURES = 16  # 2^16 x 16 table entries per leaf at most
 MAX_TABLE_BYTES = 1 << 29  # 512 MB of tables; larger models use pred_contribs
-ROW_BLOCK = 32  # rows per parallel task: a tree's tables stay in cache across the block
+ROW_BLOCK = 64  # rows per parallel task: a tree's tables stay in cache across the block
 BLOCK_SPLITS = 3  # subtrees with at most this many splits become one lookup table (0 = one per leaf)
 _LOGIT_OBJECTIVES = ("binary:logistic", "reg:logistic", "binary:logitraw")
 _LOG_OBJECTIVES = ("count:poisson", "reg:gamma", "reg:tweedie")
@@ -53,9 +57,10 @@ _KERNEL_LOCK = threading.Lock()  # numba's workqueue layer must not be entered b
 class FastTreeShap:
     """Precomputed exact TreeSHAP of one XGBoost model; hold it to explain many batches.
 
-    ``FastTreeShap(model_or_booster, n_jobs=None)``; ``.shap_values(X)`` -> (n, f) float64 in
-    margin space; ``.expected_value`` the base value; ``.explain(X)`` -> (values, base value).
-    ``precompute_seconds`` is the time the parse and tables took.
+    ``FastTreeShap(model_or_booster, n_jobs=None, block_splits=None)``; ``.shap_values(X)`` ->
+    (n, f) float64 in margin space; ``.expected_value`` the base value; ``.explain(X)`` ->
+    (values, base value). ``n_jobs`` numba threads (None = all cores); ``block_splits`` overrides
+    ``BLOCK_SPLITS`` (0 = plain per-leaf tables). ``precompute_seconds`` is the parse + table time.
     """
 
     def __init__(self, model, n_jobs: int | None = None, block_splits: int | None = None) -> None:
@@ -70,12 +75,14 @@ class FastTreeShap:
         _check_single_output(learner)
         trees, tree_weights = _trees_of(learner)
         self._forest = _Forest.from_json(trees, tree_weights, self.n_features, block_splits)
+        if not self._forest.fast_ok and not self._forest.categorical and self._forest.table_size and block_splits != 0:
+            self._forest = _Forest.from_json(trees, tree_weights, self.n_features, 0)  # one table per leaf: smaller
         self.base_margin = _base_margin(learner, self.objective, booster, self._forest, self.n_features)
         self.algorithm = "fast-treeshap-v2" if self._forest.fast_ok else "xgboost-pred_contribs"
         if self._forest.fast_ok:
             self.expected_value = self.base_margin + self._forest.build_tables()
         else:
-            self.expected_value = float("nan")  # set by the first pred_contribs call
+            self.expected_value = self._pred_contribs(np.full((1, self.n_features), np.nan))[1]
         self.precompute_seconds = time.perf_counter() - t0
 
     @property
@@ -125,13 +132,9 @@ class FastTreeShap:
     def _pred_contribs(self, M: np.ndarray) -> tuple[np.ndarray, float]:
         import xgboost as xgb
 
-        if self.n_jobs:
-            self.booster.set_param({"nthread": int(self.n_jobs)})
         contribs = self.booster.predict(xgb.DMatrix(M, missing=np.nan), pred_contribs=True,
                                          validate_features=False).astype(np.float64)
-        if len(contribs):
-            self.expected_value = float(contribs[0, -1])
-        return contribs[:, :-1], float(self.expected_value)
+        return contribs[:, :-1], float(contribs[0, -1]) if len(contribs) else float(self.expected_value)
 
 
 _CACHE: OrderedDict[str, FastTreeShap] = OrderedDict()
@@ -284,7 +287,8 @@ class _Forest:
         self.c_feat = _pad(acc["c_feat"], np.int32)
         self.leaf_z = _pad(acc["leaf_z"], np.float64)
         self.leaf_slot = _pad(acc["leaf_slot"], np.int32)
-        self.leaf_pj, self.leaf_pdir, self.leaf_ppos = (_pad(acc[k], np.int64) for k in ("leaf_pj", "leaf_pdir", "leaf_ppos"))
+        self.leaf_pj, self.leaf_pdir, self.leaf_ppos = (
+            _pad(acc[k], np.int64) for k in ("leaf_pj", "leaf_pdir", "leaf_ppos"))
         sizes = (np.left_shift(np.int64(1), self.c_d + self.c_s) * self.c_w).astype(np.int64)
         self.c_off = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
         self.table_size = int(sizes.sum())

@@ -67,7 +67,10 @@ def seed_stability(rows: Sequence[np.ndarray], k: int = 5) -> float:
 
 
 def badge(agreement: dict, stability: float | None = None) -> tuple[str, str]:
-    """('green'|'orange'|'red', one-line text) for the patient page."""
+    """('green'|'orange'|'red', one-line text) for the patient page.
+
+    green: same top feature, top-k overlap >= 60% and (if measured) LIME stability >= 60%;
+    red: top-k overlap < 40% or stability < 40%; orange otherwise."""
     parts = [
         "same top feature" if agreement["top1_same"] else "different top feature",
         f"top-{agreement['k']} overlap {agreement['topk_overlap']:.0%}",
@@ -76,8 +79,12 @@ def badge(agreement: dict, stability: float | None = None) -> tuple[str, str]:
         parts.append(f"signs agree on {agreement['sign_agreement']:.0%} of shared features")
     if stability is not None and not np.isnan(stability):
         parts.append(f"LIME top-{agreement['k']} stability across seeds {stability:.0%}")
-    score = (1.0 if agreement["top1_same"] else 0.0) + agreement["topk_overlap"]
-    if stability is not None and not np.isnan(stability):
-        score += stability - 1.0
-    colour = "green" if score >= 1.6 else "orange" if score >= 0.8 else "red"
+    stable = stability is None or np.isnan(stability) or stability >= 0.6
+    overlap = agreement["topk_overlap"]
+    if agreement["top1_same"] and overlap >= 0.6 and stable:
+        colour = "green"
+    elif overlap < 0.4 or (stability is not None and not np.isnan(stability) and stability < 0.4):
+        colour = "red"
+    else:
+        colour = "orange"
     return colour, "; ".join(parts)

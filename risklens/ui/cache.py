@@ -22,10 +22,19 @@ from risklens.ui.settings import store_root
 #: methods that are fast enough to explain every held-out row; others are run on a seeded sample
 FAST = {("xgboost", "shap"), ("l1-logistic", "shap"), ("l1-logistic", "coef"), ("mlp", "dtd")}
 SAMPLE_ROWS = 100
+#: default sample for the slowest method (permutation SHAP on the MLP: seconds per patient)
+SLOW_SAMPLE = {("mlp", "shap"): 20}
 
 
 def is_fast(family: str, method: str) -> bool:
     return (family, method) in FAST
+
+
+def default_rows(family: str, method: str) -> int | None:
+    """Rows explained by default on the Cohort explanations page (None = every held-out row)."""
+    if is_fast(family, method):
+        return None
+    return SLOW_SAMPLE.get((family, method), SAMPLE_ROWS)
 
 
 @st.cache_resource(show_spinner="Loading the cohort ...", max_entries=8)
@@ -119,7 +128,7 @@ def cohort_explanation(model_id: str, cohort_hash: str, method: str, seed: int, 
     from risklens.explain import cached_explain
 
     pos = held_out(_model, _cohort)
-    limit = max_rows if max_rows is not None else (None if (_model.family, method) in FAST else SAMPLE_ROWS)
+    limit = max_rows if max_rows is not None else default_rows(_model.family, method)
     if limit is not None and len(pos) > limit:
         pos = np.sort(np.random.default_rng(seed).choice(pos, size=limit, replace=False))
     X = _cohort.X.iloc[pos][_model.feature_names]
@@ -173,23 +182,27 @@ def importance_by_group(model_id: str, cohort_hash: str, method: str, column: st
 
 
 def report_html(report) -> str:
-    """The evaluation report as HTML (risklens.report); a plain JSON page if that module is missing."""
-    try:
-        from risklens import report as rep
-    except ImportError:
-        rep = None
-    for name in ("report_html", "evaluation_html", "render_html", "to_html"):
-        fn = getattr(rep, name, None) if rep is not None else None
-        if fn is not None:
-            return fn(report)
-    import html
+    """The evaluation report as one self-contained HTML page (risklens.report.to_html)."""
+    from risklens.report import to_html
 
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>RiskLens evaluation</title></head><body>"
-            f"<h1>RiskLens evaluation</h1><pre>{html.escape(report.to_json())}</pre></body></html>")
+    return to_html(report)
 
 
-def patient_card_html(view, model, cohort, threshold: float) -> str:
-    """The patient card (risklens.report.patient_card_html when present, else the dashboard's own)."""
+def patient_card_html(view, model, cohort, threshold: float, expl: Explanation | None = None) -> str:
+    """The patient card of risklens.report (risk, top contributions, provenance) with the plain-language
+    summary added; the dashboard's own card if that is unavailable."""
+    import html as _html
+
     from risklens.ui.exports import patient_card
 
-    return patient_card(view, model, cohort, threshold)
+    if expl is None:
+        return patient_card(view, model, cohort, threshold)
+    try:
+        from risklens.report import patient_card_html as card_fn
+    except ImportError:
+        return patient_card(view, model, cohort, threshold)
+    card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,
+                   risk=view.risk, threshold=threshold)
+    extra = f"<p>{_html.escape(view.summary)}</p>"
+    head, sep, tail = card.partition("</h1>")
+    return head + sep + extra + tail if sep else card

@@ -121,3 +121,18 @@ def subgroup_labels(cohort: Cohort, positions: np.ndarray, column: str) -> np.nd
     out = np.array([f"{label} {names[b]}" for b in bins], dtype=object)
     out[np.isnan(col)] = f"{label} missing"
     return out
+
+
+def order_subgroups(labels: list[str]) -> list[str]:
+    """Age bands and quartiles in their natural order, everything else alphabetically."""
+    bands = [f"age {b[2]}" for b in AGE_BANDS] + ["age unknown"]
+
+    def key(g: str):
+        if g in bands:
+            return (0, bands.index(g), g)
+        for q in range(1, 5):
+            if f" Q{q} (" in g:
+                return (1, q, g)
+        return (2, 0, g)
+
+    return sorted(labels, key=key)

@@ -46,11 +46,16 @@ def other_rows(model: RiskModel, cohort: Cohort, patient_id: str, method: str, s
     return out
 
 
+def primary_row(model: RiskModel, cohort: Cohort, patient_id: str):
+    """The index method's explanation of one patient (per-patient methods such as SHAP on the MLP)."""
+    return other_rows(model, cohort, patient_id, index_method(model), seeds=(0,))[0]
+
+
 def view_for(model: RiskModel, cohort: Cohort, index: PatientIndex, patient_id: str, threshold: float,
              other_method: str | None, stability: bool = True) -> PatientView:
     primary = None
     if index.explanation is None:  # a slow method: explain this one patient (cached per patient)
-        primary = other_rows(model, cohort, patient_id, index_method(model), seeds=(0,))[0]
+        primary = primary_row(model, cohort, patient_id)
     if other_method is None:
         return patient_view(index, patient_id, threshold, cohort.dictionary, primary=primary)
     from risklens.explain.base import method as method_spec

@@ -46,7 +46,13 @@ def model_paths(cohort: Cohort) -> list[str]:
     if cohort.hash not in table:
         from risklens.ui.demo import demo_paths
 
-        table[cohort.hash] = demo_paths() if is_demo(cohort) else []
+        if is_demo(cohort):
+            table[cohort.hash] = demo_paths()
+        else:  # models saved earlier for exactly this data
+            from risklens.ui.models import store_table
+
+            saved = store_table(cohort)
+            table[cohort.hash] = [str(p) for p in saved.loc[saved["same data"], "path"]] if len(saved) else []
     return [p for p in table[cohort.hash] if Path(p).exists()]
 
 

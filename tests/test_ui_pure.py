@@ -1,0 +1,97 @@
+"""The dashboard's pure helpers (no streamlit): per-patient agreement, the patient index, exports."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.explain.base import Explanation
+from risklens.ui.agreement import badge, patient_agreement, ranks, seed_stability
+from risklens.ui.datatools import guess_columns, subgroup_labels
+from risklens.ui.patients import build_patient_index, patient_view
+
+
+def test_agreement_of_identical_and_reversed_vectors():
+    a = np.array([0.5, -0.3, 0.2, 0.1, 0.0])
+    same = patient_agreement(a, a, k=3)
+    assert same["top1_same"] and same["topk_overlap"] == 1.0 and same["sign_agreement"] == 1.0
+    assert same["rank_correlation"] == pytest.approx(1.0)
+    flipped = patient_agreement(a, -a, k=3)
+    assert flipped["topk_overlap"] == 1.0 and flipped["sign_agreement"] == 0.0
+    other = patient_agreement(a, np.array([0.0, 0.1, 0.2, 0.3, 0.5]), k=2)
+    assert not other["top1_same"] and other["topk_overlap"] == 0.0
+    assert list(ranks(a)) == [1, 2, 3, 4, 5]
+
+
+def test_seed_stability_is_mean_pairwise_overlap():
+    r1 = np.array([3.0, 2.0, 1.0, 0.0])
+    r2 = np.array([3.0, 0.0, 1.0, 2.0])  # top-2 {0, 3} vs {0, 1}: overlap 1/2
+    assert seed_stability([r1, r1], k=2) == 1.0
+    assert seed_stability([r1, r2], k=2) == 0.5
+    assert np.isnan(seed_stability([r1], k=2))
+
+
+def test_badge_colours():
+    a = np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
+    assert badge(patient_agreement(a, a, k=5), 1.0)[0] == "green"
+    assert badge(patient_agreement(a, a, k=5), 0.2)[0] == "red"
+    assert badge(patient_agreement(a, a[::-1].copy(), k=2))[0] == "red"
+
+
+D = FeatureDictionary([
+    FeatureInfo("rr", "Respiratory rate", unit="/min", normal_low=12, normal_high=20, group="resp_rate", kind="vital sign"),
+    FeatureInfo("age", "Age", unit="years", kind="demographic"),
+])
+
+
+def _index():
+    ids = np.array(["a", "b", "c", "d"], dtype=object)
+    X = pd.DataFrame({"rr": [30.0, 14.0, 22.0, 16.0], "age": [80.0, 40.0, 65.0, 50.0]}, index=ids)
+    values = np.array([[1.0, 0.2], [-0.5, 0.1], [0.4, 0.6], [0.0, -0.1]])
+    expl = Explanation(values=values, base_values=-2.0, data=X.to_numpy(), feature_names=["rr", "age"],
+                       method="shap", model_id="m", output="log-odds", ids=ids)
+    return build_patient_index(ids, [0.9, 0.05, 0.4, 0.1], [1, 0, 1, 0], ["resp_rate", "", "", ""], X, expl)
+
+
+def test_worklist_sorts_by_risk_and_filters():
+    idx = _index()
+    assert list(idx.worklist(0.3)["id"]) == ["a", "c", "d", "b"]
+    assert list(idx.worklist(0.3, above_only=True)["id"]) == ["a", "c"]
+    assert list(idx.worklist(0.3, outcome="no event")["id"]) == ["d", "b"]
+    assert list(idx.worklist(0.3, trigger="resp_rate")["id"]) == ["a"]
+    assert list(idx.worklist(0.3, search="C")["id"]) == ["c"]
+    assert idx.percentile(0.4) == 50.0
+
+
+def test_patient_view_reads_the_stored_row():
+    idx = _index()
+    v = patient_view(idx, "a", 0.3, D, other=np.array([0.8, -0.1]), other_output="probability", other_method="lime",
+                     other_seeds=[np.array([0.8, -0.1]), np.array([0.7, 0.2])], k=1)
+    assert v.risk == 0.9 and v.level == "high" and v.trigger_label == "respiratory rate"
+    assert list(v.attributions) == [1.0, 0.2]
+    assert v.agreement["top1_same"] and v.stability == 1.0
+    assert v.summary.startswith("Risk is high (90%, alert threshold 30%) mainly because Respiratory rate was 30 /min")
+    with pytest.raises(ValueError, match="no held-out patient"):
+        patient_view(idx, "zz", 0.3, D)
+
+
+def test_column_guesses_and_subgroups():
+    frame = pd.DataFrame({"id": [1, 2], "patient_id": [1, 1], "x": [0.1, 0.2], "outcome": [0, 1], "trigger": ["", "spo2"]})
+    assert guess_columns(frame) == {"outcome": "outcome", "id": "id", "group": "patient_id", "trigger": "trigger"}
+
+    class C:  # the few Cohort attributes subgroup_labels reads
+        X = pd.DataFrame({"age": [45.0, 70.0, 85.0, np.nan]})
+        y = np.array([0, 1, 0, 1])
+        trigger = None
+        dictionary = D
+
+    assert list(subgroup_labels(C, np.arange(4), "age band")) == ["age < 50", "age 65-79", "age 80+", "age unknown"]
+    assert list(subgroup_labels(C, np.arange(4), "outcome")) == ["no event", "event", "no event", "event"]
+
+
+def test_subgroups_keep_their_natural_order():
+    from risklens.ui.datatools import order_subgroups
+
+    assert order_subgroups(["age 80+", "age < 50", "age unknown", "age 65-79"]) == [
+        "age < 50", "age 65-79", "age 80+", "age unknown"]
+    assert order_subgroups(["x Q3 (1-2)", "x Q1 (< 0)", "x missing"]) == ["x Q1 (< 0)", "x Q3 (1-2)", "x missing"]
