@@ -47,12 +47,27 @@ def choose_upload() -> None:
                 group_col = pick("Patient (group)", "map_group", guess["group"])
             with c[3]:
                 trigger_col = pick("Recorded trigger", "map_trigger", guess["trigger"])
+            from risklens.cohorts import BUILTIN_COHORTS
+
+            dict_opts = ["infer from the column names"] + [f"built-in: {n}" for n in BUILTIN_COHORTS] + ["upload a CSV"]
+            dchoice = st.selectbox("Feature dictionary (labels, units, normal ranges, groups)", dict_opts,
+                                   key="map_dictionary",
+                                   help="trigger values must name a dictionary group; a built-in dictionary gives "
+                                        "labels, units and normal ranges to columns with the built-in names")
+            dictionary = None
+            if dchoice.startswith("built-in: "):
+                dictionary = dchoice.removeprefix("built-in: ")
+            elif dchoice == "upload a CSV":
+                dfile = st.file_uploader("Dictionary CSV", type=["csv"], key="map_dictionary_file")
+                if dfile is not None:
+                    with ui.guarded():
+                        dictionary = FeatureDictionary.from_csv(dfile.getvalue())
             st.dataframe(frame.head(5), width="stretch")
             if st.button("Use this table", key="data_use_upload", type="primary"):
                 cohort = activate_upload(frame, file.name, "" if outcome == none else outcome,
                                          None if id_col == none else id_col,
                                          None if trigger_col == none else trigger_col,
-                                         None if group_col == none else group_col)
+                                         None if group_col == none else group_col, dictionary=dictionary)
                 if cohort is not None:
                     st.success(f"Using {file.name}: {cohort.n:,} rows, {len(cohort.features)} features.")
     err = upload_error()

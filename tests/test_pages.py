@@ -83,7 +83,7 @@ def test_good_upload_becomes_the_active_cohort():
     from risklens.cohorts import load_builtin
 
     frame = load_builtin("ward", n=400, seed=3).to_frame()
-    constant = [c for c in frame.columns if frame[c].nunique(dropna=False) == 1]
+    constant = [c for c in frame.columns if frame[c].nunique() <= 1]
     csv = frame.drop(columns=constant).to_csv(index=False).encode()
     at = open_page("app_pages/data.py")
     at.radio(key="data_source").set_value("Upload a file").run()
@@ -91,7 +91,12 @@ def test_good_upload_becomes_the_active_cohort():
     assert at.selectbox(key="map_outcome").value == "outcome"
     assert at.selectbox(key="map_trigger").value == "trigger"
     at.button(key="data_use_upload").click().run()
-    assert not at.exception and not at.error
+    # trigger values name ward groups, which an inferred dictionary does not know: a clear message
+    assert at.error and "do not name a feature group" in at.error[0].value
+    at.selectbox(key="map_dictionary").set_value("built-in: ward").run()
+    at.button(key="data_use_upload").click().run()
+    assert not at.exception
+    assert not at.error, at.error[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows"] == "400"
     assert any("Active cohort: my_ward" == h.value for h in at.subheader)

@@ -1,6 +1,6 @@
 """Patient-level agreement between two attribution matrices (used to check ``lime`` against ``lime-ref``).
 
-Pure numpy; the study's metrics proper live in :mod:`risklens.consistency`.
+A thin summary over the study's metrics in :mod:`risklens.consistency`; nothing is computed twice.
 """
 
 from __future__ import annotations
@@ -8,30 +8,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-
-def _spearman_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    ra, rb = rankdata(A, axis=1), rankdata(B, axis=1)
-    ra -= ra.mean(axis=1, keepdims=True)
-    rb -= rb.mean(axis=1, keepdims=True)
-    den = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
-    return np.where(den > 0, (ra * rb).sum(1) / np.where(den > 0, den, 1.0), np.nan)
-
-
-def top_k_sets(A: np.ndarray, k: int) -> np.ndarray:
-    return np.argsort(-np.abs(A), axis=1, kind="stable")[:, :k]
+from risklens.consistency import feature_agreement, rank_correlation, sign_agreement_shared
 
 
 def row_agreement(A: np.ndarray, B: np.ndarray, k: int = 5) -> dict[str, np.ndarray]:
     """Per row: Spearman of the weights, Spearman of |weights|, top-k overlap / k, sign agreement on the shared top-k."""
-    A, B = np.asarray(A, float), np.asarray(B, float)
-    ta, tb = top_k_sets(A, k), top_k_sets(B, k)
-    overlap, signs = np.empty(len(A)), np.empty(len(A))
-    for i in range(len(A)):
-        shared = np.intersect1d(ta[i], tb[i])
-        overlap[i] = len(shared) / k
-        signs[i] = np.mean(np.sign(A[i, shared]) == np.sign(B[i, shared])) if len(shared) else np.nan
-    return {"spearman": _spearman_rows(A, B), "spearman_abs": _spearman_rows(np.abs(A), np.abs(B)),
-            f"top{k}_overlap": overlap, "sign_agreement": signs}
+    A, B = np.atleast_2d(np.asarray(A, float)), np.atleast_2d(np.asarray(B, float))
+    # Ranks are positive, so CR (Spearman of |.|) of the ranks is the Spearman of the signed weights.
+    signed = rank_correlation(rankdata(A, axis=1), rankdata(B, axis=1))
+    return {"spearman": signed, "spearman_abs": rank_correlation(A, B),
+            f"top{k}_overlap": feature_agreement(A, B, k), "sign_agreement": sign_agreement_shared(A, B, k)}
 
 
 def mean_agreement(A: np.ndarray, B: np.ndarray, k: int = 5) -> dict[str, float]:

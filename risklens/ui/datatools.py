@@ -22,13 +22,14 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
 
 
 def cohort_from_upload(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
-                       group_col: str | None = None, name: str = "uploaded") -> Cohort:
+                       group_col: str | None = None, name: str = "uploaded",
+                       dictionary: FeatureDictionary | None = None) -> Cohort:
     from risklens.cohorts import cohort_from_frame
 
     if not outcome or outcome not in frame.columns:
         raise CohortError("choose the outcome column (0/1) of the uploaded table")
     return cohort_from_frame(frame, outcome, id_col=id_col or None, trigger_col=trigger_col or None,
-                             group_col=group_col or None, name=name)
+                             group_col=group_col or None, name=name, dictionary=dictionary)
 
 
 def guess_columns(frame: pd.DataFrame) -> dict:

@@ -34,12 +34,20 @@ def read_uploaded_table(data: bytes, filename: str) -> pd.DataFrame | None:
 
 
 def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: str | None = None,
-                    trigger_col: str | None = None, group_col: str | None = None) -> Cohort | None:
-    """Validate the mapped table; on success it becomes the active cohort, else the error is kept."""
+                    trigger_col: str | None = None, group_col: str | None = None,
+                    dictionary=None) -> Cohort | None:
+    """Validate the mapped table; on success it becomes the active cohort, else the error is kept.
+
+    ``dictionary``: a FeatureDictionary, the name of a built-in cohort whose dictionary to use, or None
+    (inferred from the column names)."""
     name = filename.rsplit(".", 1)[0] or "uploaded"
     try:
+        if isinstance(dictionary, str):
+            from risklens.cohorts import builtin_dictionary
+
+            dictionary = builtin_dictionary(dictionary)
         cohort = cohort_from_upload(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                                    name=name)
+                                    name=name, dictionary=dictionary)
     except RiskLensError as exc:
         st.session_state[state.K_UPLOAD_ERROR] = f"{filename} cannot be used as a cohort: {exc}"
         return None
