@@ -125,8 +125,6 @@ def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, m
 def cohort_explanation(model_id: str, cohort_hash: str, method: str, seed: int, max_rows: int | None,
                        _model: RiskModel, _cohort: Cohort) -> Explanation:
     """Explanation of the held-out rows (all of them for fast methods, else a seeded sample)."""
-    from risklens.explain import cached_explain
-
     pos = held_out(_model, _cohort)
     limit = max_rows if max_rows is not None else default_rows(_model.family, method)
     if limit is not None and len(pos) > limit:
