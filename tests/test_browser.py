@@ -112,6 +112,22 @@ def _check(pg, name: str) -> None:
     shutil.copy(SHOTS / f"{name}.png", TEST_SHOTS / f"{name}.png")
 
 
+def test_direct_patient_link_on_a_fresh_server(server, page):
+    """The very first request is a page URL with a patient: it must go through app.py (navigation, demo
+    bootstrap) and still land on that patient, not on Streamlit's legacy pages/ view."""
+    from risklens.cohorts import load_builtin
+    from risklens.modeling import split_cohort
+
+    cohort = load_builtin("ward", n=int(os.environ.get("RISKLENS_BROWSER_DEMO_N", "3000")), seed=0)
+    pid = str(cohort.ids[split_cohort(cohort, test_size=0.3, seed=0)[1][0]])
+    page.goto(f"{server}/patients?patient={pid}", wait_until="domcontentloaded")
+    _settle(page, timeout=400, title="Patients")  # the first start trains the demo models
+    page.wait_for_selector(f'[data-testid="stMain"] h3:has-text("Patient {pid}")', timeout=240_000)
+    nav = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    assert [t.strip().splitlines()[-1] for t in nav] == ["Home", *NAV_TITLES.values()], nav
+    _check(page, "patient_direct_link")
+
+
 def test_every_page_via_sidebar(server, page):
     page.goto(server, wait_until="domcontentloaded")
     _settle(page, timeout=400)  # first start trains the demo models

@@ -60,7 +60,7 @@ def test_home_shows_the_ready_demo():
 
 
 def test_data_page_summary_and_dictionary():
-    at = open_page("app_pages/data.py")
+    at = open_page("pages/data.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows"] == "2,000"
     assert "Feature dictionary" in texts(at)
@@ -68,7 +68,7 @@ def test_data_page_summary_and_dictionary():
 
 
 def test_bad_upload_shows_a_message_and_keeps_the_cohort():
-    at = open_page("app_pages/data.py")
+    at = open_page("pages/data.py")
     at.radio(key="data_source").set_value("Upload a file").run()
     at.file_uploader(key="data_upload").set_value(("broken.parquet", b"this is not parquet", "application/octet-stream"))
     at.run()
@@ -85,7 +85,7 @@ def test_good_upload_becomes_the_active_cohort():
     frame = load_builtin("ward", n=400, seed=3).to_frame()
     constant = [c for c in frame.columns if frame[c].nunique() <= 1]
     csv = frame.drop(columns=constant).to_csv(index=False).encode()
-    at = open_page("app_pages/data.py")
+    at = open_page("pages/data.py")
     at.radio(key="data_source").set_value("Upload a file").run()
     at.file_uploader(key="data_upload").set_value(("my_ward.csv", csv, "text/csv")).run()
     assert at.selectbox(key="map_outcome").value == "outcome"
@@ -103,7 +103,7 @@ def test_good_upload_becomes_the_active_cohort():
 
 
 def test_upload_without_outcome_column_is_refused(small_home):
-    at = open_page("app_pages/data.py")
+    at = open_page("pages/data.py")
     at.radio(key="data_source").set_value("Upload a file").run()
     at.file_uploader(key="data_upload").set_value(("tiny.csv", b"a,b\n1,2\n3,4\n", "text/csv")).run()
     at.button(key="data_use_upload").click().run()
@@ -114,13 +114,13 @@ def test_upload_without_outcome_column_is_refused(small_home):
 def test_upload_error_injected_in_session_is_shown():
     from risklens.ui.state import K_UPLOAD_ERROR
 
-    at = open_page("app_pages/data.py", session={K_UPLOAD_ERROR: "Could not read x.csv: not a table"})
+    at = open_page("pages/data.py", session={K_UPLOAD_ERROR: "Could not read x.csv: not a table"})
     at.radio(key="data_source").set_value("Upload a file").run()
     assert "Could not read x.csv: not a table" in at.error[0].value
 
 
 def test_model_page_threshold_drives_the_metrics():
-    at = open_page("app_pages/model.py")
+    at = open_page("pages/model.py")
     assert not at.error
     slider = at.slider[0]
     at = slider.set_value(99.0).run()
@@ -132,20 +132,20 @@ def test_model_page_threshold_drives_the_metrics():
 
 
 def test_explanations_page():
-    at = open_page("app_pages/explanations.py")
+    at = open_page("pages/explanations.py")
     assert not at.error
     assert "held-out patients explained" in texts(at)
 
 
 def test_patients_page_and_deep_link():
-    at = open_page("app_pages/patients.py")
+    at = open_page("pages/patients.py")
     assert not at.error
     ids = at.selectbox(key="pt_select").options
     target = ids[3]
     at2 = open_page(query={"patient": target})  # bare ?patient=ID on the home URL
     assert f"Patient {target}" in texts(at2)
     assert "Risk is" in texts(at2)
-    at3 = open_page("app_pages/patients.py", query={"patient": target})
+    at3 = open_page("pages/patients.py", query={"patient": target})
     assert f"Patient {target}" in texts(at3)
     # what-if: doubling the first edited value changes the recomputed risk display
     box = at3.number_input[0]
@@ -163,7 +163,7 @@ def test_unknown_deep_link_is_a_message_not_a_traceback():
 
 
 def test_consistency_page_runs_the_protocol():
-    at = open_page("app_pages/consistency.py")
+    at = open_page("pages/consistency.py")
     assert not at.error
     at.number_input(key="cons_n").set_value(10)
     at.number_input(key="cons_reps").set_value(2)
@@ -180,7 +180,7 @@ def test_consistency_page_runs_the_protocol():
 
 
 def test_rashomon_spread_on_the_consistency_page():
-    at = open_page("app_pages/consistency.py")
+    at = open_page("pages/consistency.py")
     at.number_input(key="rash_seeds").set_value(1)
     at.button(key="rash_run").click().run(timeout=TIMEOUT)
     assert not at.exception and not at.error
@@ -188,7 +188,7 @@ def test_rashomon_spread_on_the_consistency_page():
 
 
 def test_report_page_offers_downloads():
-    at = open_page("app_pages/report.py")
+    at = open_page("pages/report.py")
     assert not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("patient card" in lab for lab in labels)

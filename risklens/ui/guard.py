@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Callable
 
 import streamlit as st
@@ -35,6 +36,26 @@ def guarded():
         show_error(exc)
 
 
+K_ENTERED = "_risklens_entered"
+K_RETURN_TO = "_risklens_return_to"
+
+
+def mark_entered() -> None:
+    """Called by app.py once st.navigation has run: this session went through the entry point."""
+    st.session_state[K_ENTERED] = True
+
+
+def pending_return() -> tuple[str, dict] | None:
+    """The page (url path, query params) a direct link asked for before app.py had run, if any."""
+    return st.session_state.pop(K_RETURN_TO, None)
+
+
 def run_page(body: Callable[[], None]) -> None:
+    """Draw a page. On a fresh server, a first request for a page URL (``/patients?patient=ID``) runs
+    the page file alone, without app.py (Streamlit's legacy mode for a ``pages/`` folder); then we go
+    through app.py first -- navigation, demo bootstrap -- and come back to the page with its query."""
+    if not st.session_state.get(K_ENTERED):
+        st.session_state[K_RETURN_TO] = (Path(body.__code__.co_filename).stem, st.query_params.to_dict())
+        st.switch_page("app.py")
     with guarded():
         body()

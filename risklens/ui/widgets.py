@@ -50,7 +50,7 @@ def need_models(models: list[RiskModel]) -> bool:
     if models:
         return True
     st.info("No model is trained for this cohort yet. Train or load one on the **Model** page.")
-    st.page_link("app_pages/model.py", label="Go to the Model page", icon=":material/model_training:")
+    st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     return False
 
 

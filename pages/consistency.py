@@ -109,7 +109,7 @@ def show(res, cohort):
             cols = st.columns(5)
             for i, pid in enumerate(top["id"]):
                 with cols[i % 5]:
-                    st.page_link("app_pages/patients.py", label=f"Patient {pid}", query_params={"patient": pid},
+                    st.page_link("pages/patients.py", label=f"Patient {pid}", query_params={"patient": pid},
                                  icon=":material/person:")
 
 

@@ -41,10 +41,10 @@ def body() -> None:
 
     st.subheader("A guided path")
     steps = [
-        ("app_pages/data.py", "1. Data", "look at the cohort, its missing values, triggers and feature dictionary"),
-        ("app_pages/model.py", "2. Model", "check discrimination and calibration; set the alert threshold"),
-        ("app_pages/patients.py", "3. Patients", "open the worklist; compare SHAP and LIME for one patient; try what-if"),
-        ("app_pages/consistency.py", "4. Consistency", "run the study's protocol: agreement, stability, trigger concordance"),
+        ("pages/data.py", "1. Data", "look at the cohort, its missing values, triggers and feature dictionary"),
+        ("pages/model.py", "2. Model", "check discrimination and calibration; set the alert threshold"),
+        ("pages/patients.py", "3. Patients", "open the worklist; compare SHAP and LIME for one patient; try what-if"),
+        ("pages/consistency.py", "4. Consistency", "run the study's protocol: agreement, stability, trigger concordance"),
     ]
     for path, label, text in steps:
         c1, c2 = st.columns([1, 4])
