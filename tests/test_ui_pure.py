@@ -31,6 +31,33 @@ def test_seed_stability_is_mean_pairwise_overlap():
     assert np.isnan(seed_stability([r1], k=2))
 
 
+
+def test_patient_agreement_matches_the_study_metrics():
+    from risklens import consistency as C
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    got = patient_agreement(a, b, k=3)
+    assert got["topk_overlap"] == C.feature_agreement(a, b, 3)
+    assert got["rank_correlation"] == C.rank_correlation(a, b)
+    assert got["top1_a"] == int(np.argmax(np.abs(a))) and got["top1_b"] == int(np.argmax(np.abs(b)))
+    # ties get average ranks (the study's Spearman): one tie among four features -> 3 / sqrt(10)
+    tied = patient_agreement(np.array([0.5, 0.0, 0.0, 0.2]), np.array([0.5, 0.1, 0.0, 0.2]), k=3)
+    assert tied["rank_correlation"] == pytest.approx(3 / np.sqrt(10))
+    # shared top-2 = {0}: one shared feature, opposite sign -> 0; nothing shared -> NaN
+    part = patient_agreement(np.array([1.0, 0.9, 0.0]), np.array([-1.0, 0.0, 0.9]), k=2)
+    assert part["topk_overlap"] == 0.5 and part["sign_agreement"] == 0.0
+    assert np.isnan(patient_agreement(np.array([1.0, 0.0]), np.array([0.0, 1.0]), k=1)["sign_agreement"])
+    with pytest.raises(ValueError, match="same length"):
+        patient_agreement(np.ones(3), np.ones(4))
+
+
+def test_seed_stability_averages_all_seed_pairs():
+    r1, r2, r3 = np.array([3.0, 2.0, 1.0, 0.0]), np.array([3.0, 0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0, 3.0])
+    # top-2 sets {0,1}, {0,3}, {3,2}: pair overlaps 1/2, 0, 1/2 -> mean 1/3
+    assert seed_stability([r1, r2, r3], k=2) == pytest.approx(1 / 3)
+    assert seed_stability([r1, -r1], k=4) == 1.0  # sets only, signs ignored
+
 def test_badge_colours():
     a = np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
     assert badge(patient_agreement(a, a, k=5), 1.0)[0] == "green"

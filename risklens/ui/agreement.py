@@ -1,38 +1,30 @@
 """Per-patient agreement between two attribution vectors (pure numpy; no streamlit).
 
-Small local versions of the study's metrics for one patient, so the Patients page can show a badge
-without running the cohort evaluation: top-1 match, top-k overlap (FA), sign agreement on the
-shared top-k, Spearman rank correlation, and LIME stability across seeds (mean pairwise FA).
+Thin wrappers over the study's metrics in :mod:`risklens.consistency` and :mod:`risklens.stability`,
+so the Patients page can show a badge without running the cohort evaluation: top-1 match, top-k
+overlap (FA), sign agreement on the shared top-k, Spearman rank correlation (CR, ties get average
+ranks), and LIME stability across seeds (mean pairwise top-k overlap, the VSI of ``lime_stability``).
 """
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Sequence
 
 import numpy as np
 
+from risklens.consistency import (feature_agreement, rank_correlation, sign_agreement_shared, top_k,
+                                  top_contributor_agreement)
+from risklens.stability import lime_stability
+
 __all__ = ["ranks", "top_k", "patient_agreement", "seed_stability", "badge"]
-
-
-def top_k(a, k: int) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    return np.argsort(-np.abs(a), kind="stable")[: min(k, len(a))]
 
 
 def ranks(a) -> np.ndarray:
     """1 = largest |a| (ties broken by position)."""
     a = np.asarray(a, dtype=np.float64)
     r = np.empty(len(a), dtype=np.int64)
-    r[np.argsort(-np.abs(a), kind="stable")] = np.arange(1, len(a) + 1)
+    r[top_k(a, len(a))] = np.arange(1, len(a) + 1)
     return r
-
-
-def _spearman(ra: np.ndarray, rb: np.ndarray) -> float:
-    ra = ra.astype(np.float64) - ra.mean()
-    rb = rb.astype(np.float64) - rb.mean()
-    den = np.sqrt((ra * ra).sum() * (rb * rb).sum())
-    return float((ra * rb).sum() / den) if den > 0 else float("nan")
 
 
 def patient_agreement(a, b, k: int = 5) -> dict:
@@ -42,17 +34,18 @@ def patient_agreement(a, b, k: int = 5) -> dict:
     if a.shape != b.shape:
         raise ValueError("the two attribution vectors must have the same length")
     k = min(int(k), len(a))
-    ta, tb = top_k(a, k), top_k(b, k)
-    shared = np.intersect1d(ta, tb)
-    sign = float(np.mean(np.sign(a[shared]) == np.sign(b[shared]))) if len(shared) else float("nan")
+    if k < 1:  # nothing to compare (k = 0 or no features)
+        return {"k": k, "top1_same": False, "topk_overlap": float("nan"), "sign_agreement": float("nan"),
+                "rank_correlation": rank_correlation(a, b) if len(a) else float("nan"),
+                "top1_a": -1, "top1_b": -1}
     return {
         "k": k,
-        "top1_same": bool(ta[0] == tb[0]) if k else False,
-        "topk_overlap": len(shared) / k if k else float("nan"),
-        "sign_agreement": sign,
-        "rank_correlation": _spearman(ranks(a), ranks(b)),
-        "top1_a": int(ta[0]) if k else -1,
-        "top1_b": int(tb[0]) if k else -1,
+        "top1_same": top_contributor_agreement(a, b)["exact"] == 1.0,
+        "topk_overlap": feature_agreement(a, b, k),
+        "sign_agreement": sign_agreement_shared(a, b, k),
+        "rank_correlation": rank_correlation(a, b),
+        "top1_a": int(top_k(a, 1)[0]),
+        "top1_b": int(top_k(b, 1)[0]),
     }
 
 
@@ -61,9 +54,8 @@ def seed_stability(rows: Sequence[np.ndarray], k: int = 5) -> float:
     rows = [np.asarray(r, dtype=np.float64) for r in rows]
     if len(rows) < 2:
         return float("nan")
-    k = min(k, len(rows[0]))
-    sets = [set(top_k(r, k).tolist()) for r in rows]
-    return float(np.mean([len(s & t) / k for s, t in combinations(sets, 2)]))
+    table = lime_stability([r[None, :] for r in rows], k=k)  # one patient, R repeats
+    return float(table["VSI"].iloc[0])
 
 
 def badge(agreement: dict, stability: float | None = None) -> tuple[str, str]:
