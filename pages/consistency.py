@@ -143,12 +143,10 @@ def rashomon_tab(cohort) -> None:
 
 
 def body() -> None:
-    st.title("Consistency")
-    cohort = state.active_cohort()
-    models = state.active_models(cohort)
-    ui.sidebar_context(cohort, models)
-    if not ui.need_models(models):
+    ctx = ui.page_context("Consistency")
+    if ctx is None:
         return
+    cohort, models = ctx
     st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and "
                 "does removing what they point at change the risk? The protocol of Brankovic et al. (2023), "
                 "plus LIME stability and faithfulness.")

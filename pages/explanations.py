@@ -4,17 +4,14 @@ import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.ui import state
 from risklens.ui.datatools import order_subgroups, subgroup_labels, subgroup_options
 
 
 def body() -> None:
-    st.title("Cohort explanations")
-    cohort = state.active_cohort()
-    models = state.active_models(cohort)
-    ui.sidebar_context(cohort, models)
-    if not ui.need_models(models):
+    ctx = ui.page_context("Cohort explanations")
+    if ctx is None:
         return
+    cohort, models = ctx
     from risklens.explain import methods_for
 
     c = st.columns([2, 2, 1, 1])

@@ -81,10 +81,7 @@ def card_section(model) -> None:
 
 
 def body() -> None:
-    st.title("Model")
-    cohort = state.active_cohort()
-    models = state.active_models(cohort)
-    ui.sidebar_context(cohort, models)
+    cohort, models = ui.page_context("Model", require_models=False)
     train_section(cohort)
     load_section(cohort)
     models = state.active_models(cohort)

@@ -119,12 +119,10 @@ def what_if(model, cohort, index, v):
 
 
 def body() -> None:
-    st.title("Patients")
-    cohort = state.active_cohort()
-    models = state.active_models(cohort)
-    ui.sidebar_context(cohort, models)
-    if not ui.need_models(models):
+    ctx = ui.page_context("Patients")
+    if ctx is None:
         return
+    cohort, models = ctx
     from risklens.explain import methods_for
 
     model = ui.pick_model(models, key="pt_model")

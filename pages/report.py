@@ -75,12 +75,10 @@ def patient_section(cohort, models) -> None:
 
 
 def body() -> None:
-    st.title("Report")
-    cohort = state.active_cohort()
-    models = state.active_models(cohort)
-    ui.sidebar_context(cohort, models)
-    if not ui.need_models(models):
+    ctx = ui.page_context("Report")
+    if ctx is None:
         return
+    cohort, models = ctx
     patient_section(cohort, models)
     evaluation_section(cohort)
 

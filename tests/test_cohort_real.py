@@ -1,7 +1,6 @@
 """whas500: a real cohort with a fixed-horizon outcome and censoring handled by exclusion."""
 
 import numpy as np
-import pytest
 
 from risklens.cohorts import load_builtin
 from risklens.cohorts.real import WHAS500_CITATION, fixed_horizon_outcome, load_whas500

@@ -8,10 +8,10 @@ from risklens.ui import cache, state
 from risklens.ui.demo import demo_cohort, demo_paths, ensure_demo, missing_demo
 from risklens.ui.guard import guarded, run_page, show_error
 from risklens.ui.settings import demo_n, home, models_root, store_root
-from risklens.ui.widgets import method_name, model_name, need_models, pct, pick_method, pick_model, sidebar_context
+from risklens.ui.widgets import method_name, model_name, need_models, page_context, pct, pick_method, pick_model, sidebar_context
 
 __all__ = [
     "cache", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded", "run_page",
-    "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_name", "need_models",
+    "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_name", "need_models", "page_context",
     "pct", "pick_method", "pick_model", "sidebar_context",
 ]

@@ -56,3 +56,17 @@ def need_models(models: list[RiskModel]) -> bool:
 
 def pct(x: float) -> str:
     return "n/a" if x is None or x != x else f"{100 * x:.1f}%"
+
+
+def page_context(title: str, require_models: bool = True) -> tuple[Cohort, list[RiskModel]] | None:
+    """Draw a page's title and sidebar context; the active cohort and its models, or None (with a hint)
+    when the page needs models and none is ready."""
+    from risklens.ui import state
+
+    st.title(title)
+    cohort = state.active_cohort()
+    models = state.active_models(cohort)
+    sidebar_context(cohort, models)
+    if require_models and not need_models(models):
+        return None
+    return cohort, models
