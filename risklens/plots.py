@@ -315,7 +315,7 @@ def patient_bar(feature_names: Sequence[str], attributions, data, dictionary: Fe
     colours = [RAISE if attr[j] > 0 else LOWER for j in order]
     traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h", "marker": {"color": colours},
                "hovertemplate": "%{y}<br>%{x:.4f}<extra></extra>"}]
-    layout = _layout(f"{title}<br><sup>red raises the risk, blue lowers it</sup>", space_label(output), "",
+    layout = _layout(f"{title}<br><sup>orange raises the risk, blue lowers it</sup>", space_label(output), "",
                      height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
     return go.Figure(data=traces, layout=layout)
@@ -345,7 +345,7 @@ def rank_comparison_figure(feature_names: Sequence[str], attr_a, attr_b, label_a
                        "customdata": [int(rank_a[j]), int(rank_b[j])],
                        "hovertemplate": f"{lab}<br>%{{x}}: rank %{{customdata}}<br>"
                                         f"{'same sign' if same_sign else 'opposite sign'}<extra></extra>"})
-    layout = _layout(title + " - green: same sign, red: opposite sign", "", "rank", height=460, legend=False)
+    layout = _layout(title + " - green: same sign, orange: opposite sign", "", "rank", height=460, legend=False)
     layout["yaxis"].update({"autorange": False, "range": [beyond + 0.5, 0.5],
                             "tickvals": list(range(1, top + 1)) + [beyond],
                             "ticktext": [str(r) for r in range(1, top + 1)] + [f"> {top}"]})

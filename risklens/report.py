@@ -306,5 +306,5 @@ def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: s
     prov_html = "".join(f"<tr><th>{k}</th><td><code>{html.escape(str(v))}</code></td></tr>" for k, v in prov)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Patient {html.escape(str(row_id))}</title>'
             f'<style>{CSS}</style></head><body><div class="card"><h1>Patient {html.escape(str(row_id))}</h1>{risk_txt}'
-            f"<p>Top {len(order)} contributions ({html.escape(e.method)}, {html.escape(e.output)}; red raises risk, "
+            f"<p>Top {len(order)} contributions ({html.escape(e.method)}, {html.escape(e.output)}; orange raises risk, "
             f"blue lowers it)</p>{''.join(svg)}<table class=\"prov\">{prov_html}</table></div></body></html>")
