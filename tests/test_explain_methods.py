@@ -187,6 +187,20 @@ def test_explanation_slicing_and_top_k():
 def test_comparable_tells_output_spaces_apart():
     X = rows(5)
     s = explain(model("xgboost"), X, "shap")
-    l_ = explain(model("xgboost"), X, "lime", num_samples=200)
+    l_ = explain(model("xgboost"), X, "lime", num_samples=200, background=rows(100))
     assert s.output == "log-odds" and l_.output == "probability"
     assert not comparable(s, l_) and comparable(s, s)
+
+
+def test_a_lone_patient_is_not_its_own_background():
+    """Without a background, a single row would be explained against itself (all zeros): refused clearly."""
+    for family, method, opts in (("xgboost", "lime", {"num_samples": 200}), ("mlp", "shap", {})):
+        with pytest.raises(ExplainError, match="background"):
+            explain(model(family), rows(1), method, **opts)
+    e = explain(model("mlp"), rows(1), "shap", background=rows(100, start=100))
+    assert np.abs(e.values).sum() > 0
+
+
+def test_an_unknown_option_is_a_clear_error():
+    with pytest.raises(ExplainError, match="num_samples"):
+        explain(model("mlp"), rows(40), "shap", num_samples=200)

@@ -44,7 +44,13 @@ def explain(model, X: pd.DataFrame, method: str, *, seed: int = 0, **params) -> 
             f"{method!r} does not apply to {model.family} models; for {model.family} use one of: "
             f"{', '.join(methods_for(model.family))}"
         )
-    return spec.explain(model, X, seed=int(seed), **params)
+    try:
+        return spec.explain(model, X, seed=int(seed), **params)
+    except TypeError as exc:  # an option this method does not know: a user error, not a crash
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        bad = str(exc).split("argument")[-1].strip()
+        raise ExplainError(f"{method!r} on a {model.family} model does not take the option {bad}") from None
 
 
 _lookup = method
