@@ -5,7 +5,9 @@ import streamlit as st
 from risklens import plots, ui
 from risklens.dictionary import KINDS, FeatureDictionary
 from risklens.ui import state
-from risklens.ui.datatools import cohort_stats, guess_columns, missingness, trigger_mix
+from risklens.errors import RiskLensError
+from risklens.ui.datatools import (apply_dictionary, cohort_stats, dictionary_editor_key, guess_columns, missingness,
+                                   read_dictionary_csv, trigger_mix)
 from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
 
 
@@ -54,16 +56,20 @@ def choose_upload() -> None:
                                    key="map_dictionary",
                                    help="trigger values must name a dictionary group; a built-in dictionary gives "
                                         "labels, units and normal ranges to columns with the built-in names")
-            dictionary = None
+            dictionary, bad_dictionary = None, False
             if dchoice.startswith("built-in: "):
                 dictionary = dchoice.removeprefix("built-in: ")
             elif dchoice == "upload a CSV":
                 dfile = st.file_uploader("Dictionary CSV", type=["csv"], key="map_dictionary_file")
                 if dfile is not None:
-                    with ui.guarded():
-                        dictionary = FeatureDictionary.from_csv(dfile.getvalue())
+                    try:
+                        dictionary = FeatureDictionary.from_frame(read_dictionary_csv(dfile.getvalue()))
+                    except RiskLensError as exc:
+                        bad_dictionary = True
+                        st.error(f"Could not use {dfile.name} as the dictionary: {str(exc).rstrip('. ')}. "
+                                 "Fix the file or choose another dictionary option.", icon=":material/error:")
             st.dataframe(frame.head(5), width="stretch")
-            if st.button("Use this table", key="data_use_upload", type="primary"):
+            if st.button("Use this table", key="data_use_upload", type="primary", disabled=bad_dictionary):
                 cohort = activate_upload(frame, file.name, "" if outcome == none else outcome,
                                          None if id_col == none else id_col,
                                          None if trigger_col == none else trigger_col,
@@ -100,29 +106,50 @@ def show_summary(cohort) -> None:
             st.info("This cohort records no trigger, so trigger concordance is not available.")
 
 
+K_DICT_DONE = "dict_applied_message"
+
+
+def apply_dictionary_table(cohort, read, source: str) -> None:
+    """Make ``read()`` (a dictionary table) the active cohort's dictionary, or show why not (nothing changes)."""
+    try:
+        new, ignored = apply_dictionary(cohort, read())
+    except RiskLensError as exc:
+        st.error(f"Could not apply {source}: {str(exc).rstrip('. ')}. The previous dictionary stays active.",
+                 icon=":material/error:")
+        return
+    msg = f"Dictionary updated from {source}."
+    if ignored:
+        msg += (f" {len(ignored)} name(s) are not features of this cohort and were ignored: "
+                f"{', '.join(ignored[:5])}{' ...' if len(ignored) > 5 else ''}.")
+    state.set_cohort(new)
+    st.session_state[K_DICT_DONE] = msg
+    st.rerun()  # redraw the summary, editor and download with the new dictionary
+
+
 def edit_dictionary(cohort) -> None:
     st.subheader("Feature dictionary")
     st.caption("Labels, units, normal ranges, clinical group and kind drive every plot, the patient summary "
-               "and trigger concordance. Edit them here, or upload a dictionary CSV.")
+               "and trigger concordance. Edit them here, or upload a dictionary CSV (columns "
+               "name, label, unit, normal_low, normal_high, group, kind, description; only name is required, "
+               "absent columns keep their current values).")
+    done = st.session_state.pop(K_DICT_DONE, None)
+    if done:
+        st.success(done)
     frame = cohort.dictionary.subset(cohort.features).to_frame()
     edited = st.data_editor(
-        frame, key=f"dict_editor_{cohort.hash[:8]}", hide_index=True, width="stretch", disabled=["name"],
+        frame, key=dictionary_editor_key(cohort), hide_index=True, width="stretch", disabled=["name"],
         column_config={"kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
                        "normal_low": st.column_config.NumberColumn("normal low"),
                        "normal_high": st.column_config.NumberColumn("normal high")},
     )
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Apply edits", key="dict_apply"):
-        with ui.guarded():
-            state.set_cohort(cohort.with_dictionary(FeatureDictionary.from_frame(edited)))
-            st.success("Dictionary updated.")
+        apply_dictionary_table(cohort, lambda: edited, "your edits")
     c2.download_button("Download dictionary CSV", cohort.dictionary.subset(cohort.features).to_csv(),
                        file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download")
     up = c3.file_uploader("Upload a dictionary CSV", type=["csv"], key="dict_upload")
     if up is not None and st.button("Apply uploaded dictionary", key="dict_apply_upload"):
-        with ui.guarded():
-            state.set_cohort(cohort.with_dictionary(FeatureDictionary.from_csv(up.getvalue())))
-            st.success("Dictionary replaced from the file.")
+        apply_dictionary_table(cohort, lambda: read_dictionary_csv(up.getvalue()), up.name)
 
 
 def body() -> None:
