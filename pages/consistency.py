@@ -124,7 +124,7 @@ def rashomon_tab(cohort) -> None:
                             key="rash_fams")
     seeds = int(c[1].number_input("Seeds per setting", 1, 5, 2, key="rash_seeds"))
     margin = c[2].number_input("AUROC margin", 0.001, 0.1, 0.01, step=0.005, format="%.3f", key="rash_margin")
-    key = ("rashomon", cohort.hash, tuple(fams), seeds, round(margin, 4))
+    key = ("rashomon", cohort.analysis_key, tuple(fams), seeds, round(margin, 4))
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Build the Rashomon set", key="rash_run") and fams:
         bar = st.progress(0.0, text="starting ...")
@@ -151,7 +151,7 @@ def body() -> None:
                 "does removing what they point at change the risk? The protocol of Brankovic et al. (2023), "
                 "plus LIME stability and faithfulness.")
     k, n, reps, seed, include = controls(cohort, models)
-    key = (cohort.hash, tuple(m.model_id for m in models), k, n, reps, seed, tuple(include),
+    key = (cohort.analysis_key, tuple(m.model_id for m in models), k, n, reps, seed, tuple(include),
            tuple(round(state.threshold(m), 6) for m in models))
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Run the evaluation", type="primary", key="cons_run"):

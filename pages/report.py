@@ -18,7 +18,7 @@ def evaluation_section(cohort) -> None:
                             key="rep_fams")
     runs = int(c[1].number_input("Runs per family", 1, 10, 2, key="rep_runs"))
     pats = int(c[2].number_input("Patients for sampled methods", 10, 500, 30, step=10, key="rep_pats"))
-    key = ("report", cohort.hash, tuple(fams), runs, pats)
+    key = ("report", cohort.analysis_key, tuple(fams), runs, pats)
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Build the evaluation report", type="primary", key="rep_run") and fams:
         from risklens.evaluate import run_evaluation

@@ -12,6 +12,7 @@ columns of :data:`DICTIONARY_COLUMNS`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -129,6 +130,11 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
     def __repr__(self) -> str:
         return f"FeatureDictionary({len(self)} features)"
 
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the entries: results that read labels, groups or kinds depend on it."""
+        return hashlib.sha256(self.to_csv().encode()).hexdigest()
+
     def get_info(self, name: str) -> FeatureInfo:
         """The entry for ``name``, or a neutral inferred one if the dictionary does not know it."""
         return self._entries.get(name) or FeatureInfo(name=name, label=_humanise(name))
@@ -203,6 +209,8 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
     def from_csv(cls, source: str | bytes | io.IOBase) -> "FeatureDictionary":
         if isinstance(source, bytes):
             source = io.BytesIO(source)
+        elif isinstance(source, str) and "\n" in source:  # CSV text (as written by to_csv), not a path
+            source = io.StringIO(source)
         try:
             frame = pd.read_csv(source)
         except Exception as exc:  # pandas raises many types for unreadable text

@@ -93,3 +93,14 @@ def test_inferred_dictionary_invents_no_units_or_ranges():
     d = infer_dictionary(pd.DataFrame(columns=["age", "spo2_min", "los_days", "crp"]))
     assert [d[n].kind for n in d] == ["demographic", "other", "administrative", "other"]
     assert d["spo2_min"].group == "spo2" and all(d[n].unit == "" and d[n].normal_low is None for n in d)
+
+
+def test_csv_text_round_trip_and_hash_tracks_edits():
+    from risklens.cohorts import builtin_dictionary
+    from risklens.dictionary import FeatureDictionary, replace_entry
+
+    d = builtin_dictionary("ward")
+    again = FeatureDictionary.from_csv(d.to_csv())  # CSV text, not a path
+    assert again.to_records() == d.to_records() and again.hash == d.hash
+    edited = d.with_entry(replace_entry(d["los_days"], kind="demographic"))
+    assert edited.hash != d.hash

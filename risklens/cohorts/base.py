@@ -99,6 +99,11 @@ class Cohort:
             h.update("\x1f".join(self.trigger).encode())
         return h.hexdigest()
 
+    @property
+    def analysis_key(self) -> str:
+        """Key for results that depend on the data *and* its dictionary (concordance reads groups and kinds)."""
+        return f"{self.hash}:{self.dictionary.hash[:16]}"
+
     # ---- views -------------------------------------------------------------------------------
     def subset(self, rows) -> "Cohort":
         """Rows by boolean mask or integer positions; keeps dictionary and provenance."""
