@@ -165,3 +165,45 @@ def test_patient_deep_link(server, page):
     page.wait_for_selector(f'[data-testid="stMain"] h3:has-text("Patient {urllib.request.unquote(pid)}")', timeout=120_000)
     assert f"Patient {urllib.request.unquote(pid)}" in page.inner_text("body")
     _check(page, "patient_deep_link")
+
+
+def test_upload_bad_then_good_file_then_train_and_open_a_patient(server, page, tmp_path):
+    """A person's path with their own file: a broken upload gives a message, a good one becomes the
+    cohort, a model is trained on it from the Model page, and its patients open."""
+    from risklens.cohorts import load_builtin
+
+    bad = tmp_path / "broken.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage\x00\x01")
+    good = tmp_path / "my_ward.csv"
+    load_builtin("ward", n=1500, seed=5).to_frame().to_csv(good, index=False)
+
+    page.goto(f"{server}/data", wait_until="domcontentloaded")
+    _settle(page, title="Data")
+    page.get_by_text("Upload a file").click()
+    _settle(page, title="Data")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(bad))
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
+    _settle(page, title="Data")
+    assert "broken.csv" in page.inner_text("body") or "read" in page.inner_text("body").lower()
+    _check(page, "upload_bad_file")
+
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(good))
+    page.get_by_role("button", name="Use this table").wait_for(timeout=60_000)
+    _settle(page, title="Data")
+    page.get_by_role("button", name="Use this table").click()
+    page.get_by_text("Using my_ward.csv").wait_for(timeout=120_000)
+    _settle(page, title="Data")
+    _check(page, "upload_good_file")
+
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Model").first.click()
+    _settle(page, title="Model")
+    page.get_by_text("Train new models").click()
+    page.get_by_role("button", name="Train").click()
+    _settle(page, timeout=300, title="Model")
+    page.get_by_text("ROC curve").first.wait_for(timeout=120_000)
+    _check(page, "upload_model")
+
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Patients").first.click()
+    _settle(page, title="Patients")
+    page.wait_for_selector('[data-testid="stMain"] h3:has-text("Patient W")', timeout=240_000)
+    _check(page, "upload_patient")
