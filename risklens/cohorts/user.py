@@ -131,7 +131,7 @@ def _check_columns(frame: pd.DataFrame, **named) -> None:
         if col is None:
             continue
         if col not in frame.columns:
-            close = difflib.get_close_matches(str(col), cols, n=1, cutoff=0.5)
+            close = difflib.get_close_matches(str(col), cols, n=1, cutoff=0.7)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
             raise CohortError(f"the {role} column {col!r} is not in the file{hint} The columns are: {shown}")
