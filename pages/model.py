@@ -8,6 +8,9 @@ from risklens.ui import state
 from risklens.ui.models import held_out_outcomes, store_table, train_and_save
 
 
+K_TRAINED = "model_trained_message"
+
+
 def train_section(cohort) -> None:
     with st.expander("Train new models", expanded=False):
         with st.form("train_form"):
@@ -20,7 +23,12 @@ def train_section(cohort) -> None:
             bar = st.progress(0.0, text="starting ...")
             with ui.guarded():
                 paths = train_and_save(cohort, family, runs, seed, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-                st.success(f"Trained and saved {len(paths)} model(s) in {ui.models_root()}.")
+                # redraw the whole page so the new models appear below at once; the message survives the rerun
+                st.session_state[K_TRAINED] = f"Trained and saved {len(paths)} model(s) in {ui.models_root()}."
+                st.rerun()
+    done = st.session_state.pop(K_TRAINED, None)
+    if done:
+        st.success(done)
 
 
 def load_section(cohort) -> None:
@@ -81,7 +89,7 @@ def card_section(model) -> None:
 
 
 def body() -> None:
-    cohort, models = ui.page_context("Model", require_models=False)
+    cohort, _ = ui.page_context("Model", require_models=False)
     train_section(cohort)
     load_section(cohort)
     models = state.active_models(cohort)

@@ -198,7 +198,14 @@ def test_upload_bad_then_good_file_then_train_and_open_a_patient(server, page, t
     page.locator('[data-testid="stSidebarNav"] a', has_text="Model").first.click()
     _settle(page, title="Model")
     page.get_by_text("Train new models").click()
-    page.get_by_role("button", name="Train").click()
+    for attempt in range(3):  # a click that lands while the page is still redrawing is lost: try again
+        page.get_by_role("button", name="Train", exact=True).click()
+        try:
+            page.get_by_text("Trained and saved").wait_for(timeout=120_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     _settle(page, timeout=300, title="Model")
     page.get_by_text("ROC curve").first.wait_for(timeout=120_000)
     _check(page, "upload_model")
