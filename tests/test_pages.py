@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 180
+from apptest_support import TIMEOUT, demo_home, open_page
 
 
 @pytest.fixture(scope="module", autouse=True)
 def small_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("risklens_home")
-    old = {k: os.environ.get(k) for k in ("RISKLENS_HOME", "RISKLENS_DEMO_N")}
-    os.environ["RISKLENS_HOME"] = str(home)
-    os.environ["RISKLENS_DEMO_N"] = "2000"
-    from risklens.ui.demo import ensure_demo
-
-    ensure_demo()  # train the three demo models once for the whole module
-    yield home
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def open_page(page: str | None = None, query: dict | None = None, session: dict | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    for k, v in (session or {}).items():
-        at.session_state[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    yield from demo_home(tmp_path_factory, 2000)
 
 
 def texts(at) -> str:
