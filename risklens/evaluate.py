@@ -29,7 +29,14 @@ import pandas as pd
 from risklens import consistency as C
 from risklens.concordance import explanation_concordance
 from risklens.errors import RiskLensError
-from risklens.faithfulness import baseline_from, compacity, faithfulness_curves, local_lipschitz, pgi_pgu
+from risklens.faithfulness import (
+    baseline_from,
+    compacity,
+    faithfulness_curves,
+    local_lipschitz,
+    pgi_pgu,
+)
+from risklens.jsonsafe import to_json_safe
 from risklens.stability import lime_stability, stability_summary
 
 STUDY_METHODS: dict[str, tuple[str, ...]] = {
@@ -118,19 +125,7 @@ class EvaluationReport:
 
 def clean(obj):
     """JSON-safe copy: numpy -> Python, NaN/inf -> None, tuples -> lists."""
-    if isinstance(obj, dict):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return clean(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    return obj
+    return to_json_safe(obj)
 
 
 def resolve_methods(families: Sequence[str], methods) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.errors import RiskLensError
+from risklens.jsonsafe import to_json_safe
 
 OUTPUTS = ("log-odds", "probability")
 #: Key of the JSON metadata stored in an explanation's Parquet schema.
@@ -203,25 +204,11 @@ def _ids_for_arrow(ids: np.ndarray):
 
 
 def json_safe(obj):
-    """Convert numpy scalars/arrays, tuples and paths to plain JSON types (recursively)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return x if np.isfinite(x) else str(x)
-    if isinstance(obj, (str, int)) or obj is None:
-        return obj
-    if isinstance(obj, Path):
-        return str(obj)
-    raise ExplainError(f"parameter value of type {type(obj).__name__} cannot be stored; pass numbers or strings")
+    """Plain JSON types for stored metadata; non-finite numbers as text so stored keys stay distinct."""
+    try:
+        return to_json_safe(obj, nonfinite="string", strict=True)
+    except TypeError as exc:
+        raise ExplainError(f"parameter value of type {exc} cannot be stored; pass numbers or strings") from None
 
 
 class Explainer(Protocol):

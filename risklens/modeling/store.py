@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 from pathlib import Path
 
+from risklens.jsonsafe import to_json_safe
 from risklens.modeling.model import FAMILIES, ModelError, RiskModel
 
 CARD_NAME = "card.json"
@@ -147,18 +147,6 @@ def _check_estimator(family: str, est, n_features: int, path: Path) -> None:
 
 
 # ---- save / load ---------------------------------------------------------------------------------
-def _json_safe(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _json_safe(obj.item())
-    return obj
-
-
 def save_model(model: RiskModel, directory) -> Path:
     """Write the model file and ``card.json`` into ``directory`` (created if needed); returns it."""
     directory = Path(directory)
@@ -177,7 +165,7 @@ def save_model(model: RiskModel, directory) -> Path:
     for stale in set(MODEL_FILES.values()) - {filename}:
         (directory / stale).unlink(missing_ok=True)
     (directory / filename).write_bytes(data)
-    (directory / CARD_NAME).write_text(json.dumps(_json_safe(card), indent=2, allow_nan=False) + "\n")
+    (directory / CARD_NAME).write_text(json.dumps(to_json_safe(card), indent=2, allow_nan=False) + "\n")
     model.card, model.model_id = card, sha[:12]
     return directory
 
