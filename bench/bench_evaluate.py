@@ -31,8 +31,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from risklens.cohorts import load_builtin
-    from risklens.evaluate import run_evaluation
-    from risklens.report import write_report
+    from risklens.study.protocol import run_evaluation
+    from risklens.study.report import write_report
 
     t0 = time.perf_counter()
     cohort = load_builtin(args.cohort, n=args.n, seed=args.seed)

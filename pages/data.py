@@ -3,10 +3,10 @@
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.dictionary import KINDS, FeatureDictionary
+from risklens.cohorts.dictionary import KINDS, FeatureDictionary
 from risklens.ui import state
 from risklens.errors import RiskLensError
-from risklens.ui.datatools import (apply_dictionary, cohort_stats, dictionary_editor_key, guess_columns, missingness,
+from risklens.cohorts.upload import (apply_dictionary, cohort_stats, dictionary_editor_key, guess_columns, missingness,
                                    read_dictionary_csv, trigger_mix)
 from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
 

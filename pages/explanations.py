@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.ui.datatools import order_subgroups, subgroup_labels, subgroup_options
+from risklens.cohorts.upload import order_subgroups, subgroup_labels, subgroup_options
 
 
 def body() -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 from risklens.ui import state
-from risklens.ui.models import held_out_outcomes, store_table, train_and_save
+from risklens.ui.models import held_out_outcomes, saved_models, train_and_save
 
 
 K_TRAINED = "model_trained_message"
@@ -33,7 +33,7 @@ def train_section(cohort) -> None:
 
 def load_section(cohort) -> None:
     with st.expander("Load from the model store", expanded=False):
-        table = store_table(cohort)
+        table = saved_models(cohort)
         if table.empty:
             st.info(f"No saved model in {ui.models_root()} matches this cohort's features.")
             return

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from risklens import ui
-from risklens.ui import exports, state
+from risklens.patients import exports
+from risklens.ui import state
 from risklens.ui.patient_page import index_for, primary_row, secondary_method, view_for
 
 
@@ -21,7 +22,7 @@ def evaluation_section(cohort) -> None:
     key = ("report", cohort.analysis_key, tuple(fams), runs, pats)
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Build the evaluation report", type="primary", key="rep_run") and fams:
-        from risklens.evaluate import run_evaluation
+        from risklens.study.protocol import run_evaluation
 
         bar = st.progress(0.0, text="starting ...")
         results[key] = run_evaluation(cohort, families=fams, runs=runs, max_patients=pats, max_cohort=1000,

@@ -15,7 +15,7 @@ def demo_home(tmp_path_factory, demo_n: int):
     old = {k: os.environ.get(k) for k in ("RISKLENS_HOME", "RISKLENS_DEMO_N")}
     os.environ["RISKLENS_HOME"] = str(home)
     os.environ["RISKLENS_DEMO_N"] = str(demo_n)
-    from risklens.ui.demo import ensure_demo
+    from risklens.demo import ensure_demo
 
     ensure_demo()
     yield home

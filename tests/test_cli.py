@@ -35,7 +35,7 @@ def run(args, capsys):
 
 
 def test_help_lists_the_subcommands():
-    proc = subprocess.run([sys.executable, "-m", "risklens.cli", "--help"], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "risklens", "--help"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0
     for name in ("cohort", "train", "models"):
@@ -49,7 +49,7 @@ def test_every_listed_module_registers_a_command():
 
 
 def test_missing_file_is_one_line_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "risklens.cli", "train", "--data", str(tmp_path / "no.csv"),
+    proc = subprocess.run([sys.executable, "-m", "risklens", "train", "--data", str(tmp_path / "no.csv"),
                            "--outcome", "y", "--model", "mlp", "--out", str(tmp_path / "m")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -97,7 +97,7 @@ def test_train_file_then_models(tmp_path, capsys):
 @needs_files
 def test_missing_outcome_column_exits_2_with_one_line(tmp_path):
     data = write_csv(tmp_path / "cohort.csv")
-    proc = subprocess.run([sys.executable, "-m", "risklens.cli", "train", "--data", str(data), "--outcome", "dead",
+    proc = subprocess.run([sys.executable, "-m", "risklens", "train", "--data", str(data), "--outcome", "dead",
                            "--model", "xgboost", "--out", str(tmp_path / "m")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2

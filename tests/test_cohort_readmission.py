@@ -6,7 +6,7 @@ import pytest
 
 from risklens.cohorts import CohortError, load_builtin
 from risklens.cohorts.readmission import FEATURES, readmission_dictionary, simulate_readmission
-from risklens.dictionary import KINDS
+from risklens.cohorts.dictionary import KINDS
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from risklens.cohorts import CohortError, load_builtin
 from risklens.cohorts import ward
 from risklens.cohorts.ward import FEATURES, GROUP_OF, TRIGGER_GROUPS, simulate_ward, ward_dictionary
-from risklens.dictionary import KINDS
+from risklens.cohorts.dictionary import KINDS
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
-"""Trigger concordance (risklens.concordance) on constructed attributions with known answers."""
+"""Trigger concordance (risklens.metrics.concordance) on constructed attributions with known answers."""
 
 import numpy as np
 import pytest
 
-from risklens.concordance import trigger_concordance
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.metrics.concordance import trigger_concordance
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 
 DICT = FeatureDictionary([
     FeatureInfo("spo2_min", "SpO2 min", group="spo2", kind="vital sign"),

@@ -1,11 +1,11 @@
-"""Known answers for the agreement metrics (risklens.consistency) and LIME stability (risklens.stability)."""
+"""Known answers for the agreement metrics (risklens.metrics.consistency) and LIME stability (risklens.metrics.stability)."""
 
 import numpy as np
 import pytest
 
-from risklens import consistency as C
+from risklens.metrics import consistency as C
 from risklens.explain.base import Explanation
-from risklens.stability import lime_stability
+from risklens.metrics.stability import lime_stability
 
 
 def _expl(values, names=None, method="shap"):

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from risklens.dictionary import (DICTIONARY_COLUMNS, KINDS, DictionaryError, FeatureDictionary, FeatureInfo,
+from risklens.cohorts.dictionary import (DICTIONARY_COLUMNS, KINDS, DictionaryError, FeatureDictionary, FeatureInfo,
                                  infer_dictionary)
 
 D = FeatureDictionary([
@@ -97,7 +97,7 @@ def test_inferred_dictionary_invents_no_units_or_ranges():
 
 def test_csv_text_round_trip_and_hash_tracks_edits():
     from risklens.cohorts import builtin_dictionary
-    from risklens.dictionary import FeatureDictionary, replace_entry
+    from risklens.cohorts.dictionary import FeatureDictionary, replace_entry
 
     d = builtin_dictionary("ward")
     again = FeatureDictionary.from_csv(d.to_csv())  # CSV text, not a path

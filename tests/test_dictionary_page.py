@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risklens.dictionary import DictionaryError
+from risklens.cohorts.dictionary import DictionaryError
 
 from apptest_support import demo_home, open_page
 
@@ -29,7 +29,7 @@ def active(at):
 
 
 def demo():
-    from risklens.ui.demo import demo_cohort
+    from risklens.demo import demo_cohort
 
     return demo_cohort()
 
@@ -45,9 +45,9 @@ def editor_state(rows: dict) -> dict:
     return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
 
 
-# ---- the pure apply logic (risklens.ui.datatools) -----------------------------------------------
+# ---- the pure apply logic (risklens.cohorts.upload) -----------------------------------------------
 def test_apply_dictionary_partial_table_keeps_absent_columns():
-    from risklens.ui.datatools import apply_dictionary
+    from risklens.cohorts.upload import apply_dictionary
 
     c = demo()
     new, ignored = apply_dictionary(c, pd.DataFrame({"name": ["hr_max", "not_a_feature"],
@@ -64,7 +64,7 @@ def test_apply_dictionary_partial_table_keeps_absent_columns():
 
 
 def test_apply_dictionary_empty_cells_clear_ranges():
-    from risklens.ui.datatools import apply_dictionary
+    from risklens.cohorts.upload import apply_dictionary
 
     c = demo()
     t = c.dictionary.subset(["sbp_min"]).to_frame()
@@ -80,14 +80,14 @@ def test_apply_dictionary_empty_cells_clear_ranges():
     (pd.DataFrame({"name": ["hr_max"], "normal_low": [120], "normal_high": [60]}), "normal_low 120.0 is above"),
 ])
 def test_apply_dictionary_refuses_bad_tables(table, match):
-    from risklens.ui.datatools import apply_dictionary
+    from risklens.cohorts.upload import apply_dictionary
 
     with pytest.raises(DictionaryError, match=match):
         apply_dictionary(demo(), table)
 
 
 def test_apply_dictionary_refuses_to_orphan_a_recorded_trigger():
-    from risklens.ui.datatools import apply_dictionary
+    from risklens.cohorts.upload import apply_dictionary
 
     c = demo()
     hr = [f for f in c.features if c.dictionary.group(f) == "heart_rate"]
@@ -98,7 +98,7 @@ def test_apply_dictionary_refuses_to_orphan_a_recorded_trigger():
 
 
 def test_read_dictionary_csv_messages():
-    from risklens.ui.datatools import read_dictionary_csv
+    from risklens.cohorts.upload import read_dictionary_csv
 
     with pytest.raises(DictionaryError, match="could not read the dictionary CSV.*header row: name, label"):
         read_dictionary_csv(b"")
@@ -108,7 +108,7 @@ def test_read_dictionary_csv_messages():
 
 
 def test_editor_key_follows_the_applied_dictionary():
-    from risklens.ui.datatools import apply_dictionary, dictionary_editor_key
+    from risklens.cohorts.upload import apply_dictionary, dictionary_editor_key
 
     c = demo()
     same, _ = apply_dictionary(c, c.dictionary.subset(c.features).to_frame())
@@ -120,8 +120,8 @@ def test_patient_frame_uses_the_applied_dictionary():
     from risklens.explain import explain
     from risklens.explain.views import patient_frame
     from risklens.modeling import load_model
-    from risklens.ui.datatools import apply_dictionary, read_dictionary_csv
-    from risklens.ui.demo import demo_paths
+    from risklens.cohorts.upload import apply_dictionary, read_dictionary_csv
+    from risklens.demo import demo_paths
 
     c = demo()
     model = load_model(Path(next(p for p in demo_paths() if "l1-logistic" in p)))
@@ -185,7 +185,7 @@ def test_bad_dictionary_csvs_show_an_error_and_keep_the_dictionary():
 
 
 def test_editor_edits_are_applied():
-    from risklens.ui.datatools import dictionary_editor_key
+    from risklens.cohorts.upload import dictionary_editor_key
 
     c = demo()
     i = c.features.index("temp_max")
@@ -207,7 +207,7 @@ def test_editor_edits_are_applied():
 
 
 def test_bad_editor_edit_shows_an_error_and_keeps_the_dictionary():
-    from risklens.ui.datatools import dictionary_editor_key
+    from risklens.cohorts.upload import dictionary_editor_key
 
     c = demo()
     i = c.features.index("spo2_min")
@@ -221,7 +221,7 @@ def test_bad_editor_edit_shows_an_error_and_keeps_the_dictionary():
 
 
 def test_unapplied_editor_edits_do_not_override_an_uploaded_dictionary():
-    from risklens.ui.datatools import dictionary_editor_key
+    from risklens.cohorts.upload import dictionary_editor_key
 
     c = demo()
     i = c.features.index("age")

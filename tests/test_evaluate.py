@@ -1,4 +1,4 @@
-"""End-to-end protocol (risklens.evaluate) on a small ward cohort, the report's JSON, and the CLI."""
+"""End-to-end protocol (risklens.study.protocol) on a small ward cohort, the report's JSON, and the CLI."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 
 from risklens.cli import main
 from risklens.cohorts import load_builtin
-from risklens.evaluate import EvaluationError, EvaluationReport, resolve_methods, run_evaluation
+from risklens.study.protocol import EvaluationError, EvaluationReport, resolve_methods, run_evaluation
 
 # one small end-to-end run (2k ward rows, 2 runs, cheap methods + 8-patient LIME): ~25 s on an idle 2-core box
 pytestmark = pytest.mark.slow
@@ -116,7 +116,7 @@ def test_store_reuses_explanations(ward, tmp_path):
 
 
 def test_rashomon_spread_known_answer_and_set(ward):
-    from risklens.rashomon import rashomon_set, spread_table
+    from risklens.study.rashomon import rashomon_set, spread_table
 
     imp = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]])
     t = spread_table(imp, ["a", "b", "c"]).set_index("feature")

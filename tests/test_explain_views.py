@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 from risklens.explain import ExplainError, Explanation
 from risklens.explain.views import beeswarm_frame, dependence_frame, global_importance, patient_frame
 

@@ -1,9 +1,9 @@
-"""Faithfulness metrics (risklens.faithfulness) against closed forms."""
+"""Faithfulness metrics (risklens.metrics.faithfulness) against closed forms."""
 
 import numpy as np
 import pytest
 
-from risklens import faithfulness as F
+from risklens.metrics import faithfulness as F
 
 RNG = np.random.default_rng(1)
 COEF = np.array([2.0, -1.5, 0.5, 0.0, 1.0])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from risklens.cohorts.base import Cohort
-from risklens.dictionary import infer_dictionary
+from risklens.cohorts.dictionary import infer_dictionary
 from risklens.modeling import (
     FAMILIES, ModelError, build_estimator, held_out_positions, split_cohort, train_model, train_runs,
 )

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import pytest
 
 from risklens import plots
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 
 D = FeatureDictionary([
     FeatureInfo("rr_max", "Respiratory rate (max)", unit="/min", normal_low=12, normal_high=20, kind="vital sign"),

@@ -1,15 +1,15 @@
-"""HTML / Markdown export (risklens.report) and the study's numbers (risklens.paper)."""
+"""HTML / Markdown export (risklens.study.report) and the study's numbers (risklens.study.paper)."""
 
 import re
 
 import numpy as np
 import pytest
 
-from risklens import paper
-from risklens.dictionary import FeatureDictionary, FeatureInfo
-from risklens.evaluate import EvaluationReport
+from risklens.study import paper
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+from risklens.study.protocol import EvaluationReport
 from risklens.explain.base import Explanation
-from risklens.report import patient_card_html, sections, to_html, to_markdown, write_report
+from risklens.study.report import patient_card_html, sections, to_html, to_markdown, write_report
 
 
 def _report(name="ward"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from risklens.cohorts.base import Cohort
-from risklens.dictionary import infer_dictionary
+from risklens.cohorts.dictionary import infer_dictionary
 from risklens.modeling import FAMILIES, ModelError, list_models, load_model, save_model, train_model
 
 SMALL = {"xgboost": {"n_estimators": 30}, "l1-logistic": None, "mlp": {"hidden_layer_sizes": (8,), "max_iter": 50}}

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from risklens.dictionary import FeatureDictionary, FeatureInfo
-from risklens.summary import describe_feature, format_percent, patient_summary, risk_level
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+from risklens.patients.summary import describe_feature, format_percent, patient_summary, risk_level
 
 D = FeatureDictionary([
     FeatureInfo("rr_max", "Respiratory rate (max)", unit="/min", normal_low=12, normal_high=20, group="resp_rate",

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 from risklens.explain.base import Explanation
-from risklens.ui.agreement import badge, patient_agreement, ranks, seed_stability
-from risklens.ui.datatools import guess_columns, subgroup_labels
-from risklens.ui.patients import build_patient_index, patient_view
+from risklens.patients.agreement import badge, patient_agreement, ranks, seed_stability
+from risklens.cohorts.upload import guess_columns, subgroup_labels
+from risklens.patients.index import build_patient_index, patient_view
 
 
 def test_agreement_of_identical_and_reversed_vectors():
@@ -33,7 +33,7 @@ def test_seed_stability_is_mean_pairwise_overlap():
 
 
 def test_patient_agreement_matches_the_study_metrics():
-    from risklens import consistency as C
+    from risklens.metrics import consistency as C
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=8), rng.normal(size=8)
@@ -117,7 +117,7 @@ def test_column_guesses_and_subgroups():
 
 
 def test_subgroups_keep_their_natural_order():
-    from risklens.ui.datatools import order_subgroups
+    from risklens.cohorts.upload import order_subgroups
 
     assert order_subgroups(["age 80+", "age < 50", "age unknown", "age 65-79"]) == [
         "age < 50", "age 65-79", "age 80+", "age unknown"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from risklens.cohorts import CohortError, cohort_from_frame, load_builtin, load_cohort_file, read_table
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 
 
 def good_frame(n=200, seed=0):

@@ -41,7 +41,7 @@ def load_builtin(name: str, n: int | None = None, seed: int = 0) -> Cohort:
 
 
 def builtin_dictionary(name: str):
-    """The complete :class:`~risklens.dictionary.FeatureDictionary` of a built-in cohort (no data made)."""
+    """The complete :class:`~risklens.cohorts.dictionary.FeatureDictionary` of a built-in cohort (no data made)."""
     key = str(name).strip().lower()
     if key == "ward":
         from risklens.cohorts.ward import ward_dictionary

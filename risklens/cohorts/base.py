@@ -11,7 +11,7 @@ import pandas as pd
 
 from risklens.errors import RiskLensError
 
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 
 
 class CohortError(RiskLensError):
@@ -27,13 +27,17 @@ class Cohort:
     name : short name ("ward", "readmission", a file name ...)
     X : numeric feature frame (float columns, NaN for missing), index = row ids (str, unique)
     y : outcome, int8 array of 0/1, aligned with X
-    dictionary : one :class:`~risklens.dictionary.FeatureInfo` per column of X
+    dictionary : one :class:`~risklens.cohorts.dictionary.FeatureInfo` per column of X
     groups : patient of each row (str), for patient-level splits; equal to the row ids when
         each patient has one row
     trigger : recorded trigger of each positive row (a dictionary *group* name, "" for none);
         None when the cohort records no trigger
     source : provenance, shown in the app and reports
     outcome_name : what y means, in words ("red flag within 8 h")
+    mechanism : simulated cohorts only: the true cause of each row, a frame indexed like X with
+        columns ``process`` (latent process name, "" for none), ``groups`` (the dictionary groups the
+        process moves, joined by ";") and ``first_group`` (the group it moved first, "" for none);
+        None for real data
     """
 
     name: str
@@ -45,6 +49,7 @@ class Cohort:
     source: str = ""
     outcome_name: str = "outcome"
     extra: pd.DataFrame | None = field(default=None, repr=False)  # non-feature columns kept for display
+    mechanism: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.y = np.asarray(self.y).astype(np.int8)
@@ -60,6 +65,8 @@ class Cohort:
         missing = [c for c in self.X.columns if c not in self.dictionary]
         if missing:
             raise CohortError(f"the dictionary has no entry for: {', '.join(missing[:10])}")
+        if self.mechanism is not None and len(self.mechanism) != len(self.X):
+            raise CohortError(f"{len(self.X)} feature rows but {len(self.mechanism)} mechanism rows")
 
     # ---- basic facts -------------------------------------------------------------------------
     @property
@@ -120,13 +127,14 @@ class Cohort:
             source=self.source,
             outcome_name=self.outcome_name,
             extra=None if self.extra is None else self.extra.iloc[rows],
+            mechanism=None if self.mechanism is None else self.mechanism.iloc[rows],
         )
 
     def with_dictionary(self, dictionary: FeatureDictionary) -> "Cohort":
         return Cohort(
             name=self.name, X=self.X, y=self.y, dictionary=self.dictionary.updated(dictionary),
             groups=self.groups, trigger=self.trigger, source=self.source,
-            outcome_name=self.outcome_name, extra=self.extra,
+            outcome_name=self.outcome_name, extra=self.extra, mechanism=self.mechanism,
         )
 
     def position(self, row_id: str) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 
 DEFAULT_N = 10_000
 MIN_N, MAX_N = 100, 2_000_000

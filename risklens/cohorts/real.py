@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 
 WHAS500_HORIZON_DAYS = 365
 WHAS500_CITATION = (

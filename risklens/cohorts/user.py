@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
-from risklens.dictionary import FeatureDictionary, FeatureInfo, infer_dictionary
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo, infer_dictionary
 
 MIN_ROWS = 50
 MIN_PER_CLASS = 10

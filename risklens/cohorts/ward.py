@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
-from risklens.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 
 VITALS = ("sbp", "dbp", "map", "hr", "temp", "rr", "spo2", "o2_flow", "avpu")
 STATS = ("min", "max", "mean", "std", "count", "slope")

@@ -1,6 +1,6 @@
 """Patient-level agreement between two attribution matrices (used to check ``lime`` against ``lime-ref``).
 
-A thin summary over the study's metrics in :mod:`risklens.consistency`; nothing is computed twice.
+A thin summary over the study's metrics in :mod:`risklens.metrics.consistency`; nothing is computed twice.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from risklens.consistency import feature_agreement, rank_correlation, sign_agreement_shared
+from risklens.metrics.consistency import feature_agreement, rank_correlation, sign_agreement_shared
 
 
 def row_agreement(A: np.ndarray, B: np.ndarray, k: int = 5) -> dict[str, np.ndarray]:

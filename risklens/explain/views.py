@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 from risklens.explain.base import Explanation, ExplainError
 
 

@@ -1,14 +1,24 @@
 """The dashboard's bridge to risklens: the only library package that imports streamlit.
 
 Pages call these functions; they cache, keep session state and turn errors into messages.
-Pure helpers (no streamlit) live in ``agreement``, ``patients``, ``datatools`` and ``settings``.
+Everything here is Streamlit glue; the pure work it wraps lives in the library
+(``risklens.patients``, ``risklens.cohorts.upload``, ``risklens.modeling.catalog``, ``risklens.study``).
 """
 
+from risklens.demo import demo_cohort, demo_paths, ensure_demo, missing_demo
+from risklens.settings import demo_n, home, models_root, store_root
 from risklens.ui import cache, state
-from risklens.ui.demo import demo_cohort, demo_paths, ensure_demo, missing_demo
 from risklens.ui.guard import guarded, run_page, show_error
-from risklens.ui.settings import demo_n, home, models_root, store_root
-from risklens.ui.widgets import method_name, model_name, need_models, page_context, pct, pick_method, pick_model, sidebar_context
+from risklens.ui.widgets import (
+    method_name,
+    model_name,
+    need_models,
+    page_context,
+    pct,
+    pick_method,
+    pick_model,
+    sidebar_context,
+)
 
 __all__ = [
     "cache", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded", "run_page",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from risklens.ui.demo import ensure_demo, missing_demo
+from risklens.demo import ensure_demo, missing_demo
+from risklens.settings import demo_n
 from risklens.ui.guard import guarded
-from risklens.ui.settings import demo_n
 
 
 def bootstrap() -> None:

@@ -16,8 +16,8 @@ import streamlit as st
 from risklens.cohorts.base import Cohort
 from risklens.explain.base import Explanation
 from risklens.modeling.model import RiskModel
-from risklens.ui.patients import PatientIndex, build_patient_index
-from risklens.ui.settings import store_root
+from risklens.patients.index import PatientIndex, build_patient_index
+from risklens.settings import store_root
 
 #: methods that are fast enough to explain every held-out row; others are run on a seeded sample
 FAST = {("xgboost", "shap"), ("l1-logistic", "shap"), ("l1-logistic", "coef"), ("mlp", "dtd")}
@@ -88,7 +88,7 @@ def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Coh
 
 
 BACKGROUND_ROWS = 500
-#: cheaper permutation-SHAP budget for the neural network (as in risklens.evaluate)
+#: cheaper permutation-SHAP budget for the neural network (as in risklens.study.protocol)
 MLP_SHAP = {"background_size": 50, "samples": 500}
 
 
@@ -180,23 +180,23 @@ def importance_by_group(model_id: str, cohort_hash: str, method: str, column: st
 
 
 def report_html(report) -> str:
-    """The evaluation report as one self-contained HTML page (risklens.report.to_html)."""
-    from risklens.report import to_html
+    """The evaluation report as one self-contained HTML page (risklens.study.report.to_html)."""
+    from risklens.study.report import to_html
 
     return to_html(report)
 
 
 def patient_card_html(view, model, cohort, threshold: float, expl: Explanation | None = None) -> str:
-    """The patient card of risklens.report (risk, top contributions, provenance) with the plain-language
+    """The patient card of risklens.study.report (risk, top contributions, provenance) with the plain-language
     summary added; the dashboard's own card if that is unavailable."""
     import html as _html
 
-    from risklens.ui.exports import patient_card
+    from risklens.patients.exports import patient_card
 
     if expl is None:
         return patient_card(view, model, cohort, threshold)
     try:
-        from risklens.report import patient_card_html as card_fn
+        from risklens.study.report import patient_card_html as card_fn
     except ImportError:
         return patient_card(view, model, cohort, threshold)
     card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,

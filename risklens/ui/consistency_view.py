@@ -71,7 +71,7 @@ def analysis_rows(cohort: Cohort, models: list[RiskModel], test_pos: np.ndarray,
 
 
 def _matrix(labels, expls, k, level):
-    from risklens.consistency import METRICS, agreement
+    from risklens.metrics.consistency import METRICS, agreement
 
     mats = {m: pd.DataFrame(np.nan, index=labels, columns=labels) for m in METRICS}
     for i, a in enumerate(labels):
@@ -98,10 +98,10 @@ def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_
                  lime_repeats: int = 3, seed: int = 0, explain_fn=None, progress: Progress | None = None,
                  include: list[str] | None = None) -> ProtocolResult:
     """Everything the Consistency page shows, for the given row positions of the cohort."""
-    from risklens.consistency import agreement_distribution, run_consistency
     from risklens.explain import explain, methods_for
-    from risklens.faithfulness import baseline_from, faithfulness_curves
-    from risklens.stability import lime_stability, stability_summary
+    from risklens.metrics.consistency import agreement_distribution, run_consistency
+    from risklens.metrics.faithfulness import baseline_from, faithfulness_curves
+    from risklens.metrics.stability import lime_stability, stability_summary
 
     explain_fn = explain_fn or (lambda m, X, meth, s: explain(m, X, meth, seed=s))
     say = progress or (lambda f, msg: None)
@@ -144,7 +144,7 @@ def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_
     tick("agreement")
 
     if cohort.trigger is not None:
-        from risklens.concordance import explanation_concordance
+        from risklens.metrics.concordance import explanation_concordance
 
         recs = []
         for label in res.labels:
@@ -172,7 +172,7 @@ def run_protocol(cohort: Cohort, models: list[RiskModel], rows: np.ndarray, row_
                      "coef CV": s["coef_cv"], "unstable share": s["unstable_share"], "patients": s["n"]})
     if stab:
         res.stability = pd.DataFrame(stab)
-        from risklens.stability import UNSTABLE_RULE
+        from risklens.metrics.stability import UNSTABLE_RULE
 
         res.notes.append(f"LIME instability rule: {UNSTABLE_RULE}.")
 
@@ -235,7 +235,7 @@ def run_rashomon(cohort: Cohort, families=("xgboost",), seeds=(0, 1, 2), margin:
                  seed: int = 0, progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(candidate models with AUROC and kept flag, importance spread per feature over the kept models)."""
     from risklens.modeling import split_cohort
-    from risklens.rashomon import importance_spread, rashomon_set
+    from risklens.study.rashomon import importance_spread, rashomon_set
 
     kept, records = rashomon_set(cohort, families=tuple(families), seeds=tuple(seeds), margin=margin, progress=progress)
     test = split_cohort(cohort, 0.3, 0)[1]

@@ -7,8 +7,8 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort
 from risklens.modeling.model import RiskModel
+from risklens.patients.index import PatientIndex, PatientView, patient_view
 from risklens.ui import cache
-from risklens.ui.patients import PatientIndex, PatientView, patient_view
 
 LIME_SEEDS = (0, 1, 2)
 

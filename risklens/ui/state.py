@@ -20,7 +20,7 @@ K_UPLOAD_ERROR = "rl_upload_error"
 def active_cohort() -> Cohort:
     cohort = st.session_state.get(K_COHORT)
     if cohort is None:
-        from risklens.ui.demo import demo_cohort
+        from risklens.demo import demo_cohort
 
         cohort = demo_cohort()
         st.session_state[K_COHORT] = cohort
@@ -33,7 +33,7 @@ def set_cohort(cohort: Cohort) -> None:
 
 
 def is_demo(cohort: Cohort) -> bool:
-    from risklens.ui.demo import demo_cohort
+    from risklens.demo import demo_cohort
 
     try:
         return cohort.hash == demo_cohort().hash
@@ -44,14 +44,15 @@ def is_demo(cohort: Cohort) -> bool:
 def model_paths(cohort: Cohort) -> list[str]:
     table = st.session_state.setdefault(K_MODELS, {})
     if cohort.hash not in table:
-        from risklens.ui.demo import demo_paths
+        from risklens.demo import demo_paths
 
         if is_demo(cohort):
             table[cohort.hash] = demo_paths()
         else:  # models saved earlier for exactly this data
-            from risklens.ui.models import store_table
+            from risklens.modeling.catalog import store_table
+            from risklens.settings import models_root
 
-            saved = store_table(cohort)
+            saved = store_table(models_root(), cohort)
             table[cohort.hash] = [str(p) for p in saved.loc[saved["same data"], "path"]] if len(saved) else []
     return [p for p in table[cohort.hash] if Path(p).exists()]
 

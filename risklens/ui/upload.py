@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from risklens.cohorts.base import Cohort
+from risklens.cohorts.upload import cohort_from_upload, read_upload
 from risklens.errors import RiskLensError
 from risklens.ui import state
-from risklens.ui.datatools import cohort_from_upload, read_upload
 
 
 @st.cache_data(show_spinner="Reading the file ...", max_entries=4)

@@ -26,10 +26,10 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from risklens import consistency as C
-from risklens.concordance import explanation_concordance
+from risklens.metrics import consistency as C
+from risklens.metrics.concordance import explanation_concordance
 from risklens.errors import RiskLensError
-from risklens.faithfulness import (
+from risklens.metrics.faithfulness import (
     baseline_from,
     compacity,
     faithfulness_curves,
@@ -37,7 +37,7 @@ from risklens.faithfulness import (
     pgi_pgu,
 )
 from risklens.jsonsafe import to_json_safe
-from risklens.stability import lime_stability, stability_summary
+from risklens.metrics.stability import lime_stability, stability_summary
 
 STUDY_METHODS: dict[str, tuple[str, ...]] = {
     "l1-logistic": ("coef", "lime"), "xgboost": ("shap", "lime"), "mlp": ("shap", "dtd", "lime"),
@@ -81,7 +81,7 @@ class EvaluationReport:
       (cheap methods only), n, baseline}} run 1, probability output.
     - ``rashomon``: {} or {margin, records [{family, seed, params, auroc, model_id, kept}], spread [{feature,
       min, median, max, rank_min, rank_max, rank_range}]}.
-    - ``published``: the study's numbers for this cohort (:func:`risklens.paper.published`), {} if none.
+    - ``published``: the study's numbers for this cohort (:func:`risklens.study.paper.published`), {} if none.
     - ``provenance``: created, cohort_hash, versions {package: version}, seeds, timings {stage: seconds},
       total_seconds.
     - ``notes``: sentences a reader must know (caps, fallbacks, skipped parts).
@@ -189,7 +189,7 @@ def run_evaluation(cohort, *, families: Sequence[str] = ("l1-logistic", "mlp", "
                    stability_patients: int = 20, stability_repeats: int = 5, faithfulness_patients: int = 100,
                    rashomon: bool = False, rashomon_margin: float = 0.01) -> EvaluationReport:
     """Run the protocol (see module docstring) and return an :class:`EvaluationReport`."""
-    from risklens import paper
+    from risklens.study import paper
     from risklens.modeling import split_cohort, train_runs
 
     t_all = time.perf_counter()
@@ -339,7 +339,7 @@ def run_evaluation(cohort, *, families: Sequence[str] = ("l1-logistic", "mlp", "
     clock.add("faithfulness", t)
 
     if rashomon:
-        from risklens.rashomon import importance_spread, rashomon_set
+        from risklens.study.rashomon import importance_spread, rashomon_set
 
         t = time.perf_counter()
         say(0.92, "Rashomon set")

@@ -33,7 +33,7 @@ def attributions_csv(expl: Explanation, model: RiskModel, cohort: Cohort) -> str
 def patient_card(view, model: RiskModel, cohort: Cohort, threshold: float, top: int = 8) -> str:
     """A self-contained HTML card: risk, summary, top attributions with values and normal ranges, provenance.
 
-    Used when :mod:`risklens.report` offers no ``patient_card_html``.
+    Used when :mod:`risklens.study.report` offers no ``patient_card_html``.
     """
     d = cohort.dictionary
     order = np.argsort(-np.abs(view.attributions), kind="stable")[:top]

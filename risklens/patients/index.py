@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 from risklens.explain.base import Explanation
-from risklens.summary import patient_summary, risk_level
-from risklens.ui.agreement import badge, patient_agreement, seed_stability
+from risklens.patients.summary import patient_summary, risk_level
+from risklens.patients.agreement import badge, patient_agreement, seed_stability
 
 __all__ = ["PatientIndex", "build_patient_index", "PatientView", "patient_view"]
 

@@ -78,7 +78,7 @@ def output_frame(expl, seed: int):
 
 
 def run_explain(args) -> int:
-    from risklens.commands import print_json, write_table
+    from risklens.cli.common import print_json, write_table
     from risklens.explain import ExplainError, explain, method, methods_for
     from risklens.modeling import load_model
 

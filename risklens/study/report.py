@@ -1,4 +1,4 @@
-"""Export an :class:`~risklens.evaluate.EvaluationReport` as one self-contained HTML page or Markdown,
+"""Export an :class:`~risklens.study.protocol.EvaluationReport` as one self-contained HTML page or Markdown,
 and a patient card as HTML. No network: inline CSS, HTML tables and inline SVG only.
 
 Every section is built once as a :class:`Section` (title, columns, rows, caption) and rendered
@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from risklens import paper
+from risklens.study import paper
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733;
 line-height:1.4}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d6dde5}

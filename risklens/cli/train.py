@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from risklens.commands import json_ready, print_json, stderr_progress
+from risklens.cli.common import json_ready, print_json, stderr_progress
 from risklens.errors import RiskLensError
 
 FAMILY_CHOICES = ("xgboost", "l1-logistic", "mlp")

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from risklens.consistency import as_values, top_k
+from risklens.metrics.consistency import as_values, top_k
 
 UNSTABLE_RULE = "unstable = mean pairwise top-5 Jaccard < 0.6 or a sign flip among a repeat's top-3 features"
 

@@ -50,10 +50,10 @@ def load_cohort(args):
 
 
 def run_evaluate(args) -> int:
-    from risklens.commands import print_json, stderr_progress
-    from risklens.evaluate import run_evaluation
+    from risklens.cli.common import print_json, stderr_progress
     from risklens.explain import ExplanationStore
-    from risklens.report import write_report
+    from risklens.study.protocol import run_evaluation
+    from risklens.study.report import write_report
 
     if args.runs < 1:
         raise RiskLensError("--runs must be at least 1")

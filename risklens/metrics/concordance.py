@@ -5,7 +5,7 @@ top-1 attributed feature belongs to the dictionary *group* of the recorded trigg
 ``spo2_slope`` ... all count for a trigger ``spo2``). Two variants:
 
 - **dropped** (A): patients whose top feature is non-clinical (kind in
-  :data:`~risklens.dictionary.NON_CLINICAL_KINDS`: administrative or care process, e.g. length of
+  :data:`~risklens.cohorts.dictionary.NON_CLINICAL_KINDS`: administrative or care process, e.g. length of
   stay, number of recorded vital-sign sets) are removed before the share is taken; NaN when no
   patient is left.
 - **kept** (B): they stay in the denominator and count as misses.
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from risklens.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary
 
 __all__ = ["risk_level", "format_percent", "describe_feature", "patient_summary"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from risklens.cohorts.base import Cohort
-from risklens.ui.settings import DEMO_COHORT, DEMO_FAMILIES, DEMO_SEED, demo_n, models_root
+from risklens.settings import DEMO_COHORT, DEMO_FAMILIES, DEMO_SEED, demo_n, models_root
 
 _LOCK = threading.Lock()
 

@@ -1,6 +1,6 @@
 """Per-patient agreement between two attribution vectors (pure numpy; no streamlit).
 
-Thin wrappers over the study's metrics in :mod:`risklens.consistency` and :mod:`risklens.stability`,
+Thin wrappers over the study's metrics in :mod:`risklens.metrics.consistency` and :mod:`risklens.metrics.stability`,
 so the Patients page can show a badge without running the cohort evaluation: top-1 match, top-k
 overlap (FA), sign agreement on the shared top-k, Spearman rank correlation (CR, ties get average
 ranks), and LIME stability across seeds (mean pairwise top-k overlap, the VSI of ``lime_stability``).
@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
-from risklens.consistency import (feature_agreement, rank_correlation, sign_agreement_shared, top_k,
+from risklens.metrics.consistency import (feature_agreement, rank_correlation, sign_agreement_shared, top_k,
                                   top_contributor_agreement)
-from risklens.stability import lime_stability
+from risklens.metrics.stability import lime_stability
 
 __all__ = ["ranks", "top_k", "patient_agreement", "seed_stability", "badge"]
 

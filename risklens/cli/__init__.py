@@ -1,6 +1,6 @@
 """The ``risklens`` command line: one argparse parser, one module per sub-command.
 
-Each module in :data:`COMMAND_MODULES` exposes ``add_parser(subparsers)`` that registers a
+Each module in :data:`COMMANDS` exposes ``add_parser(subparsers)`` that registers a
 sub-command whose ``func(args) -> int`` does the work. Results go to stdout, progress to stderr.
 User errors (:class:`~risklens.errors.RiskLensError`, ``OSError``) print one line on stderr and
 exit with status 2, never a traceback.
@@ -9,20 +9,15 @@ exit with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
 from risklens import __version__
+from risklens.cli import data, evaluate, explain, train
 from risklens.errors import RiskLensError
 
-#: Dotted names of the sub-command modules, in the order ``--help`` lists them.
-COMMAND_MODULES = [
-    "risklens.commands.data",
-    "risklens.commands.train",
-    "risklens.commands.explain",
-    "risklens.commands.evaluate",
-]
+#: The sub-command modules, in the order ``--help`` lists them.
+COMMANDS = (data, train, explain, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"risklens {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(subparsers)
+    for module in COMMANDS:
+        module.add_parser(subparsers)
     return parser
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-
 from pathlib import Path
 
-from risklens.commands import write_table
+from risklens.cli.common import write_table
 from risklens.errors import RiskLensError
 
 

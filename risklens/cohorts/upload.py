@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
-from risklens.dictionary import DICTIONARY_COLUMNS, DictionaryError, FeatureDictionary
+from risklens.cohorts.dictionary import DICTIONARY_COLUMNS, DictionaryError, FeatureDictionary
 
 __all__ = ["read_upload", "cohort_from_upload", "cohort_stats", "missingness", "trigger_mix", "guess_columns",
            "dictionary_from_editor", "read_dictionary_csv", "apply_dictionary", "dictionary_editor_key"]

@@ -1,0 +1,68 @@
+"""Evaluation views: agreement matrices, curves, spreads, Rashomon importance ranges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from risklens.cohorts.dictionary import FeatureDictionary
+from risklens.plots.style import (
+    AGREE_SCALE,
+    LOWER,
+    NEUTRAL,
+    PALETTE,
+    _finish,
+    _labels,
+    _layout,
+)
+
+
+# ---- consistency -----------------------------------------------------------------------------
+def agreement_heatmap(matrix: pd.DataFrame, title: str, zmin: float = 0.0, zmax: float = 1.0,
+                      colorbar: str = "agreement") -> go.Figure:
+    z = matrix.to_numpy(dtype=np.float64)
+    text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(z)))
+    fig = go.Figure(go.Heatmap(z=z, x=[str(c) for c in matrix.columns], y=[str(i) for i in matrix.index],
+                               zmin=zmin, zmax=zmax, colorscale=AGREE_SCALE, text=text, texttemplate="%{text}",
+                               colorbar={"title": {"text": colorbar}}))
+    fig.update_yaxes(autorange="reversed")
+    return _finish(fig, title, "", "", height=max(300, 60 * len(matrix) + 120), legend=False)
+
+def curves_figure(frame: pd.DataFrame, x: str, y: str, series: str, title: str, xlabel: str, ylabel: str) -> go.Figure:
+    """Long frame -> one line per ``series`` value (faithfulness deletion/insertion curves, ...)."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby(series, sort=False)):
+        fig.add_trace(go.Scatter(x=part[x], y=part[y], mode="lines+markers", name=str(name),
+                                 line={"color": PALETTE[i % len(PALETTE)]}))
+    return _finish(fig, title, xlabel, ylabel, height=380)
+
+def spread_figure(frame: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str,
+                  color: str | None = None) -> go.Figure:
+    """Box plot of a quantity (rank spread, importance across runs ...) per category."""
+    fig = go.Figure()
+    if color and color in frame.columns:
+        for i, (name, part) in enumerate(frame.groupby(color, sort=False)):
+            fig.add_trace(go.Box(x=part[x], y=part[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)]))
+        fig.update_layout(boxmode="group")
+    else:
+        fig.add_trace(go.Box(x=frame[x], y=frame[y], marker_color=LOWER, showlegend=False))
+    return _finish(fig, title, xlabel, ylabel, height=400)
+
+
+# ---- data summaries --------------------------------------------------------------------------
+
+def rashomon_figure(spread: pd.DataFrame, dictionary: FeatureDictionary | None, top: int = 15,
+                    title: str = "Importance across equally accurate models (Rashomon set)") -> go.Figure:
+    """Median share of importance per feature with its min-max range over the kept models."""
+    s = spread.head(top)[::-1]
+    labels = _labels(s["feature"], dictionary)
+    traces = [{"type": "scatter", "x": s["median"].to_numpy(), "y": labels, "mode": "markers",
+               "marker": {"color": LOWER, "size": 9}, "name": "median",
+               "error_x": {"type": "data", "symmetric": False, "array": (s["max"] - s["median"]).to_numpy(),
+                           "arrayminus": (s["median"] - s["min"]).to_numpy(), "color": NEUTRAL},
+               "customdata": np.stack([s["rank_min"], s["rank_max"]], axis=1),
+               "hovertemplate": "%{y}<br>median share %{x:.3f}<br>rank %{customdata[0]}-%{customdata[1]}<extra></extra>"}]
+    layout = _layout(title, "share of total mean |SHAP| (log-odds); bar = min to max over models", "",
+                     height=max(320, 24 * len(s) + 110), legend=False)
+    return go.Figure(data=traces, layout=layout)
