@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from risklens.explain.base import (
-    OUTPUTS, Explanation, ExplainError, MethodSpec, all_methods, comparable, comparison_note, method, methods_for,
-    register,
+    OUTPUTS, Explanation, ExplainError, MethodSpec, all_methods, comparable, comparison_note, deterministic_for, method,
+    methods_for, register,
 )
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import explain_dtd
@@ -22,15 +22,19 @@ from risklens.explain.shap_adapter import explain_shap
 ALL_FAMILIES = ("xgboost", "l1-logistic", "mlp")
 
 register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap,
-                    "exact TreeSHAP (XGBoost), exact linear SHAP (L1), permutation SHAP (MLP; seeded)"))
+                    "exact TreeSHAP (XGBoost), exact linear SHAP (L1), permutation SHAP (MLP; seeded)",
+                    short="SHAP", cost="slow", exact_on=("xgboost", "l1-logistic"),
+                    defaults={"background_size": 50, "permutations": 5}))
 register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
-                    "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)"))
+                    "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)",
+                    short="LIME", cost="slow", defaults={"num_samples": 2000}))
 register(MethodSpec("lime-ref", "LIME (lime package)", ALL_FAMILIES, "probability", True, explain_lime_ref,
-                    "the lime package itself, one patient at a time: the reference for 'lime'"))
+                    "the lime package itself, one patient at a time: the reference for 'lime'",
+                    short="LIME-ref", cost="slow", defaults={"num_samples": 2000}))
 register(MethodSpec("coef", "Coefficients", ("l1-logistic",), "log-odds", False, explain_coef,
-                    "coef x (x - training mean): the transparent reference of the L1 model"))
+                    "coef x (x - training mean): the transparent reference of the L1 model", short="coef"))
 register(MethodSpec("dtd", "Deep Taylor (LRP z+)", ("mlp",), "log-odds", False, explain_dtd,
-                    "non-negative relevance of the positive logit, conserved layer to layer"))
+                    "non-negative relevance of the positive logit, conserved layer to layer", short="DTD"))
 
 
 def explain(model, X: pd.DataFrame, method: str, *, seed: int = 0, **params) -> Explanation:
@@ -60,5 +64,5 @@ from risklens.explain.store import ExplanationStore, cached_explain  # noqa: E40
 
 __all__ = [
     "OUTPUTS", "Explanation", "ExplainError", "MethodSpec", "ExplanationStore", "all_methods", "cached_explain",
-    "comparable", "comparison_note", "explain", "method", "methods_for", "register",
+    "comparable", "comparison_note", "deterministic_for", "explain", "method", "methods_for", "register",
 ]

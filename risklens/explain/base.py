@@ -88,9 +88,11 @@ class Explanation:
 
     # ---- rankings ----------------------------------------------------------------------------
     def top_k(self, k: int) -> np.ndarray:
-        """Per-row indices of the k features with largest |attribution|, shape (n, k), ties by index."""
-        k = min(int(k), self.values.shape[1])
-        return np.argsort(-np.abs(self.values), axis=1, kind="stable")[:, :k]
+        """Per-row indices of the k features with largest |attribution|, shape (n, k), ties by index
+        (:func:`risklens.metrics.consistency.top_k`, the one ranking helper)."""
+        from risklens.metrics.consistency import top_k
+
+        return np.atleast_2d(top_k(self.values, k))
 
     def cohort_importance(self) -> pd.Series:
         """Mean |attribution| per feature over rows, sorted descending (the study's cohort level)."""
@@ -217,8 +219,19 @@ class Explainer(Protocol):
     def __call__(self, model, X: pd.DataFrame, *, seed: int = 0, **params) -> Explanation: ...
 
 
+COSTS = ("fast", "slow")
+
+
 @dataclass(frozen=True)
 class MethodSpec:
+    """One explanation method: names, where it applies, its output space, cost and default budget.
+
+    ``stochastic`` says whether the seed can change the result; ``exact_on`` lists families where the
+    method is computed exactly instead (deterministic and fast: TreeSHAP on XGBoost, linear SHAP on
+    the L1 model). ``defaults`` are the budget parameters (samples, permutations, background size) the
+    evaluation protocol passes where the method samples, unless its settings override them.
+    """
+
     name: str
     label: str
     families: tuple[str, ...]  # model families it applies to
@@ -226,6 +239,30 @@ class MethodSpec:
     stochastic: bool  # does the seed change the result?
     explain: Callable[..., Explanation]
     description: str = ""
+    short: str = ""  # short name for tables and axes ("SHAP", "DTD")
+    cost: str = "fast"  # "fast" or "slow" where the method samples
+    defaults: dict = field(default_factory=dict)  # default budget parameters where the method samples
+    exact_on: tuple[str, ...] = ()  # families on which a stochastic method is exact (deterministic)
+
+    def __post_init__(self) -> None:
+        if self.cost not in COSTS:
+            raise ExplainError(f"method {self.name!r}: cost must be one of {COSTS}, not {self.cost!r}")
+        if not self.short:
+            object.__setattr__(self, "short", self.label)
+
+    def deterministic_for(self, family: str) -> bool:
+        """True when explaining a ``family`` model gives the same values for every seed."""
+        return not self.stochastic or family in self.exact_on
+
+    def cost_for(self, family: str) -> str:
+        """"fast" or "slow" on a ``family`` model (exact computations are fast)."""
+        return "fast" if family in self.exact_on else self.cost
+
+    def budget_for(self, family: str, overrides: dict | None = None) -> dict:
+        """Budget parameters for a ``family`` model: ``defaults`` updated by ``overrides``; {} where exact."""
+        if self.deterministic_for(family):
+            return {}
+        return {**self.defaults, **(overrides or {})}
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -241,6 +278,11 @@ def method(name: str) -> MethodSpec:
         return _REGISTRY[name]
     except KeyError:
         raise ExplainError(f"unknown explanation method {name!r}; choose one of {', '.join(_REGISTRY)}") from None
+
+
+def deterministic_for(name: str, family: str) -> bool:
+    """True when method ``name`` on a ``family`` model does not depend on its seed."""
+    return method(name).deterministic_for(family)
 
 
 def methods_for(family: str) -> list[str]:

@@ -81,3 +81,18 @@ def importance_spread(models: Sequence, X: pd.DataFrame, *, seed: int = 0, store
         e = cached_explain(m, X, "shap", seed=seed, store=store, **params)
         imps.append(normalised_importance(e.values))
     return spread_table(np.stack(imps), list(X.columns))
+
+
+def rashomon_stage(cohort, families, test_pos, settings, plan, store=None, progress=None):
+    """The protocol's Rashomon stage: the set over ``families`` (the MLP only when it is the sole family),
+    seeds ``rashomon + i``, the protocol's split, importances on 500 seeded held-out rows."""
+    from risklens.study.rows import sample_ids
+    from risklens.study.types import RashomonResult
+
+    fams = [f for f in families if f != "mlp"] or list(families)
+    seeds = tuple(plan.rashomon + i for i in range(settings.rashomon_seeds))
+    kept, records = rashomon_set(cohort, fams, seeds=seeds, margin=settings.rashomon_margin, split_seed=plan.split,
+                                 progress=progress)
+    ids = sample_ids(cohort.X.index.to_numpy(dtype=object)[test_pos], 500, plan.cohort_rows)
+    spread = importance_spread(kept, cohort.X.loc[ids], seed=plan.explainer(1), store=store)
+    return RashomonResult(float(settings.rashomon_margin), records, spread.to_dict("records"))

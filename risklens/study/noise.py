@@ -1,0 +1,98 @@
+"""Stage 6: the explainer's own noise -- LIME stability and the noise floor.
+
+*LIME stability*: the run-1 model explains the same ``stability_patients`` patients with
+``stability_repeats`` seeds (streams ``stability repeat j``); per-patient Jaccard, VSI, CSI, ...
+
+*Noise floor*: every stochastic explainer explains its rows on the run-1 model with ``noise_seeds``
+explainer seeds (repeat 1 = the run-1 explanation, then streams ``noise-floor repeat j``), and the
+same figures as run-to-run consistency are measured seed to seed: cohort-level FA (top k) and CR,
+patient-level sign agreement over the top 5. The seed-to-seed figure is the floor that run-to-run
+agreement cannot beat; ``share`` = (1 - floor) / (1 - run-to-run), clipped to [0, 1], is the part of
+the run-to-run disagreement the explainer's noise alone accounts for. Deterministic explainers
+(exact SHAP, coefficients, DTD) have a floor of exactly 1.0 by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from risklens.metrics import consistency as C
+from risklens.metrics.stability import lime_stability, stability_summary
+from risklens.study.agree import UNSIGNED
+from risklens.study.explain import Explained, explain_rows, method_params
+from risklens.study.types import NoiseFloorRecord, StabilityRecord
+
+
+def share(floor, run) -> float | None:
+    """(1 - floor) / (1 - run), clipped to [0, 1]; None when either is missing or runs agree fully."""
+    if floor is None or run is None or not np.isfinite(floor) or not np.isfinite(run) or run >= 1.0:
+        return None
+    return float(min(max((1.0 - floor) / (1.0 - run), 0.0), 1.0))
+
+
+def verdict(rec: NoiseFloorRecord) -> str:
+    """One sentence: which source of run-to-run disagreement dominates."""
+    if rec.deterministic:
+        return "deterministic: the explanation changes only when the model does (noise floor 1.0 by construction)"
+    if rec.FA is None and rec.CR is None:
+        return f"no noise floor: it needs at least 2 explainer seeds (got {rec.seeds})"
+    name, s = ("FA", rec.share_FA) if rec.share_FA is not None else ("CR", rec.share_CR)
+    if s is None:
+        return "no run-to-run disagreement to account for (one run, or runs agree fully)"
+    if s >= 0.5:
+        return (f"the explainer's own noise accounts for {s:.0%} of the run-to-run {name} disagreement: "
+                "explainer noise dominates")
+    return f"model changes between runs dominate: explainer noise accounts for {s:.0%} of the run-to-run {name} disagreement"
+
+
+def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_rec, sign_rec, store):
+    from risklens.explain import deterministic_for
+
+    run = (run_rec.FA, run_rec.CR, sign_rec.top5 if sign_rec else None)
+    if deterministic_for(key.method, key.family):
+        vals = (1.0, 1.0, None if key.method in UNSIGNED else 1.0)
+        rec = NoiseFloorRecord(key, True, settings.noise_seeds, *vals, *run, None, None, None, "")
+    elif settings.noise_seeds < 2:
+        rec = NoiseFloorRecord(key, False, settings.noise_seeds, None, None, None, *run, None, None, None, "")
+    else:
+        pat, coh = [exp.patients[key][0]], [exp.cohort[key][0]]
+        union = list(dict.fromkeys([*pat[0].ids, *coh[0].ids]))
+        params = method_params(key, settings, rows.background)
+        for j in range(2, settings.noise_seeds + 1):
+            e = explain_rows(models[0], cohort.X.loc[union], key.method, plan.noise(j), store, params)
+            pat.append(e.rows_for_ids(pat[0].ids))
+            coh.append(e.rows_for_ids(coh[0].ids))
+        rc = C.run_consistency(coh, k=settings.k)
+        sign = None if key.method in UNSIGNED else C.sign_agreement_runs(pat, ks=(5,))["top5"]
+        rec = NoiseFloorRecord(key, False, settings.noise_seeds, rc["FA"], rc["CR"], sign, *run, None, None, None, "")
+    rec.share_FA, rec.share_CR, rec.share_sign = share(rec.FA, rec.run_FA), share(rec.CR, rec.run_CR), share(rec.sign, rec.run_sign)
+    rec.verdict = verdict(rec)
+    return rec
+
+
+def stability_record(key, cohort, model, rows, settings, plan, store) -> StabilityRecord:
+    X = cohort.X.loc[rows.patient_rows[key][: settings.stability_patients]]
+    params = method_params(key, settings, rows.background)
+    reps = [explain_rows(model, X, key.method, plan.stability(j), store, params)
+            for j in range(1, settings.stability_repeats + 1)]
+    table = lime_stability(reps, k=settings.k)
+    s = stability_summary(table, settings.stability_repeats, k=settings.k)
+    return StabilityRecord(key, s["jaccard"], s["VSI"], s["CSI"], s["coef_cv"], s["unstable_share"], s["n"],
+                           s["repeats"], s["k"], s["rule"], table["jaccard"].tolist())
+
+
+def noise_stage(cohort, keys, trained, exp: Explained, rows, agreement, settings, plan, store=None,
+                progress=None) -> tuple[list, list]:
+    """(LIME stability records, noise-floor records)."""
+    say = progress or (lambda f, m: None)
+    stab, floors = [], []
+    for i, key in enumerate(keys):
+        models = trained.models[key.family]
+        if key.method.startswith("lime") and settings.stability_repeats >= 2:
+            say(i / len(keys), f"LIME stability of {key} ({settings.stability_repeats} seeds)")
+            stab.append(stability_record(key, cohort, models[0], rows, settings, plan, store))
+        say(i / len(keys), f"noise floor of {key}")
+        run_rec = next(r for r in agreement.run_consistency if r.explainer == key)
+        sign_rec = next((r for r in agreement.sign_agreement if r.explainer == key), None)
+        floors.append(floor_record(key, cohort, models, exp, rows, settings, plan, run_rec, sign_rec, store))
+    return stab, floors

@@ -1,0 +1,307 @@
+"""The :class:`EvaluationReport`: typed records, one list per table, JSON in and out.
+
+Every per-explainer record names its explainer with an :class:`ExplainerKey` (family, method);
+pair records name both sides (``a``, ``b``). Missing numbers (NaN) are ``None``. ``to_json`` is
+byte-identical for the same cohort, settings and seed, except ``provenance.created``,
+``provenance.timings`` and ``provenance.total_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+
+from risklens.jsonsafe import to_json_safe
+from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings
+
+Num = typing.Optional[float]
+
+
+@dataclass
+class CohortInfo:
+    name: str
+    rows: int
+    patients: int
+    features: int
+    events: int
+    event_rate: Num
+    has_trigger: bool
+    has_mechanism: bool
+    hash: str
+    source: str
+    outcome: str
+
+
+@dataclass
+class ModelRecord:
+    family: str
+    run: int
+    seed: int
+    model_id: str
+    auroc: Num
+    auprc: Num
+    threshold: Num
+
+
+@dataclass
+class ExplainedRecord:
+    """Rows explained for one explainer and the parameters (budget) it ran with."""
+
+    explainer: ExplainerKey
+    patients: int
+    cohort_rows: int
+    capped: bool
+    deterministic: bool
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Table1Entry:
+    explainer: ExplainerKey
+    rank: int
+    feature: str
+    label: str
+    group: str
+    kind: str
+    importance: Num
+
+
+@dataclass
+class RunConsistency:
+    explainer: ExplainerKey
+    FA: Num
+    CR: Num
+    pairs: int
+
+
+@dataclass
+class CrossModel:
+    a: ExplainerKey
+    b: ExplainerKey
+    FA: Num
+    CR: Num
+    pairs: int
+    rows: int
+
+
+@dataclass
+class SignAgreement:
+    explainer: ExplainerKey
+    leading: Num
+    top5: Num
+    all: Num
+
+
+@dataclass
+class TopContributor:
+    a: ExplainerKey
+    b: ExplainerKey
+    exact: Num
+    group: Num
+    top2_set: Num
+    top3_set: Num
+    n: int
+
+
+@dataclass
+class PairAgreement:
+    a: ExplainerKey
+    b: ExplainerKey
+    level: str  # "patient" (mean over patients) or "cohort" (mean |attribution| vectors)
+    k: int
+    FA: Num
+    RA: Num
+    SA: Num
+    SA_shared: Num
+    SRA: Num
+    CR: Num
+    PRA: Num
+    patients: int
+
+
+@dataclass
+class TriggerConcordance:
+    explainer: ExplainerKey
+    dropped: Num
+    kept: Num
+    non_clinical_share: Num
+    n: int
+    n_no_trigger: int
+    topk_hit: dict
+    mean_trigger_rank: Num
+    trigger_not_in_model: Num
+    kept_per_run: list
+
+
+@dataclass
+class MechanismRecord:
+    explainer: ExplainerKey
+    top1_process: Num
+    topk_process: Num
+    top1_first: Num
+    non_clinical_top1: Num
+    k: int
+    n: int
+    n_no_process: int
+
+
+@dataclass
+class StabilityRecord:
+    explainer: ExplainerKey
+    jaccard: Num
+    VSI: Num
+    CSI: Num
+    coef_cv: Num
+    unstable_share: Num
+    n: int
+    repeats: int
+    k: int
+    rule: str
+    patient_jaccard: list
+
+
+@dataclass
+class NoiseFloorRecord:
+    """Seed-to-seed agreement of one explainer on the run-1 model beside its run-to-run agreement.
+
+    ``share_*`` = (1 - floor) / (1 - run-to-run), clipped to [0, 1]: the share of run-to-run
+    disagreement the explainer's own noise accounts for (None when there is none to account for).
+    """
+
+    explainer: ExplainerKey
+    deterministic: bool
+    seeds: int
+    FA: Num
+    CR: Num
+    sign: Num
+    run_FA: Num
+    run_CR: Num
+    run_sign: Num
+    share_FA: Num
+    share_CR: Num
+    share_sign: Num
+    verdict: str
+
+
+@dataclass
+class FaithfulnessRecord:
+    explainer: ExplainerKey
+    deletion_auc: Num
+    deletion_auc_random: Num
+    insertion_auc: Num
+    insertion_auc_random: Num
+    deletion_auc_norm: Num
+    insertion_auc_norm: Num
+    PGI: Num
+    PGU: Num
+    compacity_mean: Num
+    lipschitz_mean: Num
+    n: int
+    baseline: str
+    curves: dict  # {"deletion": [...], "deletion_random": [...], "insertion": [...], "insertion_random": [...]}
+
+
+@dataclass
+class DisagreementRow:
+    a: ExplainerKey
+    b: ExplainerKey
+    id: str
+    FA: Num
+    CR: Num
+    SA: Num
+
+
+@dataclass
+class RashomonResult:
+    margin: float
+    records: list  # [{family, seed, params, auroc, model_id, kept}]
+    spread: list  # [{feature, min, median, max, rank_min, rank_max, rank_range}]
+
+
+@dataclass
+class Provenance:
+    created: str
+    cohort_hash: str
+    versions: dict
+    seeds: dict
+    timings: dict
+    total_seconds: Num
+
+
+@dataclass
+class EvaluationReport:
+    """Result of :func:`risklens.study.run_protocol` (see the module docstring)."""
+
+    cohort: CohortInfo
+    settings: ProtocolSettings
+    explainers: list[ExplainerKey]
+    n_patients: int
+    patient_rule: str
+    explained: list[ExplainedRecord] = field(default_factory=list)
+    models: list[ModelRecord] = field(default_factory=list)
+    table1: list[Table1Entry] = field(default_factory=list)
+    concordance: list[TriggerConcordance] = field(default_factory=list)
+    mechanism: list[MechanismRecord] = field(default_factory=list)
+    run_consistency: list[RunConsistency] = field(default_factory=list)
+    noise_floor: list[NoiseFloorRecord] = field(default_factory=list)
+    cross_model: list[CrossModel] = field(default_factory=list)
+    sign_agreement: list[SignAgreement] = field(default_factory=list)
+    top_contributor: list[TopContributor] = field(default_factory=list)
+    method_agreement: list[PairAgreement] = field(default_factory=list)
+    lime_stability: list[StabilityRecord] = field(default_factory=list)
+    faithfulness: list[FaithfulnessRecord] = field(default_factory=list)
+    disagreement: list[DisagreementRow] = field(default_factory=list)
+    rashomon: RashomonResult | None = None
+    published: dict = field(default_factory=dict)
+    provenance: Provenance | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def record(self, section: str, explainer: ExplainerKey):
+        """The record of ``explainer`` in a per-explainer section ("concordance", ...), or None."""
+        return next((r for r in getattr(self, section) if r.explainer == explainer), None)
+
+    def to_dict(self) -> dict:
+        return to_json_safe(asdict(self))
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EvaluationReport":
+        try:
+            return build(cls, data)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise EvaluationError(f"not an evaluation report of this version ({exc})") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> "EvaluationReport":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"not an evaluation report (invalid JSON: {exc})") from None
+        if not isinstance(data, dict) or "cohort" not in data:
+            raise EvaluationError("not an evaluation report: the JSON has no 'cohort' key")
+        return cls.from_dict(data)
+
+
+def build(tp, value):
+    """``value`` (JSON data) as type ``tp``: dataclasses, lists, tuples and Optionals recursively."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return build(inner[0], value) if len(inner) == 1 else value
+    if origin in (list, tuple):
+        args = typing.get_args(tp)
+        items = [build(args[0], v) for v in value] if args else list(value)
+        return tuple(items) if origin is tuple else items
+    if is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in fields(tp)}
+        return tp(**{k: build(hints[k], v) for k, v in value.items() if k in names})
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value
