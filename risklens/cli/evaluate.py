@@ -1,48 +1,96 @@
-"""``risklens evaluate``: the study's protocol on a cohort; writes report.json, report.html and report.md."""
+"""``risklens evaluate``: the study's protocol (:func:`risklens.study.run_protocol`) on a cohort;
+writes report.json, report.html and report.md."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 from risklens.errors import RiskLensError
 
 
 def add_parser(subparsers) -> None:
+    from risklens.study import ProtocolSettings
+
+    d = ProtocolSettings()
     p = subparsers.add_parser(
         "evaluate", help="run the study's evaluation protocol (runs x models x methods) and write a report",
         description="Train every model family R times, explain held-out correctly predicted positives and the "
-                    "held-out cohort, and measure Table 1, trigger concordance, consistency, sign agreement, "
-                    "top-contributor agreement, LIME stability and faithfulness. Writes OUT/report.json, "
-                    "OUT/report.html (self-contained) and OUT/report.md; progress goes to stderr.",
+                    "held-out cohort, and measure Table 1, trigger and mechanism concordance, consistency, the "
+                    "explainer noise floor, sign and method agreement, LIME stability and faithfulness. Writes "
+                    "OUT/report.json, OUT/report.html (self-contained) and OUT/report.md; progress goes to stderr.",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--cohort", help="built-in cohort: ward, readmission or whas500")
     src.add_argument("--data", help="CSV or Parquet file, one row per prediction")
     p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    p.add_argument("--simulator-seed", type=int, default=None,
+                   help="seed of the simulator (default: the 'simulator' stream of --seed)")
     p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
     p.add_argument("--id", dest="id_col", help="row id column of --data")
     p.add_argument("--group", dest="group_col", help="patient column of --data")
     p.add_argument("--trigger", dest="trigger_col", help="recorded trigger column of --data (dictionary group names)")
-    p.add_argument("--families", nargs="+", default=["l1-logistic", "mlp", "xgboost"],
-                   help="model families (default: l1-logistic mlp xgboost)")
+    p.add_argument("--families", nargs="+", default=None, help="model families (default: all three)")
     p.add_argument("--methods", nargs="+", default=None,
                    help="method names (shap lime coef dtd) or family/method keys; default: the study's "
                         "(coef for L1, SHAP for XGBoost and MLP, DTD for MLP) plus LIME for all")
-    p.add_argument("--runs", type=int, default=5, help="training runs per family (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of run 1 and of the split (default 0)")
-    p.add_argument("--max-patients", type=int, default=100,
-                   help="cap on patients explained by LIME / SHAP on the MLP (default 100)")
+    p.add_argument("--runs", type=int, default=None, help=f"training runs per family (default {d.runs})")
+    p.add_argument("--seed", type=int, default=None, help="the one seed of the seed plan (default 0)")
+    p.add_argument("--k", type=int, default=None, help=f"top-k of the agreement metrics (default {d.k})")
+    p.add_argument("--max-patients", type=int, default=None,
+                   help=f"cap on patients explained by slow methods (default {d.max_patients})")
+    p.add_argument("--noise-seeds", type=int, default=None,
+                   help=f"explainer seeds of the noise floor (default {d.noise_seeds})")
+    p.add_argument("--budget", action="append", default=[], metavar="METHOD.PARAM=VALUE",
+                   help="override a method's budget, e.g. lime.num_samples=500 (repeatable)")
+    p.add_argument("--settings", help="JSON file of ProtocolSettings fields (flags given explicitly win)")
     p.add_argument("--rashomon", action="store_true", help="also measure importance spread over a Rashomon set")
     p.add_argument("--cache", default=None, help="explanation store directory (reuse explanations across runs)")
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=run_evaluate)
 
 
-def load_cohort(args):
+def parse_budgets(items) -> dict:
+    out: dict = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        method, dot, param = name.partition(".")
+        if not sep or not dot or not method or not param:
+            raise RiskLensError(f"--budget {item!r}: write METHOD.PARAM=VALUE, e.g. lime.num_samples=500")
+        try:
+            out.setdefault(method, {})[param] = json.loads(value)
+        except json.JSONDecodeError:
+            out.setdefault(method, {})[param] = value
+    return out
+
+
+def settings_from(args):
+    from risklens.study import ProtocolSettings
+
+    base = {}
+    if args.settings:
+        try:
+            with open(args.settings, encoding="utf-8") as fh:
+                base = json.load(fh)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RiskLensError(f"cannot read --settings {args.settings}: {exc}") from None
+        if not isinstance(base, dict):
+            raise RiskLensError(f"--settings {args.settings} must hold a JSON object of settings")
+    flags = {"families": args.families, "methods": args.methods, "runs": args.runs, "seed": args.seed, "k": args.k,
+             "max_patients": args.max_patients, "noise_seeds": args.noise_seeds, "rashomon": args.rashomon or None}
+    merged = {**base, **{k: v for k, v in flags.items() if v is not None}}
+    if args.budget:
+        merged["budgets"] = {**merged.get("budgets", {}), **parse_budgets(args.budget)}
+    return ProtocolSettings.from_dict(merged)
+
+
+def load_cohort(args, settings):
     from risklens.cohorts import load_builtin, load_cohort_file
+    from risklens.study import SeedPlan
 
     if args.cohort:
-        return load_builtin(args.cohort, n=args.n)
+        seed = args.simulator_seed if args.simulator_seed is not None else SeedPlan(settings.seed).simulator
+        return load_builtin(args.cohort, n=args.n, seed=seed)
     if not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     return load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
@@ -52,18 +100,14 @@ def load_cohort(args):
 def run_evaluate(args) -> int:
     from risklens.cli.common import print_json, stderr_progress
     from risklens.explain import ExplanationStore
-    from risklens.study.protocol import run_evaluation
+    from risklens.study import run_protocol
     from risklens.study.report import write_report
 
-    if args.runs < 1:
-        raise RiskLensError("--runs must be at least 1")
-    if args.max_patients < 5:
-        raise RiskLensError("--max-patients must be at least 5")
-    cohort = load_cohort(args)
+    settings = settings_from(args)
+    cohort = load_cohort(args, settings)
     print(f"evaluating cohort {cohort.name} ({cohort.n} rows, {cohort.n_events} events)", file=sys.stderr)
-    rep = run_evaluation(cohort, families=tuple(args.families), methods=args.methods, runs=args.runs, seed=args.seed,
-                         max_patients=args.max_patients, progress=stderr_progress, rashomon=args.rashomon,
-                         store=ExplanationStore(args.cache) if args.cache else None)
+    rep = run_protocol(cohort, settings, progress=stderr_progress,
+                       store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
-    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.get("total_seconds")})
+    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})
     return 0

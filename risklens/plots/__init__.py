@@ -19,6 +19,8 @@ from risklens.plots.cohort import (
 from risklens.plots.evaluation import (
                                    agreement_heatmap,
                                    curves_figure,
+                                   faithfulness_figure,
+                                   noise_floor_figure,
                                    rashomon_figure,
                                    spread_figure,
 )
@@ -46,6 +48,6 @@ __all__ = [
     "ACCENT", "AGREE_SCALE", "LOWER", "NEUTRAL", "PALETTE", "RAISE", "VALUE_SCALE",
     "space_label", "risk_histogram", "roc_figure", "pr_figure", "calibration_figure", "confusion_figure",
     "importance_bar", "subgroup_importance_figure", "beeswarm_figure", "dependence_figure", "patient_bar",
-    "rank_comparison_figure", "vitals_figure", "agreement_heatmap", "curves_figure", "spread_figure",
+    "rank_comparison_figure", "vitals_figure", "agreement_heatmap", "curves_figure", "faithfulness_figure", "noise_floor_figure", "spread_figure",
     "missingness_figure", "count_bar", "threshold_figure", "rashomon_figure",
 ]

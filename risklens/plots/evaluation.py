@@ -26,8 +26,33 @@ def agreement_heatmap(matrix: pd.DataFrame, title: str, zmin: float = 0.0, zmax:
     fig = go.Figure(go.Heatmap(z=z, x=[str(c) for c in matrix.columns], y=[str(i) for i in matrix.index],
                                zmin=zmin, zmax=zmax, colorscale=AGREE_SCALE, text=text, texttemplate="%{text}",
                                colorbar={"title": {"text": colorbar}}))
-    fig.update_yaxes(autorange="reversed")
-    return _finish(fig, title, "", "", height=max(300, 60 * len(matrix) + 120), legend=False)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(automargin=True, tickangle=-30)
+    return _finish(fig, title, "", "", height=max(340, 60 * len(matrix) + 160), legend=False)
+
+
+def faithfulness_figure(curves: pd.DataFrame, explainer: str, kind: str) -> go.Figure:
+    """One explainer's mean deletion (or insertion) curve by attribution order beside a random order."""
+    part = curves[(curves["explainer"] == explainer) & (curves["kind"] == kind)]
+    fig = go.Figure()
+    for i, (order, rows) in enumerate(part.groupby("order", sort=True)):
+        fig.add_trace(go.Scatter(x=rows["fraction"], y=rows["risk"], mode="lines+markers", name=str(order),
+                                 line={"color": PALETTE[0] if order == "by attribution" else NEUTRAL,
+                                       "dash": "solid" if order == "by attribution" else "dash"}))
+    verb = "removed" if kind == "deletion" else "restored"
+    return _finish(fig, f"{kind.capitalize()} curve: {explainer} (mean over patients)",
+                   f"fraction of features {verb}", "predicted risk (probability)", height=360)
+
+
+def noise_floor_figure(long: pd.DataFrame, metric: str = "FA") -> go.Figure:
+    """Grouped bars per explainer: seed-to-seed agreement (the noise floor) beside run-to-run agreement."""
+    fig = go.Figure()
+    for i, (source, rows) in enumerate(long.groupby("source", sort=False)):
+        fig.add_trace(go.Bar(x=rows["explainer"], y=rows[metric], name=str(source),
+                             marker_color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(barmode="group", yaxis_range=[0, 1.05])
+    fig.update_xaxes(automargin=True)
+    return _finish(fig, f"{metric}: explainer noise floor vs run to run (1 = identical)", "", metric, height=380)
 
 def curves_figure(frame: pd.DataFrame, x: str, y: str, series: str, title: str, xlabel: str, ylabel: str) -> go.Figure:
     """Long frame -> one line per ``series`` value (faithfulness deletion/insertion curves, ...)."""
