@@ -31,28 +31,30 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from risklens.cohorts import load_builtin
-    from risklens.study.protocol import run_evaluation
+    from risklens.study import ProtocolSettings, SeedPlan, run_protocol
     from risklens.study.report import write_report
 
     t0 = time.perf_counter()
-    cohort = load_builtin(args.cohort, n=args.n, seed=args.seed)
+    cohort = load_builtin(args.cohort, n=args.n, seed=SeedPlan(args.seed).simulator)
     t_load = time.perf_counter() - t0
     print(f"cohort {cohort.name}: {cohort.n} rows, {cohort.n_events} events, {len(cohort.features)} features "
           f"(loaded in {t_load:.1f} s)", flush=True)
     start = time.perf_counter()
-    rep = run_evaluation(cohort, runs=args.runs, seed=args.seed, max_patients=args.max_patients, rashomon=args.rashomon,
-                         progress=lambda f, m: print(f"  [{100 * f:3.0f}%] {time.perf_counter() - start:7.1f}s {m}",
+    settings = ProtocolSettings(runs=args.runs, seed=args.seed, max_patients=args.max_patients, rashomon=args.rashomon)
+    rep = run_protocol(cohort, settings,
+                       progress=lambda f, m: print(f"  [{100 * f:3.0f}%] {time.perf_counter() - start:7.1f}s {m}",
                                                      file=sys.stderr, flush=True))
     total = time.perf_counter() - start
     out = Path(args.out or Path(__file__).parent / f"out-evaluate-{cohort.name}-{cohort.n}")
     write_report(rep, out)
-    timings = rep.provenance["timings"]
+    timings = rep.provenance.timings
     print(f"{'stage':32s} {'seconds':>9s} {'share':>6s}")
     for stage, sec in sorted(timings.items(), key=lambda kv: -kv[1]):
         print(f"{stage:32s} {sec:9.1f} {sec / total:6.1%}")
-    print(f"{'TOTAL (run_evaluation)':32s} {total:9.1f}")
-    print(f"patients analysed: {rep.settings['n_patients']} correctly predicted positives; "
-          f"capped methods: {', '.join(rep.settings['capped'])} at {args.max_patients}")
+    print(f"{'TOTAL (run_protocol)':32s} {total:9.1f}")
+    capped = [e.explainer.label for e in rep.explained if e.capped]
+    print(f"patients analysed: {rep.n_patients} correctly predicted positives; "
+          f"capped methods: {', '.join(capped)} at {args.max_patients}")
     print(f"report: {out}/report.html")
     return 0
 

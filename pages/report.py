@@ -1,47 +1,36 @@
 """Report: the evaluation report (HTML, JSON), a patient card (HTML) and attributions (CSV) to download."""
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from risklens import ui
+from risklens.safety import safe_slug
 from risklens.patients import exports
-from risklens.ui import state
+from risklens.ui import state, study
 from risklens.ui.patient_page import index_for, primary_row, secondary_method, view_for
 
 
 def evaluation_section(cohort) -> None:
     st.subheader("Evaluation report")
-    st.caption("Runs the study's protocol end to end (trains its own runs of each family with seeds 0..runs-1) "
-               "and writes every table with its provenance.")
-    from risklens.modeling.model import FAMILIES, FAMILY_LABELS
-
-    c = st.columns(3)
-    fams = c[0].multiselect("Families", FAMILIES, default=list(FAMILIES), format_func=lambda f: FAMILY_LABELS[f],
-                            key="rep_fams")
-    runs = int(c[1].number_input("Runs per family", 1, 10, 2, key="rep_runs"))
-    pats = int(c[2].number_input("Patients for sampled methods", 10, 500, 30, step=10, key="rep_pats"))
-    key = ("report", cohort.analysis_key, tuple(fams), runs, pats)
-    results = st.session_state.setdefault(state.K_EVAL, {})
-    if st.button("Build the evaluation report", type="primary", key="rep_run") and fams:
-        from risklens.study.protocol import run_evaluation
-
-        bar = st.progress(0.0, text="starting ...")
-        results[key] = run_evaluation(cohort, families=fams, runs=runs, max_patients=pats, max_cohort=1000,
-                                      stability_patients=min(pats, 10), stability_repeats=3,
-                                      faithfulness_patients=min(pats, 20),
-                                      progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-        bar.empty()
-    rep = results.get(key)
+    st.caption("Runs the study's protocol end to end (the same function and settings as the Consistency page and "
+               "`risklens evaluate`; it trains its own runs of each family from the seed) and writes every table with "
+               "its provenance.")
+    settings = study.settings_widgets("rep")
+    if st.button("Build the evaluation report", type="primary", key="rep_run"):
+        study.run(cohort, settings)
+    rep = study.cached_report(cohort, settings)
     if rep is None:
         st.info("Press **Build the evaluation report** (a minute or two on the demo).")
         return
     html = ui.cache.report_html(rep)
+    slug = safe_slug(cohort.name, "cohort")
     c = st.columns(2)
-    c[0].download_button("Download the report (HTML)", html, file_name=f"risklens-{cohort.name}-report.html",
+    c[0].download_button("Download the report (HTML)", html, file_name=f"risklens-{slug}-report.html",
                          mime="text/html", key="rep_dl_html")
-    c[1].download_button("Download the report data (JSON)", rep.to_json(), file_name=f"risklens-{cohort.name}-report.json",
+    c[1].download_button("Download the report data (JSON)", rep.to_json(), file_name=f"risklens-{slug}-report.json",
                          mime="application/json", key="rep_dl_json")
-    with st.expander("Preview"):
-        st.html(html)
+    with st.expander("Preview (the downloaded page, charts included)", expanded=True):
+        components.html(html, height=900, scrolling=True)
 
 
 def patient_section(cohort, models) -> None:
@@ -62,12 +51,12 @@ def patient_section(cohort, models) -> None:
     expl = index.explanation if index.explanation is not None else primary_row(model, cohort, pid)
     card = ui.cache.patient_card_html(view, model, cohort, threshold, expl)
     c = st.columns(2)
-    c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{pid}.html",
+    c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{safe_slug(pid)}.html",
                          mime="text/html", key="rep_dl_card")
     method = ui.pick_method(methods_for(model.family), key="rep_method")
     expl = ui.cache.explain_rows(model, cohort, method)
     c[1].download_button(f"Download {ui.method_name(method)} attributions (CSV, {len(expl):,} patients)",
-                         exports.attributions_csv(expl, model, cohort), file_name=f"risklens-{cohort.name}-{method}-{model.model_id}.csv",
+                         exports.attributions_csv(expl, model, cohort), file_name=f"risklens-{safe_slug(cohort.name)}-{method}-{model.model_id}.csv",
                          mime="text/csv", key="rep_dl_csv")
     st.caption(f"Provenance in every file: model {model.model_id} (SHA-256 {str(model.card.get('sha256', ''))[:16]}...), "
                f"data hash {cohort.hash[:16]}..., method, seed and output space.")
