@@ -1,4 +1,4 @@
-"""End-to-end protocol (risklens.study.protocol) on a small ward cohort, the report's JSON, and the CLI."""
+"""End-to-end protocol (risklens.study.run_protocol) on a small ward cohort, the report's JSON, and the CLI."""
 
 import json
 
@@ -7,10 +7,16 @@ import pytest
 
 from risklens.cli import main
 from risklens.cohorts import load_builtin
-from risklens.study.protocol import EvaluationError, EvaluationReport, resolve_methods, run_evaluation
+from risklens.study import EvaluationError, EvaluationReport, ExplainerKey, ProtocolSettings, SeedPlan, run_protocol
 
-# one small end-to-end run (2k ward rows, 2 runs, cheap methods + 8-patient LIME): ~25 s on an idle 2-core box
+# one small end-to-end run (2k ward rows, 2 runs, cheap methods + 8-patient LIME)
 pytestmark = pytest.mark.slow
+
+METHODS = ("l1-logistic/coef", "l1-logistic/shap", "xgboost/shap", "mlp/dtd", "l1-logistic/lime")
+SETTINGS = ProtocolSettings(families=("l1-logistic", "xgboost", "mlp"), methods=METHODS, runs=2, seed=0,
+                            max_patients=8, model_params={"xgboost": {"n_estimators": 50}},
+                            budgets={"lime": {"num_samples": 300}}, stability_patients=4, stability_repeats=2,
+                            faithfulness_patients=20)
 
 
 @pytest.fixture(scope="module")
@@ -19,55 +25,60 @@ def ward():
 
 
 @pytest.fixture(scope="module")
-def report(ward):  # ~2k rows, 2 runs, few methods: well under 60 s on 2 cores
-    return run_evaluation(
-        ward, families=("l1-logistic", "xgboost", "mlp"),
-        methods=["l1-logistic/coef", "l1-logistic/shap", "xgboost/shap", "mlp/dtd", "l1-logistic/lime"],
-        runs=2, seed=0, max_patients=8, model_params={"xgboost": {"n_estimators": 50}},
-        method_params={"lime": {"num_samples": 300}}, stability_patients=4, stability_repeats=2,
-        faithfulness_patients=20,
-    )
+def report(ward):
+    return run_protocol(ward, SETTINGS)
+
+
+def _without_clock(text: str) -> dict:
+    data = json.loads(text)
+    for k in ("created", "timings", "total_seconds"):
+        data["provenance"].pop(k)
+    return data
 
 
 def test_report_structure(report, ward):
-    keys = ["l1-logistic/coef", "l1-logistic/shap", "xgboost/shap", "mlp/dtd", "l1-logistic/lime"]
-    assert report.settings["methods"] == keys
-    assert report.cohort["hash"] == ward.hash == report.provenance["cohort_hash"]
-    assert len(report.models) == 6 and {m["family"] for m in report.models} == {"l1-logistic", "xgboost", "mlp"}
-    assert set(report.table1) == set(keys) and all(len(v) == 5 for v in report.table1.values())
-    assert report.settings["capped"] == ["l1-logistic/lime"] and report.settings["n_explained"]["l1-logistic/lime"] <= 8
-    assert set(report.concordance) == set(keys)  # ward records a trigger
-    for c in report.concordance.values():
-        for v in (c["kept"], c["topk_hit"]["5"]):
-            assert 0.0 <= v <= 1.0
-        assert c["topk_hit"]["1"] == pytest.approx(c["kept"])
-    assert "mlp/dtd" not in report.sign_agreement  # DTD is non-negative: no sign agreement
-    assert {"train", "consistency", "faithfulness", "explain xgboost/shap"} <= set(report.provenance["timings"])
-    assert report.provenance["seeds"]["models"] == [0, 1]
+    keys = [ExplainerKey(*m.split("/")) for m in METHODS]
+    assert report.explainers == keys and report.settings == SETTINGS
+    assert report.cohort.hash == ward.hash == report.provenance.cohort_hash
+    assert len(report.models) == 6 and {m.family for m in report.models} == {"l1-logistic", "xgboost", "mlp"}
+    assert {t.explainer for t in report.table1} == set(keys) and len(report.table1) == 5 * len(keys)
+    lime = report.record("explained", keys[-1])
+    assert lime.capped and lime.patients <= 8 and lime.params == {"num_samples": 300}
+    assert [c.explainer for c in report.concordance] == keys  # ward records a trigger
+    for c in report.concordance:
+        assert 0.0 <= c.kept <= 1.0 and c.topk_hit["1"] == pytest.approx(c.kept)
+    assert keys[3] not in {s.explainer for s in report.sign_agreement}  # DTD is non-negative: no sign agreement
+    assert {"train", "agreement", "faithfulness", "explain xgboost/shap"} <= set(report.provenance.timings)
+    plan = SeedPlan(0)
+    assert [m.seed for m in report.models if m.family == "xgboost"] == [plan.model(1), plan.model(2)]
+    assert report.provenance.seeds["explainer run 2"] == plan.explainer(2)
     assert report.published["dataset"] == "VS"
-    assert set(report.lime_stability) == {"l1-logistic"}
+    assert [s.explainer for s in report.lime_stability] == [keys[-1]]
+    floors = {f.explainer: f for f in report.noise_floor}
+    assert floors[keys[0]].FA == 1.0 and floors[keys[0]].deterministic and not floors[keys[-1]].deterministic
 
 
 def test_coef_and_linear_shap_agree_exactly(report):
     # exact linear SHAP with the training mean equals coef * (x - mean): every agreement is 1
-    pair = report.method_agreement["l1-logistic/coef vs l1-logistic/shap"]
-    assert all(v == pytest.approx(1.0) for v in pair["patient"].values())
-    tc = report.top_contributor["l1-logistic/coef vs l1-logistic/shap"]
-    assert tc["exact"] == tc["top2_set"] == tc["top3_set"] == 1.0
-    assert report.concordance["l1-logistic/coef"]["kept"] == report.concordance["l1-logistic/shap"]["kept"]
+    coef, shap = ExplainerKey("l1-logistic", "coef"), ExplainerKey("l1-logistic", "shap")
+    for pair in report.method_agreement:
+        if {pair.a, pair.b} == {coef, shap} and pair.level == "patient" and pair.k >= 3:  # PRA needs 2+ features
+            assert all(getattr(pair, m) == pytest.approx(1.0) for m in ("FA", "RA", "SA", "SRA", "CR", "PRA"))
+    tc = next(t for t in report.top_contributor if {t.a, t.b} == {coef, shap})
+    assert tc.exact == tc.top2_set == tc.top3_set == 1.0
+    assert report.record("concordance", coef).kept == report.record("concordance", shap).kept
 
 
 def test_faithfulness_beats_random_for_tree_shap(report):
-    f = report.faithfulness["xgboost/shap"]
-    assert f["deletion_auc"] < f["deletion_auc_random"]
-    assert f["insertion_auc"] > f["insertion_auc_random"]
-    assert 1 <= f["compacity_mean"] <= 58
+    f = report.record("faithfulness", ExplainerKey("xgboost", "shap"))
+    assert f.deletion_auc < f.deletion_auc_random and f.insertion_auc > f.insertion_auc_random
+    assert 1 <= f.compacity_mean <= 58 and len(f.curves["deletion"]) == 59
 
 
-def test_json_round_trip(report):
+def test_json_round_trip_and_errors(report):
     text = report.to_json()
     again = EvaluationReport.from_json(text)
-    assert again.to_json() == text
+    assert again.to_json() == text and again == report
     assert "NaN" not in text and json.loads(text)["settings"]["runs"] == 2
     with pytest.raises(EvaluationError):
         EvaluationReport.from_json("{not json")
@@ -75,42 +86,46 @@ def test_json_round_trip(report):
         EvaluationReport.from_json("[]")
 
 
-def test_method_resolution_and_errors(ward):
-    assert resolve_methods(["l1-logistic", "mlp", "xgboost"], None) == [
-        ("l1-logistic", "coef"), ("l1-logistic", "lime"), ("mlp", "shap"), ("mlp", "dtd"), ("mlp", "lime"),
-        ("xgboost", "shap"), ("xgboost", "lime")]
-    assert resolve_methods(["xgboost", "mlp"], ["dtd"]) == [("mlp", "dtd")]
-    with pytest.raises(EvaluationError, match="does not apply"):
-        resolve_methods(["xgboost"], ["xgboost/coef"])
-    with pytest.raises(EvaluationError, match="none of the families"):
-        resolve_methods(["xgboost"], ["coef"])
+def test_same_seed_gives_byte_identical_report(report, ward):
+    again = run_protocol(ward, SETTINGS)
+    assert json.dumps(_without_clock(again.to_json())) == json.dumps(_without_clock(report.to_json()))
+    other = run_protocol(ward, ProtocolSettings.from_dict({**SETTINGS.to_dict(), "seed": 1, "methods": ["coef"],
+                                                           "families": ["l1-logistic"]}))
+    assert other.models[0].seed != report.models[0].seed
+
+
+def test_unknown_family(ward):
     with pytest.raises(EvaluationError, match="unknown model family"):
-        run_evaluation(ward, families=("forest",))
+        run_protocol(ward, ProtocolSettings(families=("forest",)))
 
 
-def test_cli_evaluate(tmp_path, capsys):
+def test_cli_evaluate_and_seed_reaches_the_simulator(tmp_path, capsys):
     out = tmp_path / "rep"
     code = main(["evaluate", "--cohort", "ward", "--n", "1500", "--runs", "1", "--families", "l1-logistic",
-                 "--methods", "coef", "--out", str(out)])
+                 "--methods", "coef", "--seed", "3", "--out", str(out)])
     assert code == 0
     assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "report.md"}
     rep = EvaluationReport.from_json((out / "report.json").read_text())
-    assert rep.settings["runs"] == 1 and rep.run_consistency["l1-logistic/coef"]["FA"] is None  # one run: no pairs
-    err = capsys.readouterr().err
-    assert "explaining with l1-logistic/coef" in err
+    assert rep.settings.runs == 1 and rep.run_consistency[0].FA is None  # one run: no pairs
+    assert rep.cohort.hash == load_builtin("ward", n=1500, seed=SeedPlan(3).simulator).hash
+    assert rep.provenance.seeds["simulator"] == SeedPlan(3).simulator
+    assert "explaining with l1-logistic/coef" in capsys.readouterr().err
     code = main(["evaluate", "--data", str(out / "report.json"), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--outcome" in err[0]
+    code = main(["evaluate", "--cohort", "ward", "--budget", "lime.num_samples", "--out", str(tmp_path / "y")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "METHOD.PARAM=VALUE" in err[-1]
 
 
 def test_store_reuses_explanations(ward, tmp_path):
     from risklens.explain import ExplanationStore
 
     store = ExplanationStore(tmp_path / "cache")
-    kw = dict(families=("l1-logistic",), methods=["coef"], runs=1, seed=3, store=store, faithfulness_patients=5)
-    first = run_evaluation(ward, **kw)
+    s = ProtocolSettings(families=("l1-logistic",), methods=("coef",), runs=1, seed=3, faithfulness_patients=5)
+    first = run_protocol(ward, s, store=store)
     n_files = len(store.entries())
-    second = run_evaluation(ward, **kw)
+    second = run_protocol(ward, s, store=store)
     assert n_files >= 1 and len(store.entries()) == n_files  # nothing new computed
     assert first.table1 == second.table1 and first.concordance == second.concordance
 
