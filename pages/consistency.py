@@ -45,7 +45,7 @@ def concordance_tab(rep) -> None:
 def noise_tab(rep) -> None:
     st.markdown("Does an explanation change because the model changed between training runs, or because the "
                 "explainer itself is noisy? Seed to seed: the run-1 model explained with several explainer seeds.")
-    st.plotly_chart(plots.noise_floor_figure(views.noise_long(rep)), key="cons_noise")
+    st.plotly_chart(plots.noise_floor_figure(views.noise_long(rep)), key="cons_noise_fig")
     st.dataframe(views.display(views.noise_frame(rep)), hide_index=True, width="stretch")
     st.caption("FA: feature agreement of the top-k (cohort level) · CR: rank correlation over all features · sign: "
                "top-5 sign agreement · share = (1 − seed-to-seed) / (1 − run-to-run), the part of the run-to-run "

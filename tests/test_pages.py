@@ -131,29 +131,69 @@ def test_unknown_deep_link_is_a_message_not_a_traceback():
     assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist
 
 
-def test_consistency_page_runs_the_protocol():
+def _set_protocol(at, prefix, fams, include, runs=2, pats=10, reps=2, noise=2):
+    at.multiselect(key=f"{prefix}_fams").set_value(fams)
+    at.run()
+    at.number_input(key=f"{prefix}_runs").set_value(runs)
+    at.number_input(key=f"{prefix}_n").set_value(pats)
+    at.number_input(key=f"{prefix}_reps").set_value(reps)
+    at.number_input(key=f"{prefix}_noise").set_value(noise)
+    at.multiselect(key=f"{prefix}_include").set_value(include)
+    return at
+
+
+def _page_report(at):
+    from risklens.ui.state import K_EVAL
+
+    reports = at.session_state[K_EVAL]
+    assert len(reports) == 1
+    return next(iter(reports.values()))
+
+
+INCLUDE = ["l1-logistic/coef", "l1-logistic/lime", "mlp/dtd", "xgboost/shap", "xgboost/lime"]  # no slow MLP SHAP
+
+
+def test_consistency_page_and_cli_give_the_same_numbers(tmp_path):
+    import json
+
+    from risklens.cli import main
+    from risklens.demo import DEMO_SEED
+
     at = open_page("pages/consistency.py")
     assert not at.error
-    at.number_input(key="cons_n").set_value(10)
-    at.number_input(key="cons_reps").set_value(2)
-    ms = at.multiselect(key="cons_include")
-    ms.set_value([o for o in ms.options if o != "Neural net · SHAP"])  # permutation SHAP is slow
+    _set_protocol(at, "cons", ["xgboost", "l1-logistic", "mlp"], INCLUDE)
     at.button(key="cons_run").click().run(timeout=TIMEOUT)
     assert not at.exception and not at.error
+    rep = _page_report(at)
     frames = [df.value for df in at.dataframe]
     conc = next(f for f in frames if "dropped (A)" in f.columns)
-    assert conc[["dropped (A)", "kept (B)"]].stack().between(0, 1).all()
-    assert any("top-k Jaccard" in f.columns for f in frames)
-    links = [p for p in at.get("page_link")]
-    assert links, "the disagreement list links to patients"
+    assert "None" not in conc.to_string() and "nan" not in conc.to_string()
+    assert any("FA seed-to-seed" in f.columns for f in frames) and any("top-k Jaccard" in f.columns for f in frames)
+    assert [p for p in at.get("page_link")], "the disagreement list links to patients"
+    # the CLI with the same settings on the same cohort: every number identical
+    settings = tmp_path / "settings.json"
+    settings.write_text(rep.settings.to_json())
+    out = tmp_path / "cli"
+    assert main(["evaluate", "--cohort", "ward", "--n", "2000", "--simulator-seed", str(DEMO_SEED),
+                 "--settings", str(settings), "--out", str(out)]) == 0
+    cli = json.loads((out / "report.json").read_text())
+    page = json.loads(rep.to_json())
+    for d in (cli, page):
+        for k in ("created", "timings", "total_seconds"):
+            d["provenance"].pop(k)
+    assert page["cohort"]["hash"] == cli["cohort"]["hash"]
+    assert json.dumps(page) == json.dumps(cli)
+    shown = conc.set_index("explainer")["kept (B)"]
+    assert shown["XGBoost · SHAP"] == f"{rep.record('concordance', rep.explainers[3]).kept:.3f}"
 
 
 def test_rashomon_spread_on_the_consistency_page():
     at = open_page("pages/consistency.py")
-    at.number_input(key="rash_seeds").set_value(1)
-    at.button(key="rash_run").click().run(timeout=TIMEOUT)
+    _set_protocol(at, "cons", ["xgboost"], ["xgboost/shap"], runs=1, reps=0, noise=0)
+    at.checkbox(key="cons_rashomon").check()
+    at.button(key="cons_run").click().run(timeout=TIMEOUT)
     assert not at.exception and not at.error
-    assert any("candidate models kept" in c.value for c in at.caption)
+    assert any("candidate models kept" in m.value for m in at.markdown)
 
 
 def test_report_page_offers_downloads():
@@ -162,9 +202,7 @@ def test_report_page_offers_downloads():
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("patient card" in lab for lab in labels)
     assert any("attributions (CSV" in lab for lab in labels)
-    at.multiselect(key="rep_fams").set_value(["xgboost", "l1-logistic"])
-    at.number_input(key="rep_runs").set_value(2)
-    at.number_input(key="rep_pats").set_value(10)
+    _set_protocol(at, "rep", ["xgboost", "l1-logistic"], ["xgboost/shap", "l1-logistic/coef"], reps=0, noise=0)
     at.button(key="rep_run").click().run(timeout=TIMEOUT)
     assert not at.exception and not at.error
     labels = [b.proto.label for b in at.get("download_button")]

@@ -7,32 +7,39 @@ import pytest
 
 from risklens.study import paper
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
-from risklens.study.protocol import EvaluationReport
 from risklens.explain.base import Explanation
+from risklens.study import EvaluationReport, ExplainerKey, ProtocolSettings
+from risklens.study import types as T
 from risklens.study.report import patient_card_html, sections, to_html, to_markdown, write_report
 
+XS = ExplainerKey("xgboost", "shap")
+HOSTILE = "<script>alert(1)</script>[click](javascript:alert(1))"
 
-def _report(name="ward"):
-    return EvaluationReport(
-        cohort={"name": name, "rows": 100, "events": 10, "hash": "ab" * 32, "outcome": "red flag"},
-        settings={"families": ["xgboost"], "methods": ["xgboost/shap"], "runs": 2, "seed": 0, "n_patients": 7,
-                  "capped": [], "max_patients": 100},
-        models=[{"family": "xgboost", "run": 1, "seed": 0, "model_id": "abc123", "auroc": 0.9, "auprc": 0.5,
-                 "threshold": 0.1}],
-        table1={"xgboost/shap": [{"rank": i + 1, "feature": f"f{i}", "label": f"Feature {i}", "group": "g",
-                                  "kind": "vital sign", "importance": 1.0 / (i + 1)} for i in range(5)]},
-        concordance={"xgboost/shap": {"dropped": 0.5, "kept": 0.25, "non_clinical_share": 0.5, "n": 4,
-                                      "topk_hit": {"1": 0.25, "3": 0.5, "5": 0.75}, "mean_trigger_rank": 2.0}},
-        run_consistency={"xgboost/shap": {"FA": 0.9, "CR": None, "pairs": 1}},
-        sign_agreement={"xgboost/shap": {"leading": 1.0, "top5": 0.9, "all": 0.6}},
-        faithfulness={"xgboost/shap": {"deletion_auc": 0.1, "deletion_auc_random": 0.3, "insertion_auc": 0.7,
-                                       "insertion_auc_random": 0.4, "mean_curve_deletion": [0.9, 0.5, 0.2],
-                                       "mean_curve_deletion_random": [0.9, 0.7, 0.2], "n": 7}},
+
+def _report(name="ward", label="Feature"):
+    rep = EvaluationReport(
+        cohort=T.CohortInfo(name, 100, 100, 5, 10, 0.1, True, True, "ab" * 32, "simulated", "red flag"),
+        settings=ProtocolSettings(families=("xgboost",), methods=("xgboost/shap",), runs=2),
+        explainers=[XS], n_patients=7, patient_rule="correctly predicted positives",
+        explained=[T.ExplainedRecord(XS, 7, 50, False, True, {})],
+        models=[T.ModelRecord("xgboost", 1, 11, "abc123", 0.9, 0.5, 0.1)],
+        table1=[T.Table1Entry(XS, i + 1, f"f{i}", f"{label} {i}", "g", "vital sign", 1.0 / (i + 1)) for i in range(5)],
+        concordance=[T.TriggerConcordance(XS, 0.5, 0.25, 0.5, 4, 0, {"1": 0.25, "2": 0.4, "3": 0.5, "4": 0.6, "5": 0.75},
+                                          2.0, 0, [0.25, 0.25])],
+        mechanism=[T.MechanismRecord(XS, 0.625, 0.875, 0.375, 0.125, 5, 8, 0)],
+        run_consistency=[T.RunConsistency(XS, 0.9, None, 1)],
+        noise_floor=[T.NoiseFloorRecord(XS, True, 3, 1.0, 1.0, 1.0, 0.9, None, 1.0, 0.0, None, None,
+                                        "deterministic: the explanation changes only when the model does")],
+        sign_agreement=[T.SignAgreement(XS, 1.0, 0.9, 0.6)],
+        faithfulness=[T.FaithfulnessRecord(XS, 0.1, 0.3, 0.7, 0.4, 0.2, 0.8, 0.05, 0.01, 3.0, None, 7, "training mean",
+                                           {"deletion": [0.9, 0.5, 0.2], "deletion_random": [0.9, 0.7, 0.2],
+                                            "insertion": [0.1, 0.6, 0.9], "insertion_random": [0.1, 0.3, 0.9]})],
         published=paper.published(name),
-        provenance={"created": "2026-01-01T00:00:00+00:00", "timings": {"train": 3.0, "explain xgboost/shap": 1.0},
-                    "total_seconds": 4.0},
+        provenance=T.Provenance("2026-01-01T00:00:00+00:00", "ab" * 32, {}, {"seed": 0, "split": 123},
+                                {"train": 3.0, "explain xgboost/shap": 1.0}, 4.0),
         notes=["a note for the reader"],
     )
+    return EvaluationReport.from_dict(rep.to_dict())
 
 
 def test_html_is_self_contained_and_places_study_beside_ours():
@@ -43,16 +50,28 @@ def test_html_is_self_contained_and_places_study_beside_ours():
     assert "0.75" in page and "0.47" in page and "0.37" in page  # study's XGB+SHAP concordance (dropped, kept, admin)
     assert "Feature 0" in page and "LOS" in page  # our Table 1 beside the study's
     assert "<svg" in page and "a note for the reader" in page
-    assert "–" in page  # CR = None shown as a dash, not 'None' or 'nan'
+    assert "Mechanism concordance" in page and "0.88" in page and "noise floor" in page.lower()
+    assert "—" in page  # CR = None shown as a dash, not 'None' or 'nan'
     assert "None" not in page and "nan" not in page
+    assert "split = 123" in page  # the seed plan is in the provenance
 
 
 def test_markdown_same_sections():
     rep = _report()
     md = to_markdown(rep)
+    from risklens.study.render import md_text
+
     for s in sections(rep):
-        assert f"## {s.title}" in md
-    assert "| xgboost/shap | 0.90 | 1.00 |" in md  # run consistency: ours 0.90, study 1.00
+        assert f"## {md_text(s.title)}" in md
+    assert "| XGBoost · SHAP | 0.90 | 1.00 |" in md  # run consistency: ours 0.90, study 1.00
+    assert "None" not in md and "nan" not in md
+
+
+def test_user_text_is_escaped_in_html_and_markdown():
+    rep = _report(name=HOSTILE, label=HOSTILE)
+    page, md = to_html(rep), to_markdown(rep)
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "<script" not in md and "javascript:" not in md and "](" not in md
 
 
 def test_cohort_without_study_numbers():
@@ -63,7 +82,9 @@ def test_cohort_without_study_numbers():
 def test_write_report(tmp_path):
     paths = write_report(_report(), tmp_path / "out")
     assert all(p.exists() for p in paths.values())
-    assert EvaluationReport.from_json(paths["json"].read_text()).cohort["name"] == "ward"
+    again = EvaluationReport.from_json(paths["json"].read_text())
+    assert again.cohort.name == "ward" and again == _report()
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name not in ("report.json", "report.html", "report.md")]
 
 
 def test_patient_card_carries_provenance():

@@ -73,19 +73,24 @@ def page_html(title: str, sections: Sequence[Section]) -> str:
             f"<style>{CSS}</style></head><body><h1>{t}</h1>{body}</body></html>")
 
 
+def md_text(text) -> str:
+    """User text inert in any Markdown renderer: markup escaped, angle brackets as entities (no raw HTML)."""
+    return md_escape(text).replace("\\<", "&lt;").replace("\\>", "&gt;")
+
+
 def _md_cell(v) -> str:
-    return fmt(v) if _is_num(v) or v is None else md_escape(fmt(v))
+    return fmt(v) if _is_num(v) or v is None else md_text(fmt(v))
 
 
 def page_markdown(title: str, sections: Sequence[Section]) -> str:
     """The same sections as Markdown tables (every text escaped)."""
-    lines = [f"# {md_escape(title)}", ""]
+    lines = [f"# {md_text(title)}", ""]
     for s in sections:
-        lines += [f"## {md_escape(s.title)}", ""]
+        lines += [f"## {md_text(s.title)}", ""]
         if s.rows:
-            lines += ["| " + " | ".join(md_escape(c) for c in s.columns) + " |", "|" + "---|" * len(s.columns)]
+            lines += ["| " + " | ".join(md_text(c) for c in s.columns) + " |", "|" + "---|" * len(s.columns)]
             lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in s.rows]
-        lines += ([""] + [md_escape(s.caption)] if s.caption else []) + [md_escape(e) for e in s.extra] + [""]
+        lines += ([""] + [md_text(s.caption)] if s.caption else []) + [md_text(e) for e in s.extra] + [""]
     return "\n".join(lines)
 
 
