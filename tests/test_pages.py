@@ -153,6 +153,7 @@ def _page_report(at):
 INCLUDE = ["l1-logistic/coef", "l1-logistic/lime", "mlp/dtd", "xgboost/shap", "xgboost/lime"]  # no slow MLP SHAP
 
 
+@pytest.mark.slow
 def test_consistency_page_and_cli_give_the_same_numbers(tmp_path):
     import json
 

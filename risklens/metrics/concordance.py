@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from risklens.cohorts.dictionary import FeatureDictionary
+from risklens.metrics.consistency import top_k
 
 
 @dataclass
@@ -66,7 +67,7 @@ def trigger_concordance(values, feature_names, triggers, dictionary: FeatureDict
     if n == 0:
         nan = float("nan")
         return Concordance(nan, nan, nan, 0, int((~has).sum()), {str(k): nan for k in range(1, max_k + 1)})
-    order = np.argsort(-np.abs(V), axis=1, kind="stable")
+    order = top_k(V, V.shape[1])
     ranked_groups = groups[order]  # (n, f) group of the feature at each rank
     ranked_clinical = clinical[order]
     top_clinical = ranked_clinical[:, 0]

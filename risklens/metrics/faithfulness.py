@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from risklens.metrics.consistency import top_k
+
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
@@ -42,7 +44,7 @@ def baseline_from(train: np.ndarray, how: str = "mean") -> np.ndarray:
 
 def _order(values: np.ndarray, order: str, seed: int) -> np.ndarray:
     if order == "attribution":
-        return np.argsort(-np.abs(values), axis=1, kind="stable")
+        return top_k(values, values.shape[1])
     if order == "random":
         rng = np.random.default_rng(seed)
         return np.argsort(rng.random(values.shape), axis=1)
@@ -133,7 +135,7 @@ def pgi_pgu(predict: Predict, X, values, scale=None, k: int = 5, sigma: float = 
         scale = np.nanstd(X, axis=0)
     scale = np.where(np.asarray(scale, dtype=np.float64) > 0, scale, 1.0)
     top = np.zeros(X.shape, dtype=bool)
-    np.put_along_axis(top, np.argsort(-np.abs(V), axis=1, kind="stable")[:, :k], True, axis=1)
+    np.put_along_axis(top, top_k(V, k), True, axis=1)
     pgi = _perturbed_gap(predict, X, top, scale, sigma, n_samples, seed)
     pgu = _perturbed_gap(predict, X, ~top, scale, sigma, n_samples, seed)
     return {"PGI": float(pgi.mean()), "PGU": float(pgu.mean()), "k": int(k), "sigma": float(sigma),
