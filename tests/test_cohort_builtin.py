@@ -1,4 +1,4 @@
-"""The cohorts package surface promised in docs/CONTRACTS.md."""
+"""The cohorts package surface other packages rely on (see docs/ARCHITECTURE.md)."""
 
 import pytest
 
