@@ -121,13 +121,9 @@ def body() -> None:
                 "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
                 "explainer's noise floor, mechanism concordance, LIME stability and faithfulness. The protocol trains "
                 "its own runs of each family from the seed.")
-    settings = study.settings_widgets("cons")
-    if st.button("Run the evaluation", type="primary", key="cons_run"):
-        study.run(cohort, settings)
-    rep = study.cached_report(cohort, settings)
-    if rep is None:
-        st.info("Choose the settings and press **Run the evaluation** (about a minute on the demo).")
-    else:
+    rep = study.protocol_panel(cohort, "cons", "Run the evaluation",
+                               "Choose the settings and press **Run the evaluation** (about a minute on the demo).")
+    if rep is not None:
         show(rep)
 
 

@@ -15,12 +15,9 @@ def evaluation_section(cohort) -> None:
     st.caption("Runs the study's protocol end to end (the same function and settings as the Consistency page and "
                "`risklens evaluate`; it trains its own runs of each family from the seed) and writes every table with "
                "its provenance.")
-    settings = study.settings_widgets("rep")
-    if st.button("Build the evaluation report", type="primary", key="rep_run"):
-        study.run(cohort, settings)
-    rep = study.cached_report(cohort, settings)
+    rep = study.protocol_panel(cohort, "rep", "Build the evaluation report",
+                               "Press **Build the evaluation report** (a minute or two on the demo).")
     if rep is None:
-        st.info("Press **Build the evaluation report** (a minute or two on the demo).")
         return
     html = ui.cache.report_html(rep)
     slug = safe_slug(cohort.name, "cohort")

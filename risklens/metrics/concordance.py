@@ -91,7 +91,13 @@ def explanation_concordance(expl, cohort, max_k: int = 5) -> Concordance:
     """:func:`trigger_concordance` of an Explanation whose ids are rows of ``cohort`` (needs a trigger)."""
     if cohort.trigger is None:
         raise ValueError(f"cohort {cohort.name!r} records no trigger; concordance needs one")
+    pos = cohort_positions(expl, cohort)
+    return trigger_concordance(expl.values, expl.feature_names, cohort.trigger[pos], cohort.dictionary, max_k)
+
+
+def cohort_positions(expl, cohort) -> np.ndarray:
+    """Row positions in ``cohort`` of an explanation's ids (ValueError when one is not in the cohort)."""
     pos = cohort.X.index.get_indexer([str(i) for i in expl.ids])
     if (pos < 0).any():
         raise ValueError("the explanation has rows that are not in the cohort")
-    return trigger_concordance(expl.values, expl.feature_names, cohort.trigger[pos], cohort.dictionary, max_k)
+    return pos

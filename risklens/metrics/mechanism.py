@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.dictionary import FeatureDictionary
+from risklens.metrics.concordance import cohort_positions
 from risklens.metrics.consistency import top_k
 
 
@@ -84,7 +85,5 @@ def explanation_mechanism(expl, cohort, k: int = 5) -> MechanismConcordance:
     """:func:`mechanism_concordance` of an Explanation whose ids are rows of ``cohort`` (needs a mechanism)."""
     if cohort.mechanism is None:
         raise ValueError(f"cohort {cohort.name!r} has no recorded mechanism (only simulated cohorts do)")
-    pos = cohort.X.index.get_indexer([str(i) for i in expl.ids])
-    if (pos < 0).any():
-        raise ValueError("the explanation has rows that are not in the cohort")
+    pos = cohort_positions(expl, cohort)
     return mechanism_concordance(expl.values, expl.feature_names, cohort.mechanism.iloc[pos], cohort.dictionary, k)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from risklens.errors import RiskLensError
 
@@ -154,3 +156,24 @@ def check_families(families) -> list[str]:
     if bad or not fams:
         raise EvaluationError(f"unknown model family {', '.join(bad) or '(none given)'}; choose from {', '.join(FAMILIES)}")
     return fams
+
+
+def build(tp, value):
+    """``value`` (JSON data) as type ``tp``: dataclasses, lists, tuples and Optionals recursively."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return build(inner[0], value) if len(inner) == 1 else value
+    if origin in (list, tuple):
+        args = typing.get_args(tp)
+        items = [build(args[0], v) for v in value] if args else list(value)
+        return tuple(items) if origin is tuple else items
+    if is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in fields(tp)}
+        return tp(**{k: build(hints[k], v) for k, v in value.items() if k in names})
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value

@@ -9,12 +9,11 @@ byte-identical for the same cohort, settings and seed, except ``provenance.creat
 from __future__ import annotations
 
 import json
-import types
 import typing
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 
 from risklens.jsonsafe import to_json_safe
-from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings
+from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings, build
 
 Num = typing.Optional[float]
 
@@ -284,24 +283,3 @@ class EvaluationReport:
         if not isinstance(data, dict) or "cohort" not in data:
             raise EvaluationError("not an evaluation report: the JSON has no 'cohort' key")
         return cls.from_dict(data)
-
-
-def build(tp, value):
-    """``value`` (JSON data) as type ``tp``: dataclasses, lists, tuples and Optionals recursively."""
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return build(inner[0], value) if len(inner) == 1 else value
-    if origin in (list, tuple):
-        args = typing.get_args(tp)
-        items = [build(args[0], v) for v in value] if args else list(value)
-        return tuple(items) if origin is tuple else items
-    if is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        names = {f.name for f in fields(tp)}
-        return tp(**{k: build(hints[k], v) for k, v in value.items() if k in names})
-    if tp is float and isinstance(value, int):
-        return float(value)
-    return value

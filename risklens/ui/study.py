@@ -81,3 +81,14 @@ def run(cohort, settings: ProtocolSettings) -> EvaluationReport:
     bar.empty()
     st.session_state.setdefault(state.K_EVAL, {})[_key(cohort, settings)] = rep
     return rep
+
+
+def protocol_panel(cohort, prefix: str, button: str, hint: str) -> EvaluationReport | None:
+    """Settings widgets, a run button and the cached report of those settings (None until it is run)."""
+    settings = settings_widgets(prefix)
+    if st.button(button, type="primary", key=f"{prefix}_run"):
+        run(cohort, settings)
+    rep = cached_report(cohort, settings)
+    if rep is None:
+        st.info(hint)
+    return rep
