@@ -140,12 +140,12 @@ def test_every_page_via_sidebar(server, page):
         body = page.inner_text("body")
         assert NAV_TITLES[name].split()[0] in body
         if name == "consistency":  # run the protocol on a few patients so the screenshot shows results
-            box = page.get_by_role("spinbutton", name="Patients analysed")
+            box = page.get_by_role("spinbutton", name="Patients for slow methods")
             box.fill("10")
             box.press("Enter")
             _settle(page, title="Consistency")
             page.get_by_role("button", name="Run the evaluation").click()
-            page.get_by_role("tab", name="Trigger concordance").wait_for(timeout=300_000)
+            page.get_by_role("tab", name="Noise floor & stability").wait_for(timeout=300_000)
             _settle(page, title="Consistency")
         _check(page, name)
 
