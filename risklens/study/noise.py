@@ -36,13 +36,13 @@ def verdict(rec: NoiseFloorRecord) -> str:
         return "deterministic: the explanation changes only when the model does (noise floor 1.0 by construction)"
     if rec.FA is None and rec.CR is None:
         return f"no noise floor: it needs at least 2 explainer seeds (got {rec.seeds})"
-    name, s = ("FA", rec.share_FA) if rec.share_FA is not None else ("CR", rec.share_CR)
-    if s is None:
+    parts = [(n, v) for n, v in (("FA", rec.share_FA), ("CR", rec.share_CR)) if v is not None]
+    if not parts:
         return "no run-to-run disagreement to account for (one run, or runs agree fully)"
-    if s >= 0.5:
-        return (f"the explainer's own noise accounts for {s:.0%} of the run-to-run {name} disagreement: "
-                "explainer noise dominates")
-    return f"model changes between runs dominate: explainer noise accounts for {s:.0%} of the run-to-run {name} disagreement"
+    said = " and ".join(f"{v:.0%} of the {n}" for n, v in parts)
+    if sum(v for _, v in parts) / len(parts) >= 0.5:
+        return f"explainer noise dominates: it accounts for {said} run-to-run disagreement"
+    return f"model changes between runs dominate: explainer noise accounts for {said} run-to-run disagreement"
 
 
 def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_rec, sign_rec, store):
