@@ -133,3 +133,20 @@ def test_noise_floor_is_one_for_deterministic_and_below_one_for_lime(staged):
     assert min(lime.FA, lime.CR) < 1.0  # 60 samples per patient: LIME is noisy
     assert "dominate" in lime.verdict
     assert [s.explainer for s in stab] == [KEYS[2]] and len(stab[0].patient_jaccard) == 5
+
+
+def test_mechanism_stage_matches_trigger_concordance_when_the_process_is_the_trigger(staged):
+    import pandas as pd
+
+    from risklens.cohorts.base import Cohort
+
+    cohort, plan, trained, rows, exp, _ = staged
+    trig = pd.Series(cohort.trigger, index=cohort.X.index)
+    mech = pd.DataFrame({"process": trig, "groups": trig, "first_group": trig})
+    c2 = Cohort(cohort.name, cohort.X, cohort.y, cohort.dictionary, cohort.groups, cohort.trigger, mechanism=mech)
+    trig_recs, mech_recs, notes = concordance_stage(c2, KEYS, exp, SETTINGS)
+    for t, m in zip(trig_recs, mech_recs):
+        assert m.explainer == t.explainer and m.n == t.n
+        assert m.top1_process == pytest.approx(t.kept) and m.top1_first == pytest.approx(t.kept)
+        assert m.non_clinical_top1 == pytest.approx(t.non_clinical_share)
+        assert m.topk_process == pytest.approx(t.topk_hit["5"])
