@@ -35,13 +35,16 @@ class WardPreset:
     obs_icpt: float = -1.7  # logit of an observation set per hour for an average patient
     obs_sev: float = 3.4  # weight of current severity on observation frequency
     rr_uncounted: float = 0.0  # share of respiratory rates charted by eye (written as 18 unless obviously fast)
+    flag_when_observed: bool = False  # red flags are recorded only in hours with an observation set
+    abrupt_icpt: float | None = None  # logit intercept of a sudden process without warning (None: none)
+    abrupt_los: float = 0.0  # weight of log(1 + LOS) in that logit
 
 
 PRESETS: dict[str, WardPreset] = {
     "default": WardPreset("default"),
     "study": WardPreset(
         "study", los_mu=float(np.log(2.5)), los_sd=1.1, haz_icpt=-3.5, haz_los=1.7,
-        worry_sd=0.45, worry_active=1.6, obs_icpt=-2.2, obs_sev=3.4, rr_uncounted=0.0,
+        worry_sd=0.45, worry_active=1.6, obs_icpt=-2.2, obs_sev=3.4, flag_when_observed=True,
     ),
 }
 
