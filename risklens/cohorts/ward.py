@@ -166,7 +166,7 @@ def _rows(n: int, rng: np.random.Generator, p: WardPreset) -> dict:
     base_row[:, 7] += np.where(extra_o2, rng.uniform(1, 4, n), 0.0)
     o2_trend = np.where(extra_o2, -rng.uniform(0.02, 0.12, n), 0.0)
     if p.abrupt_icpt is not None:  # sudden, unheralded processes (no staff worry), commoner in long stays
-        eta_a = p.abrupt_icpt + p.abrupt_los * np.log1p(los) + 0.3 * frail
+        eta_a = p.abrupt_icpt + p.abrupt_los * (los >= p.abrupt_after) + 0.3 * frail
         abrupt = ~active & (rng.random(n) < _sigmoid(eta_a))
         kind = np.minimum(1 + (rng.random(n)[:, None] > np.cumsum(w, 1)).sum(1), 5)
         proc = np.where(abrupt, kind, proc)
@@ -177,7 +177,7 @@ def _rows(n: int, rng: np.random.Generator, p: WardPreset) -> dict:
         "n": n, "pat": pat, "visit": visit, "age": age_p[pat], "sex": sex_p[pat], "frail": frail,
         "base": base_row, "o2_trend": o2_trend,
         "los": los, "proc": proc, "onset": onset, "ramp": ramp, "cap": cap,
-        "response": response, "preset": p,
+        "response": response, "preset": p, "lin": _LIN * p.effect_scale(), "quad": _QUAD * p.effect_scale(),
         # staff worry: personal noise plus a gut feeling about a brewing process (before vitals move)
         "worry": rng.normal(0, p.worry_sd, n) + p.worry_active * active,
     }
@@ -201,8 +201,8 @@ def _physiology(r: dict, sl: slice, t: np.ndarray, rng: np.random.Generator, nam
         if name not in names:
             continue
         k = r["response"][sl, j]
-        v = s * (k * _LIN[proc, j]).astype(F)[:, None]
-        v += s2 * (k * _QUAD[proc, j]).astype(F)[:, None]
+        v = s * (k * r["lin"][proc, j]).astype(F)[:, None]
+        v += s2 * (k * r["quad"][proc, j]).astype(F)[:, None]
         v += base[:, j, None]
         if _NOISE_SD[j] > 0:
             v += rng.standard_normal(t.shape, dtype=F) * F(_NOISE_SD[j])
@@ -354,5 +354,5 @@ def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset 
                 "see data/README.md for the generative story."),
         outcome_name="red flag within 8 h",
         extra=extra,
-        mechanism=ward_mechanism(r, _LIN, _QUAD, PROCESSES, ids),
+        mechanism=ward_mechanism(r, r["lin"], r["quad"], PROCESSES, ids),
     )

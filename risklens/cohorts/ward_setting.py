@@ -20,6 +20,11 @@ import pandas as pd
 from risklens.cohorts.base import CohortError
 
 
+#: Latent vitals (indices into the simulator's sbp, dbp, hr, temp, rr, spo2, avpu, o2) that define each
+#: process: none, sepsis, respiratory failure, bleeding, neurological decline, arrhythmia.
+_DEFINING = ((), (0, 1, 2, 3), (5,), (0, 1), (6,), (2,))
+
+
 @dataclass(frozen=True)
 class WardPreset:
     """Numbers that differ between ward presets (names follow data/README.md)."""
@@ -37,7 +42,18 @@ class WardPreset:
     rr_uncounted: float = 0.0  # share of respiratory rates charted by eye (written as 18 unless obviously fast)
     flag_when_observed: bool = False  # red flags are recorded only in hours with an observation set
     abrupt_icpt: float | None = None  # logit intercept of a sudden process without warning (None: none)
-    abrupt_los: float = 0.0  # weight of log(1 + LOS) in that logit
+    abrupt_los: float = 0.0  # added to that logit from day ``abrupt_after`` of the stay on
+    abrupt_after: float = 7.0  # hospital-acquired complications (days)
+    cross_effect: float = 1.0  # scale of a process's effect on vitals other than its defining ones
+
+    def effect_scale(self) -> np.ndarray:
+        """(process, latent vital) multipliers of the physiology tables (all 1 in the default)."""
+        scale = np.ones((len(_DEFINING), 8))
+        for p, vitals in enumerate(_DEFINING):
+            for j in range(8):
+                if j not in vitals:
+                    scale[p, j] = self.cross_effect
+        return scale
 
 
 PRESETS: dict[str, WardPreset] = {
@@ -87,11 +103,12 @@ def process_groups(lin: np.ndarray, quad: np.ndarray) -> list[tuple[str, ...]]:
     return out
 
 
-def _first_groups(r: dict, lin: np.ndarray, quad: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For rows with a process: the group whose vital crosses its criterion at the lowest severity
-    (noise-free, this row's baseline and responses); if none crosses by severity 2.5, the group
-    that got closest (largest share of the distance to its criterion)."""
+def _first_groups(r: dict, lin: np.ndarray, quad: np.ndarray, rows: np.ndarray, moved: list) -> np.ndarray:
+    """For rows with a process: among the groups it moves, the one whose vital crosses its criterion at
+    the lowest severity (noise-free, this row's baseline and responses); if none crosses by severity
+    2.5, the one that got closest (largest share of the distance to its criterion)."""
     proc, base, resp = r["proc"][rows], r["base"][rows], r["response"][rows]
+    allowed = np.array([[g in moved[p] for _, g, *_ in _CRIT] for p in range(len(moved))])[proc]
     s, s2 = _GRID[None, :], _GRID[None, :] ** 2
     progress = np.zeros((len(rows), len(_CRIT), len(_GRID)))
     for c, (j, _, _, lo, hi) in enumerate(_CRIT):
@@ -103,6 +120,7 @@ def _first_groups(r: dict, lin: np.ndarray, quad: np.ndarray, rows: np.ndarray) 
         up = shift / np.maximum(hi - b, 1e-9)  # 0 when there is no upper criterion (hi = inf)
         down = -shift / np.maximum(b - lo, 1e-9)
         progress[:, c] = np.maximum(up, down)
+    progress[~allowed] = -np.inf
     crossed = progress >= 1.0
     first_s = np.where(crossed.any(2), crossed.argmax(2), len(_GRID))  # grid index of the first crossing
     best_cross = first_s.argmin(1)
@@ -115,12 +133,13 @@ def ward_mechanism(r: dict, lin: np.ndarray, quad: np.ndarray, processes, index:
                    chunk: int = 8192) -> pd.DataFrame:
     """:attr:`Cohort.mechanism` of a simulated ward cohort (see the module docstring)."""
     proc = r["proc"]
-    moved = [";".join(g) for g in process_groups(lin, quad)]
+    groups = process_groups(lin, quad)
+    moved = [";".join(g) for g in groups]
     first = np.full(len(proc), "", dtype=object)
     active = np.flatnonzero(proc > 0)
     for start in range(0, len(active), chunk):
         rows = active[start:start + chunk]
-        first[rows] = _first_groups(r, lin, quad, rows)
+        first[rows] = _first_groups(r, lin, quad, rows, groups)
     return pd.DataFrame({
         "process": np.where(proc > 0, np.asarray(processes, dtype=object)[proc], ""),
         "groups": np.where(proc > 0, np.asarray(moved, dtype=object)[proc], ""),
