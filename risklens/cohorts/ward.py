@@ -166,7 +166,7 @@ def _rows(n: int, rng: np.random.Generator, p: WardPreset) -> dict:
     base_row[:, 7] += np.where(extra_o2, rng.uniform(1, 4, n), 0.0)
     o2_trend = np.where(extra_o2, -rng.uniform(0.02, 0.12, n), 0.0)
     if p.abrupt_icpt is not None:  # sudden, unheralded processes (no staff worry), commoner in long stays
-        eta_a = p.abrupt_icpt + p.abrupt_los * (los >= p.abrupt_after) + 0.3 * frail
+        eta_a = p.abrupt_icpt + p.abrupt_los * ((los >= p.abrupt_after) | (los < p.abrupt_before)) + 0.3 * frail
         abrupt = ~active & (rng.random(n) < _sigmoid(eta_a))
         kind = np.minimum(1 + (rng.random(n)[:, None] > np.cumsum(w, 1)).sum(1), 5)
         proc = np.where(abrupt, kind, proc)
@@ -255,11 +255,8 @@ def _window_stats(v: np.ndarray, terms: tuple, decimals: int = 1) -> list[np.nda
     return out
 
 
-def _red_flags(f: dict, avpu_usual: np.ndarray, observed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: hour index of the first red flag (-1 none) and the index of its trigger group.
-
-    ``observed`` (rows x hours, optional): a criterion can only fire in an hour with an observation set.
-    """
+def _red_flags(f: dict, avpu_usual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: hour index of the first red flag (-1 none) and the index of its trigger group."""
     sbp, hr, rr, spo2, avpu, temp = f["sbp"], f["hr"], f["rr"], f["spo2"], f["avpu"], f["temp"]
     # exceedance beyond each calling criterion, in "criterion units"; > 0 means it fired
     score = np.stack([
@@ -271,8 +268,6 @@ def _red_flags(f: dict, avpu_usual: np.ndarray, observed: np.ndarray | None = No
         np.maximum((temp - 39.4) / 0.5, (35.0 - temp) / 0.5),     # temperature: >= 39.5 or < 35 (rare)
     ], axis=-1)
     fired = score > 0
-    if observed is not None:
-        fired &= observed[:, :, None]
     any_hour = fired.any(-1)
     has = any_hour.any(1)
     first = np.where(has, any_hour.argmax(1), -1)
@@ -288,10 +283,6 @@ def _chunk(r: dict, sl: slice, rng: np.random.Generator) -> tuple[np.ndarray, np
     t[:, -1] = 0.0  # the prediction time is an observation set
     past = _physiology(r, sl, t, rng)
     p = r["preset"]
-    if p.rr_uncounted > 0:  # respiratory rate charted by eye: "18" unless obviously fast
-        by_eye = rng.random((c, PAST_HOURS), dtype=F) < F(p.rr_uncounted)
-        rr = past["rr"]
-        past["rr"] = np.where(by_eye, np.where(rr < 24, F(18), np.round(rr / 4) * 4), rr)
     # observation sets: more often for worrying patients; none before admission
     person = (p.obs_icpt + 0.3 * r["frail"][sl] + r["worry"][sl]).astype(F)
     logit = F(p.obs_sev) * past["severity"] + person[:, None]
@@ -307,10 +298,7 @@ def _chunk(r: dict, sl: slice, rng: np.random.Generator) -> tuple[np.ndarray, np
     cols[-4:] = [r["age"][sl], r["sex"][sl], r["los"][sl], obs.sum(1).astype(np.float64)]
     t_future = np.broadcast_to(np.arange(1, FUTURE_HOURS + 1, dtype=F), (c, FUTURE_HOURS))
     fut = _physiology(r, sl, t_future, rng, names=("sbp", "hr", "temp", "rr", "spo2", "avpu"))
-    seen = None
-    if p.flag_when_observed:  # the alert system only sees red flags in recorded observation sets
-        seen = rng.random((c, FUTURE_HOURS), dtype=F) < _sigmoid(F(p.obs_sev) * fut["severity"] + person[:, None])
-    first, trig = _red_flags(fut, np.digitize(r["base"][sl, 6], [0.5, 1.5, 2.5]).astype(F), seen)
+    first, trig = _red_flags(fut, np.digitize(r["base"][sl, 6], [0.5, 1.5, 2.5]).astype(F))
     return np.column_stack(cols), first, trig
 
 

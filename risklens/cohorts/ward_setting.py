@@ -39,11 +39,10 @@ class WardPreset:
     worry_active: float = 0.7  # extra worry when a process is brewing (before vitals move)
     obs_icpt: float = -1.7  # logit of an observation set per hour for an average patient
     obs_sev: float = 3.4  # weight of current severity on observation frequency
-    rr_uncounted: float = 0.0  # share of respiratory rates charted by eye (written as 18 unless obviously fast)
-    flag_when_observed: bool = False  # red flags are recorded only in hours with an observation set
     abrupt_icpt: float | None = None  # logit intercept of a sudden process without warning (None: none)
     abrupt_los: float = 0.0  # added to that logit from day ``abrupt_after`` of the stay on
     abrupt_after: float = 7.0  # hospital-acquired complications (days)
+    abrupt_before: float = 0.0  # ... and in the first days after admission (days; 0: not)
     cross_effect: float = 1.0  # scale of a process's effect on vitals other than its defining ones
 
     def effect_scale(self) -> np.ndarray:
@@ -59,8 +58,8 @@ class WardPreset:
 PRESETS: dict[str, WardPreset] = {
     "default": WardPreset("default"),
     "study": WardPreset(
-        "study", los_mu=float(np.log(2.5)), los_sd=1.1, haz_icpt=-3.5, haz_los=1.7,
-        worry_sd=0.45, worry_active=1.6, obs_icpt=-2.2, obs_sev=3.4, flag_when_observed=True,
+        "study", los_mu=float(np.log(2.5)), los_sd=0.7, haz_icpt=-3.5, haz_los=1.7, worry_active=2.5,
+        obs_icpt=-2.2, abrupt_icpt=-4.5, abrupt_los=4.0, abrupt_before=1.5, abrupt_after=6.0, cross_effect=0.5,
     ),
 }
 
