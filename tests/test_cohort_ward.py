@@ -132,3 +132,80 @@ def test_dictionary_is_complete_and_follows_the_contract():
     assert (d["spo2_mean"].normal_low, d["spo2_mean"].normal_high) == (94.0, 100.0)
     assert (d["avpu_max"].normal_low, d["avpu_max"].normal_high) == (0.0, 0.0)
     assert set(TRIGGER_GROUPS) <= {i.group for i in d.values()}
+
+
+# ---- mechanism (ground truth) and presets ------------------------------------------------------
+def test_mechanism_describes_every_row(big):
+    m = big.mechanism
+    assert list(m.columns) == ["process", "groups", "first_group"] and m.index.equals(big.X.index)
+    latent = big.extra["latent_process"].astype(str).to_numpy()
+    assert np.array_equal(m["process"].to_numpy() == "", latent == "none")
+    assert np.array_equal(m["process"].to_numpy()[latent != "none"], latent[latent != "none"])
+    groups = set(ward_dictionary().groups(list(FEATURES)))
+    for moved, first in zip(m["groups"], m["first_group"]):
+        assert (moved == "") == (first == "")
+        if moved:
+            assert set(moved.split(";")) <= groups and first in moved.split(";")
+    by_process = m.drop_duplicates("process").set_index("process")["groups"]
+    assert "spo2" in by_process["respiratory"].split(";") and "o2_flow" in by_process["respiratory"].split(";")
+    assert by_process["neurological"].split(";")[0] == "consciousness"
+    assert "heart_rate" in by_process["arrhythmia"].split(";")
+
+
+def test_first_group_predicts_the_recorded_trigger(big):
+    pos = big.y == 1
+    first = big.mechanism["first_group"].to_numpy()[pos]
+    assert (first == big.trigger[pos]).mean() > 0.75  # noise-free truth vs the charted first red flag
+
+
+def test_default_preset_is_the_original_simulator():
+    # hash of simulate_ward(5000, seed=7) before presets existed: the demo models rely on it
+    assert simulate_ward(5000, seed=7).hash == "fdff6ed79e3488fd5aa262d6ba5bd6750fc39210c070b2fb14c31cee4db8e336"
+    assert simulate_ward(5000, seed=7, preset="default").hash == simulate_ward(5000, seed=7).hash
+
+
+def test_study_preset_is_deterministic_and_different():
+    a, b = simulate_ward(2000, seed=1, preset="study"), simulate_ward(2000, seed=1, preset="study")
+    assert a.hash == b.hash and a.hash != simulate_ward(2000, seed=1).hash
+    assert "preset study" in a.source and a.name == "ward"
+    assert load_builtin("ward", n=2000, seed=1, preset="study").hash == a.hash
+    with pytest.raises(CohortError, match="preset"):
+        simulate_ward(2000, preset="icu")
+    with pytest.raises(CohortError, match="presets"):
+        load_builtin("readmission", n=500, preset="study")
+
+
+def test_mechanism_side_file_round_trip(tmp_path):
+    from risklens.cli import main
+    from risklens.cohorts import load_cohort_file
+    from risklens.cohorts.mechanism import mechanism_path
+
+    out = tmp_path / "w.csv"
+    assert main(["cohort", "ward", "--n", "600", "--seed", "3", "--out", str(out)]) == 0
+    assert mechanism_path(out).is_file() and not list(tmp_path.glob(".*tmp"))
+    cols = dict(id_col="id", group_col="patient_id", trigger_col="trigger")
+    loaded = load_cohort_file(out, "outcome", **cols)
+    pd.testing.assert_frame_equal(loaded.mechanism, simulate_ward(600, seed=3).mechanism, check_names=False)
+    # rows may be a reordered subset of the written ones
+    frame = pd.read_csv(out).iloc[::-3]
+    frame.to_csv(tmp_path / "w2.csv", index=False)
+    mechanism_path(out).rename(mechanism_path(tmp_path / "w2.csv"))
+    part = load_cohort_file(tmp_path / "w2.csv", "outcome", **cols)
+    assert part.mechanism.index.equals(part.X.index) and part.mechanism.loc[part.ids[0]].equals(
+        loaded.mechanism.loc[part.ids[0]])
+    assert load_cohort_file(out, "outcome", **cols).mechanism is None  # no side file, no truth
+
+
+def test_stale_mechanism_side_file_is_a_cohort_error(tmp_path):
+    from risklens.cli import main
+    from risklens.cohorts import load_cohort_file
+    from risklens.cohorts.mechanism import mechanism_path
+
+    main(["cohort", "ward", "--n", "300", "--seed", "1", "--out", str(tmp_path / "a.csv")])
+    main(["cohort", "ward", "--n", "600", "--seed", "2", "--out", str(tmp_path / "b.csv")])
+    mechanism_path(tmp_path / "a.csv").replace(mechanism_path(tmp_path / "b.csv"))
+    with pytest.raises(CohortError, match="does not describe"):
+        load_cohort_file(tmp_path / "b.csv", "outcome", id_col="id", group_col="patient_id", trigger_col="trigger")
+    mechanism_path(tmp_path / "b.csv").write_bytes(b"not parquet")
+    with pytest.raises(CohortError, match="not a readable mechanism file"):
+        load_cohort_file(tmp_path / "b.csv", "outcome", id_col="id", group_col="patient_id", trigger_col="trigger")

@@ -18,6 +18,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("name", help="built-in cohort: ward, readmission or whas500")
     p.add_argument("--n", type=int, default=None, help="rows to simulate (ignored by real data)")
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
+    p.add_argument("--preset", default=None, help="ward simulator setting: default or study (the study's care "
+                   "process); a simulated cohort's mechanism goes to OUT-stem.mechanism.parquet")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet")
     p.set_defaults(func=run)
 
@@ -29,8 +31,11 @@ def run(args) -> int:
         raise RiskLensError(f"--n must be a positive number of rows, got {args.n}")
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
-    cohort = load_builtin(args.name, n=args.n, seed=args.seed)
+    from risklens.cohorts.mechanism import write_mechanism
+
+    cohort = load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset)
     path = write_table(cohort.to_frame(), args.out)
+    write_mechanism(cohort, path)
     s = cohort.summary()
     print(f"wrote {s['rows']} rows, {s['features']} features, {s['events']} events "
           f"({100 * s['event_rate']:.1f}%) to {path}", file=sys.stderr)

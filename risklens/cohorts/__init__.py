@@ -1,6 +1,6 @@
 """Cohorts: built-in simulators, packaged real data, and user files.
 
-``load_builtin(name, n=None, seed=0)`` gives a built-in cohort; ``read_table`` /
+``load_builtin(name, n=None, seed=0, preset=None)`` gives a built-in cohort; ``read_table`` /
 ``cohort_from_frame`` / ``load_cohort_file`` turn a user's CSV or Parquet file into a
 :class:`Cohort`, raising :class:`CohortError` with a specific message when they cannot.
 """
@@ -22,13 +22,19 @@ __all__ = [
 ]
 
 
-def load_builtin(name: str, n: int | None = None, seed: int = 0) -> Cohort:
-    """A built-in cohort by name. ``n`` (rows) and ``seed`` apply to simulators; real data ignores them."""
+def load_builtin(name: str, n: int | None = None, seed: int = 0, preset: str | None = None) -> Cohort:
+    """A built-in cohort by name. ``n`` (rows) and ``seed`` apply to simulators; real data ignores them.
+
+    ``preset`` chooses a setting of the ward simulator ("default", "study"); other cohorts have
+    only their default and reject any other preset.
+    """
     key = str(name).strip().lower()
     if key == "ward":
         from risklens.cohorts.ward import simulate_ward
 
-        return simulate_ward(n=n, seed=seed)
+        return simulate_ward(n=n, seed=seed, preset=preset or "default")
+    if preset not in (None, "default") and key in BUILTIN_COHORTS:
+        raise CohortError(f"cohort {key!r} has no presets; --preset applies to the ward simulator only")
     if key == "readmission":
         from risklens.cohorts.readmission import simulate_readmission
 

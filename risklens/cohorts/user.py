@@ -338,7 +338,14 @@ def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], levels
 
 def load_cohort_file(path, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
                      group_col: str | None = None, dictionary: FeatureDictionary | None = None) -> Cohort:
-    """:func:`read_table` + :func:`cohort_from_frame`; the cohort is named after the file."""
+    """:func:`read_table` + :func:`cohort_from_frame`; the cohort is named after the file.
+
+    A mechanism side file beside it (``NAME.mechanism.parquet``, written by ``risklens cohort``) is
+    attached as ``Cohort.mechanism`` (:mod:`risklens.cohorts.mechanism`)."""
+    from risklens.cohorts.mechanism import read_mechanism
+
     frame = read_table(path, text_columns=[c for c in (id_col, group_col, trigger_col) if c])
-    return cohort_from_frame(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                             name=Path(str(path)).stem, dictionary=dictionary)
+    cohort = cohort_from_frame(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
+                               name=Path(str(path)).stem, dictionary=dictionary)
+    cohort.mechanism = read_mechanism(path, cohort.ids)
+    return cohort

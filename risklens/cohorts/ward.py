@@ -22,6 +22,7 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+from risklens.cohorts.ward_setting import PRESETS, WardPreset, get_preset, ward_mechanism
 
 VITALS = ("sbp", "dbp", "map", "hr", "temp", "rr", "spo2", "o2_flow", "avpu")
 STATS = ("min", "max", "mean", "std", "count", "slope")
@@ -111,7 +112,7 @@ def ward_dictionary() -> FeatureDictionary:
 
 
 # ---- row level (patients, prediction times, latent processes) -------------------------------
-def _rows(n: int, rng: np.random.Generator) -> dict:
+def _rows(n: int, rng: np.random.Generator, p: WardPreset) -> dict:
     k = rng.choice(3, size=n, p=[0.55, 0.28, 0.17]) + 1
     ends = np.cumsum(k)
     n_pat = int(np.searchsorted(ends, n) + 1)
@@ -137,13 +138,13 @@ def _rows(n: int, rng: np.random.Generator) -> dict:
     base[:, 7] = np.where(copd_p & (rng.random(n_pat) < 0.5), rng.choice([1.0, 2.0], n_pat), 0.0)
 
     # length of stay at the first prediction time, later ones 0.5-3 days apart
-    los_first = np.exp(rng.normal(np.log(1.6) + 0.35 * frail_p, 0.85))
+    los_first = np.exp(rng.normal(p.los_mu + p.los_frail * frail_p, p.los_sd))
     gap = np.where(visit > 0, rng.uniform(0.5, 3.0, n), 0.0)
     cum = np.cumsum(gap)
     los = np.round(np.clip(los_first[pat] + cum - cum[starts[pat]], 0.05, 90), 2)
 
     frail = frail_p[pat]
-    eta = -2.6 + 0.55 * frail + 0.015 * (age_p[pat] - 68) + 1.0 * np.log1p(los) + rng.normal(0, 0.3, n)
+    eta = p.haz_icpt + 0.55 * frail + 0.015 * (age_p[pat] - 68) + p.haz_los * np.log1p(los) + rng.normal(0, 0.3, n)
     active = rng.random(n) < _sigmoid(eta)
     w = np.column_stack([
         np.full(n, 0.30), 0.26 + 0.5 * copd_p[pat], np.full(n, 0.22),
@@ -164,13 +165,21 @@ def _rows(n: int, rng: np.random.Generator) -> dict:
     base_row = base[pat] + rng.normal(0, 1, (n, len(_LAT))) * np.array([4, 3, 4, 0.1, 0.8, 0.4, 0, 0])
     base_row[:, 7] += np.where(extra_o2, rng.uniform(1, 4, n), 0.0)
     o2_trend = np.where(extra_o2, -rng.uniform(0.02, 0.12, n), 0.0)
+    if p.abrupt_icpt is not None:  # sudden, unheralded processes (no staff worry), commoner in long stays
+        eta_a = p.abrupt_icpt + p.abrupt_los * ((los >= p.abrupt_after) | (los < p.abrupt_before)) + 0.3 * frail
+        abrupt = ~active & (rng.random(n) < _sigmoid(eta_a))
+        kind = np.minimum(1 + (rng.random(n)[:, None] > np.cumsum(w, 1)).sum(1), 5)
+        proc = np.where(abrupt, kind, proc)
+        ramp = np.where(abrupt, rng.uniform(1, 4, n), ramp)
+        onset = np.where(abrupt, rng.uniform(0, 10, n) - 0.7 * ramp, onset)
+        cap = np.where(abrupt, rng.uniform(0.9, 1.7, n), cap)
     return {
         "n": n, "pat": pat, "visit": visit, "age": age_p[pat], "sex": sex_p[pat], "frail": frail,
         "base": base_row, "o2_trend": o2_trend,
         "los": los, "proc": proc, "onset": onset, "ramp": ramp, "cap": cap,
-        "response": response,
+        "response": response, "preset": p, "lin": _LIN * p.effect_scale(), "quad": _QUAD * p.effect_scale(),
         # staff worry: personal noise plus a gut feeling about a brewing process (before vitals move)
-        "worry": rng.normal(0, 0.45, n) + 0.7 * active,
+        "worry": rng.normal(0, p.worry_sd, n) + p.worry_active * active,
     }
 
 
@@ -192,8 +201,8 @@ def _physiology(r: dict, sl: slice, t: np.ndarray, rng: np.random.Generator, nam
         if name not in names:
             continue
         k = r["response"][sl, j]
-        v = s * (k * _LIN[proc, j]).astype(F)[:, None]
-        v += s2 * (k * _QUAD[proc, j]).astype(F)[:, None]
+        v = s * (k * r["lin"][proc, j]).astype(F)[:, None]
+        v += s2 * (k * r["quad"][proc, j]).astype(F)[:, None]
         v += base[:, j, None]
         if _NOISE_SD[j] > 0:
             v += rng.standard_normal(t.shape, dtype=F) * F(_NOISE_SD[j])
@@ -273,9 +282,10 @@ def _chunk(r: dict, sl: slice, rng: np.random.Generator) -> tuple[np.ndarray, np
     t = hours[None, :] - F(0.9) * rng.random((c, PAST_HOURS), dtype=F)
     t[:, -1] = 0.0  # the prediction time is an observation set
     past = _physiology(r, sl, t, rng)
+    p = r["preset"]
     # observation sets: more often for worrying patients; none before admission
-    person = (-1.7 + 0.3 * r["frail"][sl] + r["worry"][sl]).astype(F)
-    logit = F(3.4) * past["severity"] + person[:, None]
+    person = (p.obs_icpt + 0.3 * r["frail"][sl] + r["worry"][sl]).astype(F)
+    logit = F(p.obs_sev) * past["severity"] + person[:, None]
     obs = (rng.random((c, PAST_HOURS), dtype=F) < _sigmoid(logit)) & (t > (-24.0 * r["los"][sl, None]).astype(F))
     obs[:, -1] = True
     cols = [None] * len(FEATURES)
@@ -292,13 +302,19 @@ def _chunk(r: dict, sl: slice, rng: np.random.Generator) -> tuple[np.ndarray, np
     return np.column_stack(cols), first, trig
 
 
-def simulate_ward(n: int | None = None, seed: int = 0) -> Cohort:
-    """A ward cohort of ``n`` rows (prediction times), deterministic in ``(n, seed)``."""
+def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset = "default") -> Cohort:
+    """A ward cohort of ``n`` rows (prediction times), deterministic in ``(n, seed, preset)``.
+
+    ``preset`` is a name in :data:`~risklens.cohorts.ward_setting.PRESETS` ("default", "study") or a
+    :class:`~risklens.cohorts.ward_setting.WardPreset`. ``Cohort.mechanism`` holds each row's true
+    process, the groups it moves and the group it pushes past a criterion first.
+    """
+    p = get_preset(preset)
     n = DEFAULT_N if n is None else int(n)
     if not MIN_N <= n <= MAX_N:
         raise CohortError(f"the ward simulator makes {MIN_N:,} to {MAX_N:,} rows; got n={n:,}")
     children = np.random.SeedSequence(int(seed)).spawn(1 + (n + CHUNK - 1) // CHUNK)
-    r = _rows(n, np.random.default_rng(children[0]))
+    r = _rows(n, np.random.default_rng(children[0]), p)
     X = np.empty((n, len(FEATURES)))
     first = np.empty(n, dtype=np.int64)
     trig = np.empty(n, dtype=np.int64)
@@ -320,9 +336,11 @@ def simulate_ward(n: int | None = None, seed: int = 0) -> Cohort:
         dictionary=ward_dictionary(),
         groups=groups,
         trigger=trigger,
-        source=(f"Simulated adult ward (RiskLens ward simulator, n={n}, seed={seed}): 24 h of vital signs, "
+        source=(f"Simulated adult ward (RiskLens ward simulator, n={n}, seed={seed}"
+                + ("" if p.name == "default" else f", preset {p.name}") + "): 24 h of vital signs, "
                 "red flag within the next 8 h, recorded trigger. Synthetic data, no real patients; "
                 "see data/README.md for the generative story."),
         outcome_name="red flag within 8 h",
         extra=extra,
+        mechanism=ward_mechanism(r, r["lin"], r["quad"], PROCESSES, ids),
     )

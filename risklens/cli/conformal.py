@@ -1,0 +1,54 @@
+"""``risklens conformal``: split-conformal prediction sets of a saved model; coverage per class as JSON."""
+
+from __future__ import annotations
+
+import sys
+
+from risklens.errors import RiskLensError
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "conformal", help="how sure is a model: conformal prediction sets, coverage per class, share uncertain",
+        description="Calibrate split-conformal prediction sets (MAPIE, LAC score) on half of the model's held-out "
+                    "patients and measure them on the other half: coverage overall and per outcome class (with "
+                    "the range the finite-sample guarantee allows), and the share of patients whose set is "
+                    "{event}, {no event}, both (uncertain) or empty. --mondrian calibrates per class.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="the CSV or Parquet file the model was trained on")
+    src.add_argument("--cohort", help="built-in cohort instead of --data: ward, readmission or whas500")
+    p.add_argument("--model", required=True, help="saved model directory (model file + card.json)")
+    p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
+    p.add_argument("--id", dest="id_col", help="row id column of --data")
+    p.add_argument("--group", dest="group_col", help="patient column of --data (the split is by patient)")
+    p.add_argument("--trigger", dest="trigger_col", help="recorded trigger column of --data, as given when training")
+    p.add_argument("--alpha", type=float, default=0.1, help="error rate: sets miss the outcome at most this often "
+                   "(default 0.1)")
+    p.add_argument("--mondrian", action="store_true", help="class-conditional: the error rate holds within events "
+                   "and within non-events")
+    p.add_argument("--seed", type=int, default=0, help="seed of the calibration/evaluation split (default 0)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from risklens.cli.common import print_json
+    from risklens.cli.evaluate import load_cohort
+    from risklens.modeling import load_model
+    from risklens.modeling.conformal import conformal_for_cohort
+
+    if not 0.0 < args.alpha < 1.0:
+        raise RiskLensError(f"--alpha must be between 0 and 1 (e.g. 0.1), got {args.alpha}")
+    model = load_model(args.model)
+    cohort = load_cohort(args)
+    if model.card.get("data_hash") not in (None, cohort.hash):
+        raise RiskLensError("the model was trained on different data (or the same file read with other "
+                            "--id/--group/--trigger columns); give the file and columns it was trained with")
+    _, summary = conformal_for_cohort(model, cohort, alpha=args.alpha, mondrian=args.mondrian, seed=args.seed)
+    s = summary.to_dict()
+    cov = ", ".join(f"{k} {v:.3f}" for k, v in s["coverage_by_class"].items())
+    print(f"coverage {s['coverage']:.3f} (target >= {1 - args.alpha:.2f}); per class: {cov}; uncertain "
+          f"{s['share']['uncertain']:.1%}, empty {s['share']['empty']:.1%}", file=sys.stderr)
+    print_json({"model_id": model.model_id, "cohort": cohort.name} | s)
+    return 0
