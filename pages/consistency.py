@@ -156,6 +156,7 @@ def body() -> None:
     results = st.session_state.setdefault(state.K_EVAL, {})
     if st.button("Run the evaluation", type="primary", key="cons_run"):
         results[key] = compute(cohort, models, k, n, reps, seed, include)
+        ui.audit.record("evaluation run", data=cohort.hash, models=[m.model_id for m in models], k=k, patients=n)
     res = results.get(key)
     if res is None:
         st.info("Choose the settings and press **Run the evaluation** (about a minute on the demo).")

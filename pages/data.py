@@ -75,6 +75,7 @@ def choose_upload() -> None:
                                          None if trigger_col == none else trigger_col,
                                          None if group_col == none else group_col, dictionary=dictionary)
                 if cohort is not None:
+                    ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n)
                     st.success(f"Using {file.name}: {cohort.n:,} rows, {len(cohort.features)} features.")
     err = upload_error()
     if err:
@@ -146,7 +147,8 @@ def edit_dictionary(cohort) -> None:
     if c1.button("Apply edits", key="dict_apply"):
         apply_dictionary_table(cohort, lambda: edited, "your edits")
     c2.download_button("Download dictionary CSV", cohort.dictionary.subset(cohort.features).to_csv(),
-                       file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download")
+                       file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download",
+                       on_click=ui.audit.download_callback(data=cohort.hash, file="dictionary CSV"))
     up = c3.file_uploader("Upload a dictionary CSV", type=["csv"], key="dict_upload")
     if up is not None and st.button("Apply uploaded dictionary", key="dict_apply_upload"):
         apply_dictionary_table(cohort, lambda: read_dictionary_csv(up.getvalue()), up.name)

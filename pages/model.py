@@ -23,6 +23,7 @@ def train_section(cohort) -> None:
             bar = st.progress(0.0, text="starting ...")
             with ui.guarded():
                 paths = train_and_save(cohort, family, runs, seed, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                ui.audit.record("model trained", data=cohort.hash, family=family, seeds=list(range(seed, seed + runs)), paths=[str(p) for p in paths])
                 # redraw the whole page so the new models appear below at once; the message survives the rerun
                 st.session_state[K_TRAINED] = f"Trained and saved {len(paths)} model(s) in {ui.models_root()}."
                 st.rerun()
@@ -42,6 +43,7 @@ def load_section(cohort) -> None:
         if st.button("Use these models", key="load_go") and chosen:
             for p in table.loc[table["name"].isin(chosen), "path"]:
                 state.add_model_path(cohort, p)
+                ui.audit.record("model loaded", data=cohort.hash, path=str(p))
             st.success(f"Added {len(chosen)} model(s).")
 
 
@@ -90,7 +92,8 @@ def card_section(model) -> None:
 
 def body() -> None:
     cohort, _ = ui.page_context("Model", require_models=False)
-    train_section(cohort)
+    if ui.auth.can("train"):  # admins inspect and load stored models; analysts train
+        train_section(cohort)
     load_section(cohort)
     models = state.active_models(cohort)
     if not models:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from risklens import audit
 from risklens.errors import RiskLensError
 
 
@@ -65,5 +66,6 @@ def run_evaluate(args) -> int:
                          max_patients=args.max_patients, progress=stderr_progress, rashomon=args.rashomon,
                          store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
+    audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), families=list(args.families), runs=args.runs)
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.get("total_seconds")})
     return 0
