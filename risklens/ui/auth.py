@@ -68,35 +68,43 @@ def _login_screen() -> None:
         st.login(providers[0]) if providers else st.login()
 
 
+def _only(draw, title: str) -> None:
+    """Show one page and stop: a navigation of that page alone, so the sidebar lists none of the app's
+    pages (without st.navigation Streamlit would list the pages/ folder)."""
+    st.navigation([st.Page(draw, title=title, default=True)], position="hidden").run()
+    st.stop()
+
+
 def gate() -> tuple[str, ...]:
     """Run before navigation: the session's roles, or stop the script with a login screen or a refusal."""
     if not configured():
         host = st.get_option("server.address") or "0.0.0.0"
         ok, message = access.serve_check(host, False, access.allow_open_env())
         if not ok:
-            st.error(message, icon=":material/block:")
-            st.stop()
+            _only(lambda: st.error(message, icon=":material/block:"), "RiskLens")
         st.session_state[K_ROLES] = tuple(access.ROLE_PAGES)
         return st.session_state[K_ROLES]
     if not st.user.is_logged_in:
-        _login_screen()
-        st.stop()
+        _only(_login_screen, "Sign in")
     who = identity()
     roles = access.roles_for(who, load_config())
     st.session_state[K_ROLES] = roles
     if not roles:
-        st.title("RiskLens")
-        st.error("No RiskLens role is assigned to this account. Ask an administrator to add it to the roles "
-                 "in the RiskLens config.", icon=":material/block:")
-        st.text(f"Signed in as {who}")
-        st.button("Log out", key="auth_logout_norole", on_click=st.logout)
-        st.stop()
+        _only(lambda: _no_role(who), "No access")
     if not st.session_state.get(K_LOGGED):
         from risklens.ui.audit import record
 
         record("login", roles=list(roles))
         st.session_state[K_LOGGED] = True
     return roles
+
+
+def _no_role(who: str | None) -> None:
+    st.title("RiskLens")
+    st.error("No RiskLens role is assigned to this account. Ask an administrator to add it to the roles "
+             "in the RiskLens config.", icon=":material/block:")
+    st.text(f"Signed in as {who}")
+    st.button("Log out", key="auth_logout_norole", on_click=st.logout)
 
 
 def _refusal(title: str):
