@@ -35,6 +35,5 @@ if asked is not None and asked[0] != page.url_path:
 if page.url_path == "" and "patient" in st.query_params:
     # a bare ?patient=ID link opens that patient
     st.switch_page(by_key["patients"], query_params={"patient": st.query_params["patient"]})
-auth.session_banner()
 st.sidebar.caption("RiskLens · explanations you can check")
 page.run()

@@ -46,12 +46,23 @@ def role_config(config: dict) -> tuple[dict[str, list[str]], dict[str, tuple[str
 
 def roles_for(identity: str | None, config: dict) -> tuple[str, ...]:
     """The roles whose user list matches ``identity`` (case-insensitive; ``*`` patterns allowed)."""
-    if not identity:
+    who = str(identity or "").strip().lower()
+    if not who or who.count("@") > 1 or any(not ch.isprintable() or ch.isspace() for ch in who):
         return ()
-    who = str(identity).strip().lower()
     users, _ = role_config(config)
-    return tuple(sorted(role for role, pats in users.items()
-                        if any(fnmatch.fnmatchcase(who, p.strip().lower()) for p in pats)))
+    return tuple(sorted(role for role, pats in users.items() if any(_matches(who, p) for p in pats)))
+
+
+def _matches(who: str, pattern: str) -> bool:
+    """``*`` and ``?`` never cross the ``@``: ``*@ward7.org`` matches local parts of that domain only."""
+    pattern = pattern.strip().lower()
+    if "@" not in pattern:
+        return "@" not in who and fnmatch.fnmatchcase(who, pattern)
+    if "@" not in who:
+        return False
+    p_local, p_domain = pattern.rsplit("@", 1)
+    local, domain = who.rsplit("@", 1)
+    return fnmatch.fnmatchcase(local, p_local) and fnmatch.fnmatchcase(domain, p_domain)
 
 
 def pages_for(roles, config: dict) -> tuple[str, ...]:

@@ -109,6 +109,7 @@ def _no_role(who: str | None) -> None:
 
 def _refusal(title: str):
     def refused() -> None:
+        session_banner()
         st.title(title)
         st.error(f"Your role ({', '.join(current_roles())}) does not give access to the {title} page. "
                  "Ask an administrator if you need it.", icon=":material/block:")

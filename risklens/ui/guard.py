@@ -57,5 +57,8 @@ def run_page(body: Callable[[], None]) -> None:
     if not st.session_state.get(K_ENTERED):
         st.session_state[K_RETURN_TO] = (Path(body.__code__.co_filename).stem, st.query_params.to_dict())
         st.switch_page("app.py")
+    from risklens.ui.auth import session_banner
+
+    session_banner()  # who is signed in, or that this is an open local session
     with guarded():
         body()
