@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from risklens import plots, ui
+from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.consistency_view import analysis_rows, explainer_options, run_protocol
 
@@ -109,7 +110,7 @@ def show(res, cohort):
             cols = st.columns(5)
             for i, pid in enumerate(top["id"]):
                 with cols[i % 5]:
-                    st.page_link("pages/patients.py", label=f"Patient {pid}", query_params={"patient": pid},
+                    st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={"patient": pid},
                                  icon=":material/person:")
 
 

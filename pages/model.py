@@ -4,6 +4,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
+from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.models import held_out_outcomes, saved_models, train_and_save
 
@@ -84,8 +85,8 @@ def quality_section(cohort, model) -> None:
 def card_section(model) -> None:
     with st.expander("Model card", expanded=False):
         card = dict(model.card)
-        st.markdown(f"**{card.get('label', model.family)}**, seed {model.seed}, id `{model.model_id}`, "
-                    f"trained on {card.get('cohort', '?')} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
+        st.markdown(f"**{md_escape(card.get('label', model.family))}**, seed {model.seed}, id `{model.model_id}`, "
+                    f"trained on {md_escape(card.get('cohort', '?'))} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
                     f"{card.get('n_train', '?')} training / {card.get('n_test', '?')} held-out rows.")
         st.json(card, expanded=False)
 

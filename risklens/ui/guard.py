@@ -10,17 +10,18 @@ from typing import Callable
 import streamlit as st
 
 from risklens.errors import RiskLensError
+from risklens.safety import md_escape
 
 log = logging.getLogger("risklens.ui")
 
 
 def show_error(exc: BaseException) -> None:
     if isinstance(exc, RiskLensError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_escape(str(exc)), icon=":material/error:")  # messages quote user column and file names
     else:
         log.exception("unexpected error while drawing a page")
         st.error(
-            f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
+            f"Something went wrong on this page ({type(exc).__name__}: {md_escape(exc)}). "
             "The details are in the server log; try another setting or reload the page.",
             icon=":material/error:",
         )
