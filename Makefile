@@ -23,13 +23,15 @@ TEST_STAMP := $(VENV)/.risklens-test-installed
 
 venv: $(PY)
 
+ifndef VIRTUAL_ENV
 # Debian ships the venv module separately (python3-venv); install it with apt if `-m venv` fails.
 $(PY):
 	@$(SYSTEM_PYTHON) -m venv $(VENV) 2>/dev/null || { \
-	  echo "installing python3-venv (Debian/Ubuntu) to create $(VENV)"; rm -rf $(VENV); \
+	  echo "installing python3-venv (Debian/Ubuntu) to create $(VENV)"; rm -rf .venv; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null) \
 	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null); \
 	  $(SYSTEM_PYTHON) -m venv $(VENV); }
+endif
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
