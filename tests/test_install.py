@@ -77,11 +77,11 @@ def test_fresh_clone_installs_with_the_system_python(tmp_path):
     py = clone / ".venv" / "bin" / "python"
     check = subprocess.run([str(py), "-c", "import risklens, streamlit, xgboost, sqlalchemy, authlib, shap, lime; "
                             "print(risklens.__file__)"], capture_output=True, text=True, timeout=300,
-                           env=_env_without_venv())
+                           env=_env_without_venv(), cwd=tmp_path)
     assert check.returncode == 0, check.stderr[-2000:]
     assert Path(check.stdout.strip()).resolve().is_relative_to(clone.resolve())
     cli = subprocess.run([str(clone / ".venv" / "bin" / "risklens"), "--help"], capture_output=True, text=True,
-                         timeout=300, env=_env_without_venv())
+                         timeout=300, env=_env_without_venv(), cwd=tmp_path)
     assert cli.returncode == 0 and "audit" in cli.stdout
     again = _make("install", f"SYSTEM_PYTHON={SYSTEM_PYTHON}", env=_env_without_venv(), cwd=clone)
     assert again.returncode == 0 and "pip" not in again.stdout  # installed once; later runs start at once
