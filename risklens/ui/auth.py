@@ -38,10 +38,12 @@ def configured() -> bool:
 
 
 def identity() -> str | None:
-    """The signed-in user's e-mail (or OIDC subject); None in an open session or before login."""
+    """The signed-in user's e-mail (or OIDC subject when the provider marks the e-mail unverified);
+    None in an open session or before login."""
     if not configured() or not st.user.is_logged_in:
         return None
-    return str(st.user.get("email") or st.user.get("sub") or "") or None
+    email = st.user.get("email") if st.user.get("email_verified") is not False else None
+    return str(email or st.user.get("sub") or "") or None
 
 
 def current_user() -> str:
