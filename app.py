@@ -1,32 +1,39 @@
 """RiskLens dashboard entry point: `streamlit run app.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
+from risklens.ui import auth
+from risklens.ui.auth import PageSpec
 from risklens.ui.boot import bootstrap
 from risklens.ui.guard import mark_entered, pending_return
 
-st.set_page_config(page_title="RiskLens", page_icon=":material/monitor_heart:", layout="wide")
+# the favicon is a file in the repository: the app makes no outside request
+st.set_page_config(page_title="RiskLens", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
+                   layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/table:", url_path="data"),
-    st.Page("pages/model.py", title="Model", icon=":material/model_training:", url_path="model"),
-    st.Page("pages/explanations.py", title="Cohort explanations", icon=":material/bar_chart:", url_path="explanations"),
-    st.Page("pages/patients.py", title="Patients", icon=":material/patient_list:", url_path="patients"),
-    st.Page("pages/consistency.py", title="Consistency", icon=":material/rule:", url_path="consistency"),
-    st.Page("pages/report.py", title="Report", icon=":material/download:", url_path="report"),
+    PageSpec("home", "pages/home.py", "Home", ":material/home:"),
+    PageSpec("data", "pages/data.py", "Data", ":material/table:"),
+    PageSpec("model", "pages/model.py", "Model", ":material/model_training:"),
+    PageSpec("explanations", "pages/explanations.py", "Cohort explanations", ":material/bar_chart:"),
+    PageSpec("patients", "pages/patients.py", "Patients", ":material/patient_list:"),
+    PageSpec("consistency", "pages/consistency.py", "Consistency", ":material/rule:"),
+    PageSpec("report", "pages/report.py", "Report", ":material/download:"),
+    PageSpec("audit", "pages/audit.py", "Audit trail", ":material/policy:"),
 ]
 
-page = st.navigation(PAGES)
+roles = auth.gate()  # login screen / refusal when [auth] is configured and the user cannot go on
+page, by_key = auth.navigation(PAGES, roles)
 mark_entered()
 bootstrap()
 asked = pending_return()  # a page URL opened before app.py had run in this session
 if asked is not None and asked[0] != page.url_path:
-    target = next((p for p in PAGES if p.url_path == asked[0]), None)
-    if target is not None:
-        st.switch_page(target, query_params=asked[1])
+    if asked[0] in by_key:
+        st.switch_page(by_key[asked[0]], query_params=asked[1])
 if page.url_path == "" and "patient" in st.query_params:
     # a bare ?patient=ID link opens that patient
-    st.switch_page(PAGES[4], query_params={"patient": st.query_params["patient"]})
+    st.switch_page(by_key["patients"], query_params={"patient": st.query_params["patient"]})
 st.sidebar.caption("RiskLens · explanations you can check")
 page.run()

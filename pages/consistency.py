@@ -96,7 +96,7 @@ def disagreement_tab(rep) -> None:
     cols = st.columns(5)
     for i, pid in enumerate(top["id"]):
         with cols[i % 5]:
-            st.page_link("pages/patients.py", label=f"Patient {pid}", query_params={"patient": pid},
+            st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={"patient": pid},
                          icon=":material/person:")
 
 

@@ -6,6 +6,7 @@ from risklens import plots, ui
 from risklens.cohorts.dictionary import KINDS, FeatureDictionary
 from risklens.ui import state
 from risklens.errors import RiskLensError
+from risklens.safety import md_escape
 from risklens.cohorts.upload import (apply_dictionary, cohort_stats, dictionary_editor_key, guess_columns, missingness,
                                    read_dictionary_csv, trigger_mix)
 from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
@@ -66,7 +67,7 @@ def choose_upload() -> None:
                         dictionary = FeatureDictionary.from_frame(read_dictionary_csv(dfile.getvalue()))
                     except RiskLensError as exc:
                         bad_dictionary = True
-                        st.error(f"Could not use {dfile.name} as the dictionary: {str(exc).rstrip('. ')}. "
+                        st.error(f"Could not use {md_escape(dfile.name)} as the dictionary: {md_escape(str(exc).rstrip('. '))}. "
                                  "Fix the file or choose another dictionary option.", icon=":material/error:")
             st.dataframe(frame.head(5), width="stretch")
             if st.button("Use this table", key="data_use_upload", type="primary", disabled=bad_dictionary):
@@ -75,17 +76,18 @@ def choose_upload() -> None:
                                          None if trigger_col == none else trigger_col,
                                          None if group_col == none else group_col, dictionary=dictionary)
                 if cohort is not None:
-                    st.success(f"Using {file.name}: {cohort.n:,} rows, {len(cohort.features)} features.")
+                    ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n)
+                    st.success(f"Using {md_escape(file.name)}: {cohort.n:,} rows, {len(cohort.features)} features.")
     err = upload_error()
     if err:
-        st.error(err.rstrip(". ") + ". The previously loaded cohort stays active.", icon=":material/error:")
+        st.error(md_escape(err.rstrip(". ")) + ". The previously loaded cohort stays active.", icon=":material/error:")
 
 
 def show_summary(cohort) -> None:
     s = cohort_stats(cohort)
-    st.subheader(f"Active cohort: {cohort.name}")
+    st.subheader(f"Active cohort: {md_escape(cohort.name)}")
     if cohort.source:
-        st.caption(f"Provenance: {cohort.source}")
+        st.caption(f"Provenance: {md_escape(cohort.source)}")
     c = st.columns(6)
     c[0].metric("Rows", f"{s['rows']:,}")
     c[1].metric("Patients", f"{s['patients']:,}")
@@ -93,7 +95,7 @@ def show_summary(cohort) -> None:
     c[3].metric("Events", f"{s['events']:,}")
     c[4].metric("Event rate", ui.pct(s["event_rate"]))
     c[5].metric("Missing cells", ui.pct(s["missing_cells"]))
-    st.caption(f"Outcome: {cohort.outcome_name} · content hash {cohort.hash[:16]}")
+    st.caption(f"Outcome: {md_escape(cohort.outcome_name)} · content hash {cohort.hash[:16]}")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(plots.missingness_figure(missingness(cohort), cohort.dictionary), key="data_missing")
@@ -114,13 +116,13 @@ def apply_dictionary_table(cohort, read, source: str) -> None:
     try:
         new, ignored = apply_dictionary(cohort, read())
     except RiskLensError as exc:
-        st.error(f"Could not apply {source}: {str(exc).rstrip('. ')}. The previous dictionary stays active.",
+        st.error(f"Could not apply {md_escape(source)}: {md_escape(str(exc).rstrip('. '))}. The previous dictionary stays active.",
                  icon=":material/error:")
         return
-    msg = f"Dictionary updated from {source}."
+    msg = f"Dictionary updated from {md_escape(source)}."
     if ignored:
         msg += (f" {len(ignored)} name(s) are not features of this cohort and were ignored: "
-                f"{', '.join(ignored[:5])}{' ...' if len(ignored) > 5 else ''}.")
+                f"{md_escape(', '.join(ignored[:5]))}{' ...' if len(ignored) > 5 else ''}.")
     state.set_cohort(new)
     st.session_state[K_DICT_DONE] = msg
     st.rerun()  # redraw the summary, editor and download with the new dictionary
@@ -146,7 +148,8 @@ def edit_dictionary(cohort) -> None:
     if c1.button("Apply edits", key="dict_apply"):
         apply_dictionary_table(cohort, lambda: edited, "your edits")
     c2.download_button("Download dictionary CSV", cohort.dictionary.subset(cohort.features).to_csv(),
-                       file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download")
+                       file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download",
+                       on_click=ui.audit.download_callback(data=cohort.hash, file="dictionary CSV"))
     up = c3.file_uploader("Upload a dictionary CSV", type=["csv"], key="dict_upload")
     if up is not None and st.button("Apply uploaded dictionary", key="dict_apply_upload"):
         apply_dictionary_table(cohort, lambda: read_dictionary_csv(up.getvalue()), up.name)

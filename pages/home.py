@@ -3,6 +3,7 @@
 import streamlit as st
 
 from risklens import ui
+from risklens.safety import md_escape
 
 
 def body() -> None:
@@ -32,7 +33,7 @@ def body() -> None:
     cols[1].metric("Events", f"{cohort.n_events:,}")
     cols[2].metric("Event rate", ui.pct(cohort.event_rate))
     cols[3].metric("Models ready", len(models))
-    st.caption(f"Active cohort **{cohort.name}**: {cohort.source or cohort.outcome_name}")
+    st.caption(f"Active cohort **{md_escape(cohort.name)}**: {md_escape(cohort.source or cohort.outcome_name)}")
     if models:
         rows = [{"model": ui.model_name(m), "AUROC (held out)": round(float(m.metrics.get("auroc", float("nan"))), 3),
                  "AUPRC": round(float(m.metrics.get("auprc", float("nan"))), 3),

@@ -4,6 +4,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
+from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.models import held_out_outcomes, saved_models, train_and_save
 
@@ -23,6 +24,7 @@ def train_section(cohort) -> None:
             bar = st.progress(0.0, text="starting ...")
             with ui.guarded():
                 paths = train_and_save(cohort, family, runs, seed, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                ui.audit.record("model trained", data=cohort.hash, family=family, seeds=list(range(seed, seed + runs)), paths=[str(p) for p in paths])
                 # redraw the whole page so the new models appear below at once; the message survives the rerun
                 st.session_state[K_TRAINED] = f"Trained and saved {len(paths)} model(s) in {ui.models_root()}."
                 st.rerun()
@@ -42,6 +44,7 @@ def load_section(cohort) -> None:
         if st.button("Use these models", key="load_go") and chosen:
             for p in table.loc[table["name"].isin(chosen), "path"]:
                 state.add_model_path(cohort, p)
+                ui.audit.record("model loaded", data=cohort.hash, path=str(p))
             st.success(f"Added {len(chosen)} model(s).")
 
 
@@ -82,15 +85,16 @@ def quality_section(cohort, model) -> None:
 def card_section(model) -> None:
     with st.expander("Model card", expanded=False):
         card = dict(model.card)
-        st.markdown(f"**{card.get('label', model.family)}**, seed {model.seed}, id `{model.model_id}`, "
-                    f"trained on {card.get('cohort', '?')} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
+        st.markdown(f"**{md_escape(card.get('label', model.family))}**, seed {model.seed}, id `{model.model_id}`, "
+                    f"trained on {md_escape(card.get('cohort', '?'))} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
                     f"{card.get('n_train', '?')} training / {card.get('n_test', '?')} held-out rows.")
         st.json(card, expanded=False)
 
 
 def body() -> None:
     cohort, _ = ui.page_context("Model", require_models=False)
-    train_section(cohort)
+    if ui.auth.can("train"):  # admins inspect and load stored models; analysts train
+        train_section(cohort)
     load_section(cohort)
     models = state.active_models(cohort)
     if not models:

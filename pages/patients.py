@@ -56,6 +56,7 @@ def show_patient(model, cohort, index, pid, threshold, other_method):
     d = cohort.dictionary
     stab = st.toggle("Check LIME stability over 3 seeds", value=True, key="pt_stab")
     v = view_for(model, cohort, index, pid, threshold, other_method, stability=stab)
+    ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=cohort.hash)
     st.subheader(f"Patient {v.id}")
     c = st.columns(5)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",

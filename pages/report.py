@@ -23,9 +23,11 @@ def evaluation_section(cohort) -> None:
     slug = safe_slug(cohort.name, "cohort")
     c = st.columns(2)
     c[0].download_button("Download the report (HTML)", html, file_name=f"risklens-{slug}-report.html",
-                         mime="text/html", key="rep_dl_html")
+                         mime="text/html", key="rep_dl_html",
+                         on_click=ui.audit.download_callback(data=cohort.hash, file="evaluation report (HTML)"))
     c[1].download_button("Download the report data (JSON)", rep.to_json(), file_name=f"risklens-{slug}-report.json",
-                         mime="application/json", key="rep_dl_json")
+                         mime="application/json", key="rep_dl_json",
+                         on_click=ui.audit.download_callback(data=cohort.hash, file="evaluation report (JSON)"))
     with st.expander("Preview (the downloaded page, charts included)", expanded=True):
         components.html(html, height=900, scrolling=True)
 
@@ -49,12 +51,16 @@ def patient_section(cohort, models) -> None:
     card = ui.cache.patient_card_html(view, model, cohort, threshold, expl)
     c = st.columns(2)
     c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{safe_slug(pid)}.html",
-                         mime="text/html", key="rep_dl_card")
+                         mime="text/html", key="rep_dl_card",
+                         on_click=ui.audit.download_callback(patient=pid, model=model.model_id, data=cohort.hash,
+                                                             file="patient card"))
     method = ui.pick_method(methods_for(model.family), key="rep_method")
     expl = ui.cache.explain_rows(model, cohort, method)
     c[1].download_button(f"Download {ui.method_name(method)} attributions (CSV, {len(expl):,} patients)",
                          exports.attributions_csv(expl, model, cohort), file_name=f"risklens-{safe_slug(cohort.name)}-{method}-{model.model_id}.csv",
-                         mime="text/csv", key="rep_dl_csv")
+                         mime="text/csv", key="rep_dl_csv",
+                         on_click=ui.audit.download_callback(model=model.model_id, data=cohort.hash,
+                                                             file=f"{method} attributions CSV"))
     st.caption(f"Provenance in every file: model {model.model_id} (SHA-256 {str(model.card.get('sha256', ''))[:16]}...), "
                f"data hash {cohort.hash[:16]}..., method, seed and output space.")
     with st.expander("Preview the patient card"):
@@ -67,7 +73,8 @@ def body() -> None:
         return
     cohort, models = ctx
     patient_section(cohort, models)
-    evaluation_section(cohort)
+    if ui.auth.can("evaluation"):  # clinicians get the patient card; the evaluation is for analysts
+        evaluation_section(cohort)
 
 
 ui.run_page(body)

@@ -32,3 +32,41 @@ def demo_n() -> int:
     except ValueError:
         n = DEFAULT_DEMO_N
     return max(n, 200)
+
+
+def config_path() -> Path:
+    """The RiskLens config (roles, audit database): $RISKLENS_CONFIG, else <home>/risklens.toml."""
+    raw = os.environ.get("RISKLENS_CONFIG", "").strip()
+    return Path(raw).resolve() if raw else home() / "risklens.toml"
+
+
+def load_config() -> dict:
+    """The parsed config file; {} when there is none. A malformed file is a RiskLensError naming it."""
+    from risklens.errors import RiskLensError
+
+    path = config_path()
+    if not path.is_file():
+        return {}
+    try:
+        return _toml_loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RiskLensError(f"cannot read the RiskLens config {path}: {exc}") from None
+
+
+def audit_url() -> str:
+    """SQLAlchemy URL of the audit trail: $RISKLENS_AUDIT_URL, else [audit] url in the config, else a
+    SQLite file in the RiskLens home (data/audit/audit.sqlite)."""
+    url = os.environ.get("RISKLENS_AUDIT_URL", "").strip() or str(load_config().get("audit", {}).get("url", ""))
+    if url:
+        return url
+    return f"sqlite:///{home() / 'data' / 'audit' / 'audit.sqlite'}"
+
+
+def _toml_loads(text: str) -> dict:
+    try:
+        import tomllib  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10: the toml package streamlit depends on
+        import toml
+
+        return toml.loads(text)
+    return tomllib.loads(text)

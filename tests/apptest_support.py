@@ -41,3 +41,10 @@ def open_page(page: str | None = None, query: dict | None = None, session: dict 
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def shown(text: str) -> str:
+    """What a viewer reads from markdown source: backslash escapes (risklens.safety.md_escape) removed."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", str(text))

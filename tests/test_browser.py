@@ -23,9 +23,9 @@ SHOTS = ROOT / "docs" / "screenshots"
 TEST_SHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = os.environ.get("RISKLENS_CHROMIUM", "/usr/bin/chromium")
 PAGES = [("home", ""), ("data", "data"), ("model", "model"), ("explanations", "explanations"),
-         ("patients", "patients"), ("consistency", "consistency"), ("report", "report")]
+         ("patients", "patients"), ("consistency", "consistency"), ("report", "report"), ("audit", "audit")]
 NAV_TITLES = {"data": "Data", "model": "Model", "explanations": "Cohort explanations", "patients": "Patients",
-              "consistency": "Consistency", "report": "Report"}
+              "consistency": "Consistency", "report": "Report", "audit": "Audit trail"}
 
 
 def _free_port() -> int:

@@ -3,12 +3,11 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from risklens.cli import main
 from risklens.cohorts import load_builtin
-from risklens.modeling import ModelError, save_model, train_model
+from risklens.modeling import ModelError, train_model
 from risklens.modeling.conformal import (
     ConformalRisk, RiskModelClassifier, calibration_split, conformal_for_cohort, coverage_band, set_labels, set_names,
 )

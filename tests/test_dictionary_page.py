@@ -15,6 +15,7 @@ import pytest
 from risklens.cohorts.dictionary import DictionaryError
 
 from apptest_support import demo_home, open_page
+from apptest_support import shown as as_shown
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -147,7 +148,7 @@ def test_uploaded_dictionary_reaches_the_data_and_patients_pages():
     csv = f"name,label,unit,normal_low,normal_high\n{top},Renamed top feature,zz,0,1\n".encode()
     upload_dictionary(at, "ward-dictionary.csv", csv)
     assert not at.error, at.error[0].value
-    assert any("Dictionary updated from ward-dictionary.csv" in s.value for s in at.success)
+    assert any("Dictionary updated from ward-dictionary.csv" in as_shown(s.value) for s in at.success)
     e, old = active(at).dictionary[top], demo().dictionary[top]
     assert (e.label, e.unit, e.normal_low, e.normal_high) == ("Renamed top feature", "zz", 0.0, 1.0)
     assert (e.group, e.kind) == (old.group, old.kind)
@@ -176,7 +177,7 @@ def test_bad_dictionary_csvs_show_an_error_and_keep_the_dictionary():
     for filename, data, fragment in BAD:
         upload_dictionary(at, filename, data)
         assert at.error, f"{filename}: no st.error"
-        msg = at.error[0].value
+        msg = as_shown(at.error[0].value)
         assert msg.startswith(f"Could not apply {filename}: ") and fragment in msg, msg
         assert msg.endswith("The previous dictionary stays active."), msg
         assert active(at).dictionary.to_csv() == before, filename
@@ -215,8 +216,8 @@ def test_bad_editor_edit_shows_an_error_and_keeps_the_dictionary():
         {i: {"label": "Lowest SpO2", "normal_low": 100.0, "normal_high": 90.0}})})
     at.button(key="dict_apply").click().run()
     assert not at.exception
-    assert at.error and at.error[0].value.startswith("Could not apply your edits: dictionary row")
-    assert "(spo2_min): normal_low 100.0 is above normal_high 90.0" in at.error[0].value
+    assert at.error and as_shown(at.error[0].value).startswith("Could not apply your edits: dictionary row")
+    assert "(spo2_min): normal_low 100.0 is above normal_high 90.0" in as_shown(at.error[0].value)
     assert active(at).dictionary["spo2_min"] == c.dictionary["spo2_min"]
 
 
@@ -244,7 +245,7 @@ def test_dictionary_csv_uploaded_with_a_table():
     at.selectbox(key="map_dictionary").set_value("upload a CSV").run()
     at.file_uploader(key="map_dictionary_file").set_value(("d.csv", b"name,label,kind\nhr_max,P,vitals\n", "text/csv"))
     at.run()
-    assert at.error and at.error[0].value.startswith("Could not use d.csv as the dictionary: dictionary row 1 (hr_max)")
+    assert at.error and as_shown(at.error[0].value).startswith("Could not use d.csv as the dictionary: dictionary row 1 (hr_max)")
     assert at.button(key="data_use_upload").disabled  # not silently replaced by an inferred dictionary
     good = demo().dictionary.to_csv().replace("Max heart rate", "Peak pulse").encode()
     at.file_uploader(key="map_dictionary_file").set_value(("d.csv", good, "text/csv")).run()

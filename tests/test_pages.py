@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apptest_support import TIMEOUT, demo_home, open_page
+from apptest_support import TIMEOUT, demo_home, open_page, shown
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,7 +43,7 @@ def test_bad_upload_shows_a_message_and_keeps_the_cohort():
     at.run()
     assert not at.exception
     assert at.error, "a bad file must produce an st.error"
-    assert "broken.parquet" in at.error[0].value
+    assert "broken.parquet" in shown(at.error[0].value)
     assert "previously loaded cohort stays active" in at.error[0].value
     assert {m.label: m.value for m in at.metric}["Rows"] == "2,000"
 
@@ -68,7 +68,7 @@ def test_good_upload_becomes_the_active_cohort():
     assert not at.error, at.error[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows"] == "400"
-    assert any("Active cohort: my_ward" == h.value for h in at.subheader)
+    assert any("Active cohort: my_ward" == shown(h.value) for h in at.subheader)
 
 
 def test_upload_without_outcome_column_is_refused(small_home):
@@ -77,7 +77,7 @@ def test_upload_without_outcome_column_is_refused(small_home):
     at.file_uploader(key="data_upload").set_value(("tiny.csv", b"a,b\n1,2\n3,4\n", "text/csv")).run()
     at.button(key="data_use_upload").click().run()
     assert not at.exception
-    assert at.error and "tiny.csv cannot be used as a cohort" in at.error[0].value
+    assert at.error and "tiny.csv cannot be used as a cohort" in shown(at.error[0].value)
 
 
 def test_upload_error_injected_in_session_is_shown():
@@ -85,7 +85,7 @@ def test_upload_error_injected_in_session_is_shown():
 
     at = open_page("pages/data.py", session={K_UPLOAD_ERROR: "Could not read x.csv: not a table"})
     at.radio(key="data_source").set_value("Upload a file").run()
-    assert "Could not read x.csv: not a table" in at.error[0].value
+    assert "Could not read x.csv: not a table" in shown(at.error[0].value)
 
 
 def test_model_page_threshold_drives_the_metrics():

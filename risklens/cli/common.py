@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from risklens.errors import RiskLensError
+from risklens.safety import atomic_path, atomic_write_text, csv_safe
 
 
 def stderr_progress(fraction: float, message: str) -> None:
@@ -36,15 +37,21 @@ def print_json(obj) -> None:
 
 
 def write_table(frame, path) -> Path:
-    """Write a frame as CSV or Parquet, chosen by the file extension."""
+    """Write a frame as CSV or Parquet, chosen by the file extension, atomically (a unique temporary file
+    in the same folder, renamed into place: a reader or a concurrent writer never sees a torn file).
+    CSV text cells and headers that would start a spreadsheet formula are neutralised (OWASP rule)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {path.name}: use a .csv or .parquet file name")
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            csv_safe(frame).to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
     return path
+
+
+def write_text(path, text: str) -> Path:
+    """Write a text file (a JSON sidecar, a report) atomically."""
+    return atomic_write_text(path, text)

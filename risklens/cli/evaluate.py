@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+from risklens import audit
 from risklens.errors import RiskLensError
 
 
@@ -109,5 +110,6 @@ def run_evaluate(args) -> int:
     rep = run_protocol(cohort, settings, progress=stderr_progress,
                        store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
+    audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})
     return 0

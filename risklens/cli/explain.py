@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from risklens import audit
 from risklens.errors import RiskLensError
 
 
@@ -78,7 +79,7 @@ def output_frame(expl, seed: int):
 
 
 def run_explain(args) -> int:
-    from risklens.cli.common import print_json, write_table
+    from risklens.cli.common import print_json, write_table, write_text
     from risklens.explain import ExplainError, explain, method, methods_for
     from risklens.modeling import load_model
 
@@ -101,7 +102,8 @@ def run_explain(args) -> int:
     seconds = time.perf_counter() - t0
     out = write_table(output_frame(expl, args.seed), args.out)
     sidecar = out.with_name(out.name + ".json")
-    sidecar.write_text(json.dumps(expl.metadata(), indent=1))
+    write_text(sidecar, json.dumps(expl.metadata(), indent=1))
+    audit.record(audit.EXPORT_WRITTEN, model=expl.model_id, out=str(out), method=expl.method, rows=len(expl))
     print_json({"out": str(out), "metadata": str(sidecar), "rows": len(expl), "method": expl.method,
                 "output": expl.output, "model_id": expl.model_id, "seconds": round(seconds, 3)})
     return 0

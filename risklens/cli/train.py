@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from risklens import audit
 from risklens.cli.common import json_ready, print_json, stderr_progress
 from risklens.errors import RiskLensError
 
@@ -99,6 +100,7 @@ def run_train(args) -> int:
         path = save_model(model, out if args.runs == 1 else out / f"run-{r}")
         runs.append({"run": r, "seed": model.seed, "path": str(path), "model_id": model.model_id,
                      "metrics": model.metrics})
+        audit.record(audit.MODEL_TRAINED, model=model.model_id, data=cohort.hash, path=str(path), family=args.model)
     seconds = time.perf_counter() - start
     print(f"saved {len(models)} model(s) under {out} in {seconds:.1f} s", file=sys.stderr)
     mean = {k: sum(r["metrics"][k] for r in runs) / len(runs) for k in SUMMARY_KEYS}

@@ -22,7 +22,7 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
-from risklens.cohorts.ward_setting import PRESETS, WardPreset, get_preset, ward_mechanism
+from risklens.cohorts.ward_setting import WardPreset, get_preset, ward_mechanism
 
 VITALS = ("sbp", "dbp", "map", "hr", "temp", "rr", "spo2", "o2_flow", "avpu")
 STATS = ("min", "max", "mean", "std", "count", "slope")

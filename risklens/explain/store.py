@@ -7,9 +7,9 @@ values), the method, the seed and the parameters (a background frame enters thro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,12 @@ import pandas as pd
 
 from risklens.explain._common import model_fingerprint
 from risklens.explain.base import Explanation, ExplainError, json_safe
+from risklens.safety import atomic_path, atomic_write_text
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: rely on atomic renames and the sidecar's hash
+    fcntl = None
 
 DEFAULT_ROOT = Path(".risklens-cache/explanations")
 
@@ -61,22 +67,47 @@ class ExplanationStore:
         d = self.root / method
         return d / f"{key}.parquet", d / f"{key}.json"
 
+    @contextlib.contextmanager
+    def _locked(self, method: str, key: str, exclusive: bool):
+        """Hold ``<key>.lock`` (exclusive to write the pair, shared to read it); threads and processes alike."""
+        lock = self.root / method / f".{key}.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def get(self, method: str, key: str) -> Explanation | None:
         path, meta = self._paths(method, key)
         if not (path.exists() and meta.exists()):
             return None
-        try:
-            return Explanation.from_parquet(path)
-        except ExplainError:
-            return None  # a damaged cache entry is recomputed, never trusted
+        with self._locked(method, key, exclusive=False):
+            try:
+                data = path.read_bytes()
+                described = json.loads(meta.read_text()).get("parquet_sha256")
+            except (OSError, ValueError):
+                return None
+            if described != hashlib.sha256(data).hexdigest():
+                return None  # the sidecar describes another file: recompute, never trust
+            try:
+                return Explanation.from_parquet(path)
+            except ExplainError:
+                return None  # a damaged cache entry is recomputed, never trusted
 
     def put(self, method: str, key: str, expl: Explanation, description: dict) -> Path:
+        """Write ``<key>.parquet`` and its ``<key>.json`` (with the Parquet file's SHA-256) as one pair:
+        each through a unique temporary file renamed into place, under the key's lock."""
         path, meta = self._paths(method, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        expl.to_parquet(tmp)
-        os.replace(tmp, path)
-        meta.write_text(json.dumps({"key": key, **description, "explanation": expl.metadata()}, indent=1))
+        with self._locked(method, key, exclusive=True):
+            with atomic_path(path) as tmp:
+                expl.to_parquet(tmp)
+                digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+            atomic_write_text(meta, json.dumps({"key": key, **description, "parquet_sha256": digest,
+                                                "explanation": expl.metadata()}, indent=1))
         return path
 
     def __contains__(self, item: tuple[str, str]) -> bool:

@@ -10,17 +10,18 @@ from typing import Callable
 import streamlit as st
 
 from risklens.errors import RiskLensError
+from risklens.safety import md_escape
 
 log = logging.getLogger("risklens.ui")
 
 
 def show_error(exc: BaseException) -> None:
     if isinstance(exc, RiskLensError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_escape(str(exc)), icon=":material/error:")  # messages quote user column and file names
     else:
         log.exception("unexpected error while drawing a page")
         st.error(
-            f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
+            f"Something went wrong on this page ({type(exc).__name__}: {md_escape(exc)}). "
             "The details are in the server log; try another setting or reload the page.",
             icon=":material/error:",
         )
@@ -57,5 +58,8 @@ def run_page(body: Callable[[], None]) -> None:
     if not st.session_state.get(K_ENTERED):
         st.session_state[K_RETURN_TO] = (Path(body.__code__.co_filename).stem, st.query_params.to_dict())
         st.switch_page("app.py")
+    from risklens.ui.auth import session_banner
+
+    session_banner()  # who is signed in, or that this is an open local session
     with guarded():
         body()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from risklens.study import EvaluationReport, ExplainerKey, ProtocolSettings, run_protocol
 from risklens.study.settings import STUDY_METHODS
-from risklens.ui import state
+from risklens.ui import audit, state
 
 #: The dashboard's defaults: smaller than the CLI's so a run takes about a minute on the demo.
 PAGE_DEFAULTS = ProtocolSettings(runs=2, max_patients=30, max_cohort=1000, stability_patients=10,
@@ -79,6 +79,7 @@ def run(cohort, settings: ProtocolSettings) -> EvaluationReport:
     rep = run_protocol(cohort, settings, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
                        store=store)
     bar.empty()
+    audit.record("evaluation run", data=cohort.hash, settings=settings.to_dict())
     st.session_state.setdefault(state.K_EVAL, {})[_key(cohort, settings)] = rep
     return rep
 

@@ -40,7 +40,8 @@ def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: st
 
     ``dictionary``: a FeatureDictionary, the name of a built-in cohort whose dictionary to use, or None
     (inferred from the column names)."""
-    name = filename.rsplit(".", 1)[0] or "uploaded"
+    # a browser sends a bare name, a script can send any path: keep the last component only
+    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0].strip(". ") or "uploaded"
     try:
         if isinstance(dictionary, str):
             from risklens.cohorts import builtin_dictionary

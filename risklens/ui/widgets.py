@@ -6,6 +6,7 @@ import streamlit as st
 
 from risklens.cohorts.base import Cohort
 from risklens.modeling.model import FAMILY_LABELS, RiskModel
+from risklens.safety import md_escape
 
 METHOD_LABELS = {
     "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)", "coef": "Coefficients",
@@ -24,7 +25,7 @@ def method_name(method: str) -> str:
 def sidebar_context(cohort: Cohort, models: list[RiskModel]) -> None:
     with st.sidebar:
         st.caption(
-            f"**Cohort:** {cohort.name} · {cohort.n:,} rows · {cohort.n_events:,} events "
+            f"**Cohort:** {md_escape(cohort.name)} · {cohort.n:,} rows · {cohort.n_events:,} events "
             f"({100 * cohort.event_rate:.1f}%) · hash {cohort.hash[:10]}"
         )
         st.caption(f"**Models:** {len(models)} ready" if models else "**Models:** none yet (see Model page)")
