@@ -36,15 +36,16 @@ def print_json(obj) -> None:
 
 
 def write_table(frame, path) -> Path:
-    """Write a frame as CSV or Parquet, chosen by the file extension."""
+    """Write a frame as CSV or Parquet (by the file extension), atomically; CSV text cells cannot start a formula."""
+    from risklens.safety import atomic_path, csv_safe
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {path.name}: use a .csv or .parquet file name")
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            csv_safe(frame).to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
     return path

@@ -113,6 +113,10 @@ def fit_column(col: pd.Series) -> ColumnSpec:
     if numeric.sum() and numeric.sum() >= 0.5 * present.sum():
         return ColumnSpec(name, "numeric", (), (name,))
     levels = sorted(map(str, text.dropna().unique()))
+    if len(levels) > 2 and _yes_no(levels):  # "yes", "Yes", "NO", "n" ... are one yes/no column
+        low = sorted({v.lower() for v in levels})
+        pos = next(v for v in low if v in TRUE_WORDS)
+        return ColumnSpec(name, "binary", tuple(low), (f"{name}_{level_slug(pos)}",))
     if len(levels) > MAX_LEVELS:
         raise ContractError(f"column {name!r} is text with {len(levels)} different values (e.g. {levels[0]!r}); only "
                             f"categories with up to {MAX_LEVELS} values are encoded. Drop the column or recode it")
