@@ -234,13 +234,13 @@ def _check_leaks(frame: pd.DataFrame, feature_cols: list[str], y: np.ndarray) ->
         if not pd.api.types.is_numeric_dtype(col):
             col = col.astype("string").str.strip().replace("", pd.NA)
         codes = pd.factorize(col, use_na_sentinel=True)[0]  # missing (or blank) -> -1
-        for mask in (pos, ~pos):
+        for label, mask in (("0", ~pos), ("1", pos)):
             inside, outside = codes[mask], codes[~mask]
             if inside.min() == inside.max() and not (outside == inside[0]).any():
-                what = "empty" if inside[0] < 0 else f"{col.to_numpy()[np.flatnonzero(mask)[0]]!r}"
-                cls = "is 1" if mask is pos else "is 0"
+                value = col.to_numpy()[np.flatnonzero(mask)[0]]
+                what = "empty" if inside[0] < 0 else (repr(value) if isinstance(value, str) else f"{value}")
                 raise CohortError(
-                    f"column {c!r} is {what} exactly when the outcome {cls}: it is a function of the outcome "
+                    f"column {c!r} is {what} exactly when the outcome is {label}: it is a function of the outcome "
                     "(an outcome leak), and a model would just read the answer from it. Pass it as the trigger "
                     "column if it records what triggered the event, or drop it")
 

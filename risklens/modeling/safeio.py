@@ -141,9 +141,8 @@ def check_skops(data: bytes, label: str, allowed: frozenset = RISKLENS_TYPES) ->
 
 def load_skops(data: bytes, label: str, allowed: frozenset = RISKLENS_TYPES):
     """A skops archive's object after :func:`check_skops`."""
-    import skops.io as sio
-
     trusted = check_skops(data, label, allowed)
+    import skops.io as sio  # imported only once the archive passed the checks
     try:
         return sio.loads(data, trusted=trusted)
     except Exception as exc:  # noqa: BLE001
