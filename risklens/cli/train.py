@@ -125,7 +125,7 @@ def run_models(args) -> int:
     if not rows:
         print(f"no models under {args.root}", file=sys.stderr)
         return 0
-    cols = ("name", "family", "model_id", "cohort", "seed", "auroc", "created", "path")
+    cols = ("name", "family", "cohort", "model_id", "seed", "auroc", "created", "path")
     cells = [[_cell(json_ready(row.get(c))) for c in cols] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
