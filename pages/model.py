@@ -6,7 +6,9 @@ from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 from risklens.safety import md_escape
 from risklens.ui import state
-from risklens.ui.models import held_out_outcomes, saved_models, train_and_save
+from risklens.ui.models import (
+    broken_models, held_out_outcomes, import_upload, saved_models, score_upload, select_model, train_and_save,
+)
 
 
 K_TRAINED = "model_trained_message"
@@ -33,8 +35,40 @@ def train_section(cohort) -> None:
         st.success(done)
 
 
+def import_section(cohort) -> None:
+    with st.expander("Import a model trained elsewhere", expanded=False):
+        st.caption("An XGBoost model (.json/.ubj) or a scikit-learn estimator or pipeline saved with skops "
+                   "(.skops; pickle is never read). It is measured on the active cohort, which must hold its "
+                   "input columns and the outcome.")
+        up = st.file_uploader("Model file", type=["json", "ubj", "skops"], key="import_upload")
+        if up is not None and st.button("Import this model", key="import_go"):
+            with ui.guarded():
+                model = import_upload(cohort, up.getvalue(), up.name)
+                select_model(model)
+                st.session_state[K_TRAINED] = f"Imported a {FAMILY_LABELS[model.family]} (id {model.model_id})."
+                st.rerun()
+
+
+def score_section(cohort, model) -> None:
+    with st.expander("Score a file with this model (new worklist)", expanded=False):
+        st.caption("Rows go through the model's input contract: extra columns are ignored, a missing column or "
+                   "text in a numeric column is refused naming it, an unseen category scores as 'other'.")
+        up = st.file_uploader("Table to score (CSV or Parquet)", type=["csv", "parquet", "pq"], key="score_upload")
+        if up is None:
+            return
+        with ui.guarded():
+            scored = score_upload(model, up.getvalue(), up.name, cohort.dictionary)
+            for line in scored.warnings:
+                st.warning(md_escape(line))
+            st.caption(f"{len(scored.table):,} rows scored, {int(scored.table['alert'].sum()):,} at or above the "
+                       f"threshold {100 * model.threshold:.1f}%, highest risk first.")
+            st.dataframe(scored.table, hide_index=True, width="stretch", key="score_table")
+
+
 def load_section(cohort) -> None:
     with st.expander("Load from the model store", expanded=False):
+        for line in broken_models():
+            st.text(f"Not loadable: {line}")
         table = saved_models(cohort)
         if table.empty:
             st.info(f"No saved model in {ui.models_root()} matches this cohort's features.")
@@ -93,8 +127,9 @@ def card_section(model) -> None:
 
 def body() -> None:
     cohort, _ = ui.page_context("Model", require_models=False)
-    if ui.auth.can("train"):  # admins inspect and load stored models; analysts train
+    if ui.auth.can("train"):  # admins inspect and load stored models; analysts train and import
         train_section(cohort)
+        import_section(cohort)
     load_section(cohort)
     models = state.active_models(cohort)
     if not models:
@@ -102,6 +137,7 @@ def body() -> None:
         return
     model = ui.pick_model(models, key="model_pick")
     quality_section(cohort, model)
+    score_section(cohort, model)
     card_section(model)
 
 

@@ -70,3 +70,33 @@ def _toml_loads(text: str) -> dict:
 
         return toml.loads(text)
     return tomllib.loads(text)
+
+
+def pins_file() -> Path:
+    """The pinned-model list: $RISKLENS_PINNED_MODELS, else ``<home>/pinned_models.json``."""
+    raw = os.environ.get("RISKLENS_PINNED_MODELS", "").strip()
+    return Path(raw) if raw else home() / "pinned_models.json"
+
+
+def pinned_models() -> dict[str, str]:
+    """Model directory -> expected model id, from :func:`pins_file` (``{}`` when there is none).
+
+    The file is a JSON object such as ``{"ward-xgb/run-1": "0a1b2c3d4e5f"}``; a ``[pinned_models]`` table in
+    the RiskLens config (risklens.toml) is read too (the file wins on a clash); relative directories are
+    read under :func:`models_root`. A model directory listed here loads only while its id matches.
+    """
+    import json
+
+    from risklens.errors import RiskLensError
+
+    path = pins_file()
+    try:
+        pins = json.loads(path.read_text()) if path.is_file() else {}
+    except (ValueError, OSError) as exc:
+        raise RiskLensError(f"the pinned-model list {path} is not valid JSON ({exc})") from None
+    from_config = load_config().get("pinned_models", {})
+    for where, table in ((path, pins), (f"[pinned_models] in {config_path()}", from_config)):
+        if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+            raise RiskLensError(f"the pinned-model list {where} must map model directories to model ids (text)")
+    pins = {**from_config, **pins}
+    return {str((models_root() / k).resolve()): v.strip().lower() for k, v in pins.items()}

@@ -114,7 +114,10 @@ def test_card_records_provenance(cohort, models):
     assert card["features"] == cohort.features
     assert card["params"]["hidden_layer_sizes"] == [16, 8]
     assert set(card["versions"]) == {"numpy", "sklearn", "xgboost", "risklens"}
-    assert card["sha256"].startswith(models["mlp"].model_id)
+    assert card["content_hash"].startswith(models["mlp"].model_id)  # the id covers file, contract, threshold
+    from risklens.modeling.card import card_model_id
+
+    assert card_model_id(card) == models["mlp"].model_id
 
 
 def test_default_threshold_alerts_about_twice_the_event_rate(models, cohort):

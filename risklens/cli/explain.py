@@ -19,7 +19,8 @@ def add_parser(subparsers) -> None:
                     "per feature) plus a sidecar <out>.json with the full metadata.",
     )
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
-    p.add_argument("--data", required=True, help="CSV or Parquet file with the model's feature columns")
+    p.add_argument("--data", required=True,
+                   help="CSV or Parquet file with the model's raw input columns (extra columns are ignored)")
     p.add_argument("--method", required=True, help="shap, lime, lime-ref, coef (L1 model) or dtd (MLP)")
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--rows", type=int, default=None, help="explain the first N rows (default: all)")
@@ -29,33 +30,42 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods (default 0)")
     p.add_argument("--samples", type=int, default=None,
                    help="LIME samples per patient (default 5000) / model evaluations of SHAP on the MLP")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument("--expect-model-id", default=None,
+                   help="refuse the model unless its id (content hash, see `risklens models`) is this one")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula)")
     p.set_defaults(func=run_explain)
 
 
-def _rows_frame(args, feature_names):
+def read_rows(path, model, id_col: str | None = None):
+    """The model's feature frame of a raw data file (through its input contract) and the contract's report.
+
+    ``id_col`` overrides the model's id column; without either, a column named ``id`` is used if present.
+    """
     import pandas as pd
 
     from risklens.cohorts import read_table
+    from risklens.modeling.contract import TransformReport
 
-    id_col = args.id_col
-    frame = read_table(args.data, text_columns=[id_col] if id_col else ["id"])
+    id_col = id_col or model.contract.id_col
+    frame = read_table(path, text_columns=[id_col] if id_col else ["id"])
     if id_col is None and "id" in frame.columns:
         id_col = "id"
-    if id_col is not None:
-        if id_col not in frame.columns:
-            raise RiskLensError(f"--id column {id_col!r} is not in {Path(args.data).name}")
+    if id_col is not None and id_col not in frame.columns and id_col != model.contract.id_col:
+        raise RiskLensError(f"--id column {id_col!r} is not in {Path(path).name}")
+    report = TransformReport()
+    X = model.prepare(frame, report)
+    if id_col and id_col in frame.columns and id_col != model.contract.id_col:
         ids = frame[id_col].astype(str)
         if ids.duplicated().any():
             raise RiskLensError(f"the id column {id_col!r} has repeated ids, e.g. {ids[ids.duplicated()].iloc[0]}")
-        frame.index = pd.Index(ids.to_numpy(dtype=object), name="id")
-    else:
-        frame.index = pd.Index([str(i + 1) for i in range(len(frame))], name="id")
-    missing = [c for c in feature_names if c not in frame.columns]
-    if missing:
-        raise RiskLensError(f"{Path(args.data).name} lacks {len(missing)} feature(s) of the model: "
-                            f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
-    background = frame[list(feature_names)]
+        X.index = pd.Index(ids.to_numpy(dtype=object), name="id")
+    for line in report.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return X
+
+
+def _rows_frame(args, model):
+    background = read_rows(args.data, model, args.id_col)
     if args.ids:
         absent = [i for i in args.ids if i not in background.index]
         if absent:
@@ -88,11 +98,11 @@ def run_explain(args) -> int:
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
     spec = method(args.method)
-    model = load_model(args.model)
+    model = load_model(args.model, expect_model_id=args.expect_model_id)
     if model.family not in spec.families:
         raise ExplainError(f"{args.method!r} does not apply to {model.family} models; use one of: "
                            f"{', '.join(methods_for(model.family))}")
-    X, background = _rows_frame(args, model.feature_names)
+    X, background = _rows_frame(args, model)
     params = {} if args.samples is None else {"samples": args.samples}
     if args.method in ("lime", "lime-ref", "shap") and len(background) > len(X):
         params["background"] = background
@@ -101,8 +111,7 @@ def run_explain(args) -> int:
     expl = explain(model, X, args.method, seed=args.seed, **params)
     seconds = time.perf_counter() - t0
     out = write_table(output_frame(expl, args.seed), args.out)
-    sidecar = out.with_name(out.name + ".json")
-    write_text(sidecar, json.dumps(expl.metadata(), indent=1))
+    sidecar = write_text(out.with_name(out.name + ".json"), json.dumps(expl.metadata(), indent=1))
     audit.record(audit.EXPORT_WRITTEN, model=expl.model_id, out=str(out), method=expl.method, rows=len(expl))
     print_json({"out": str(out), "metadata": str(sidecar), "rows": len(expl), "method": expl.method,
                 "output": expl.output, "model_id": expl.model_id, "seconds": round(seconds, 3)})

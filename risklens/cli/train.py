@@ -127,10 +127,13 @@ def run_models(args) -> int:
     if not rows:
         print(f"no models under {args.root}", file=sys.stderr)
         return 0
-    cols = ("name", "family", "cohort", "seed", "auroc", "created", "path")
+    cols = ("name", "family", "cohort", "model_id", "seed", "auroc", "created", "path")
     cells = [[_cell(json_ready(row.get(c))) for c in cols] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    for row in rows:
+        if row.get("error"):
+            print(f"invalid model: {row['error']}", file=sys.stderr)
     return 0

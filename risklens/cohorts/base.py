@@ -50,6 +50,7 @@ class Cohort:
     outcome_name: str = "outcome"
     extra: pd.DataFrame | None = field(default=None, repr=False)  # non-feature columns kept for display
     mechanism: pd.DataFrame | None = field(default=None, repr=False)
+    contract: object = field(default=None, repr=False)  # InputContract of a user file: raw columns -> X
 
     def __post_init__(self) -> None:
         self.y = np.asarray(self.y).astype(np.int8)
@@ -128,13 +129,14 @@ class Cohort:
             outcome_name=self.outcome_name,
             extra=None if self.extra is None else self.extra.iloc[rows],
             mechanism=None if self.mechanism is None else self.mechanism.iloc[rows],
+            contract=self.contract,
         )
 
     def with_dictionary(self, dictionary: FeatureDictionary) -> "Cohort":
         return Cohort(
             name=self.name, X=self.X, y=self.y, dictionary=self.dictionary.updated(dictionary),
             groups=self.groups, trigger=self.trigger, source=self.source,
-            outcome_name=self.outcome_name, extra=self.extra, mechanism=self.mechanism,
+            outcome_name=self.outcome_name, extra=self.extra, mechanism=self.mechanism, contract=self.contract,
         )
 
     def position(self, row_id: str) -> int:

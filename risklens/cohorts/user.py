@@ -12,6 +12,14 @@ Rules (also in data/README.md):
   one 0/1 column per value (``<col>_<level>``, grouped under ``<col>`` in the dictionary);
 * text in a mostly numeric column, all-missing or constant columns, identifier-like feature
   columns and duplicated ids are errors, not silent fixes;
+* duplicated column names are refused from the header row itself (before pandas would rename
+  ``x1, x1`` to ``x1, x1.1``); more than :data:`MAX_COLUMNS` columns are refused before parsing;
+* ``inf`` in a feature is refused naming the column;
+* a feature that is a function of the outcome -- one value (or "missing") in every row of one outcome
+  class and never in the other, like a trigger column that is empty exactly when the outcome is 0 -- is
+  refused as an outcome leak naming the column (pass a trigger with --trigger, or drop the column);
+* the encoding of text columns is the model's input contract
+  (:class:`risklens.modeling.contract.InputContract`), kept with the cohort and saved with its models;
 * trigger values must name a dictionary group (or a feature, or a label) of the final
   dictionary, compared case-insensitively with spaces/dashes read as "_"; blank means "not
   recorded". Unknown trigger values are an **error** that lists them and the groups that exist
@@ -31,12 +39,13 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo, infer_dictionary
+from risklens.modeling.contract import FALSE_WORDS, TRUE_WORDS, ContractError, InputContract
 
 MIN_ROWS = 50
 MIN_PER_CLASS = 10
-MAX_LEVELS = 10
-_TRUE = {"1", "1.0", "true", "t", "yes", "y", "positive", "pos"}
-_FALSE = {"0", "0.0", "false", "f", "no", "n", "negative", "neg"}
+MAX_COLUMNS = 5000
+_TRUE = set(TRUE_WORDS)
+_FALSE = set(FALSE_WORDS)
 _ID_NAME = re.compile(r"^(id|mrn|urn|uid|uuid|record|row|index|patient|subject|encounter)$|(^|_)(id|mrn|urn|uuid)$|^id_",
                       re.I)
 
@@ -59,10 +68,20 @@ def read_table(source, filename: str | None = None, text_columns=()) -> pd.DataF
     if len(frame) == 0:
         raise CohortError(f"{label} has column names but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    dup = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dup:
-        raise CohortError(f"{label}: column name(s) appear more than once: {', '.join(dup)}; rename them")
+    _check_header(list(frame.columns), label)
     return frame
+
+
+def _check_header(names: list[str], label: str) -> None:
+    """Too many columns or a repeated name -> CohortError (linear in the number of columns)."""
+    if len(names) > MAX_COLUMNS:
+        raise CohortError(f"{label} has {len(names):,} columns; RiskLens takes at most {MAX_COLUMNS:,}. "
+                          "Select the columns you need and upload that")
+    seen: set[str] = set()
+    dup = sorted({n for n in names if n in seen or seen.add(n)})
+    if dup:
+        shown = ", ".join(dup[:10]) + (" ..." if len(dup) > 10 else "")
+        raise CohortError(f"{label}: column name(s) appear more than once: {shown}; rename them")
 
 
 def _read_bytes(source, filename: str | None) -> tuple[str, bytes]:
@@ -114,6 +133,7 @@ def _read_csv(data: bytes, label: str, text_columns) -> pd.DataFrame:
     dtype = {c: str for c in text_columns if c}
     header = text.split("\n", 1)[0]
     sep = next((d for d in (",", ";", "\t", "|") if d in header), ",")  # European ';' and TSV files too
+    _check_header(_header_names(header, sep), label)  # before pandas renames repeated names
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".", dtype=dtype or None,
                            skipinitialspace=True)
@@ -122,6 +142,16 @@ def _read_csv(data: bytes, label: str, text_columns) -> pd.DataFrame:
     except Exception as exc:  # ParserError, ValueError ...
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise CohortError(f"{label} could not be parsed as CSV: {msg}") from None
+
+
+def _header_names(header: str, sep: str) -> list[str]:
+    import csv
+
+    try:
+        row = next(csv.reader([header.rstrip("\r")], delimiter=sep, skipinitialspace=True), [])
+    except csv.Error:
+        return []
+    return [c.strip() for c in row]
 
 
 # ---- validation helpers ----------------------------------------------------------------------
@@ -186,41 +216,33 @@ def _is_id_like(col: pd.Series) -> bool:
     return not pd.api.types.is_bool_dtype(col)
 
 
-def _safe(level) -> str:
-    return re.sub(r"[^0-9A-Za-z]+", "_", str(level)).strip("_") or "blank"
+def _encode(frame: pd.DataFrame, feature_cols: list[str], id_col: str | None):
+    """The input contract of the feature columns and the encoded matrix (CohortError on bad columns)."""
+    try:
+        contract = InputContract.fit(frame, feature_cols, id_col=id_col)
+        X = contract.transform(frame)
+    except ContractError as exc:
+        raise CohortError(str(exc)) from None
+    return contract, X
 
 
-def _encode_feature(col: pd.Series) -> tuple[pd.DataFrame, list[str] | None]:
-    """Numeric column -> itself; text -> 0/1 columns. Returns (frame, levels or None)."""
-    name = str(col.name)
-    if pd.api.types.is_bool_dtype(col):
-        return col.astype(np.float64).to_frame(name), None
-    if pd.api.types.is_numeric_dtype(col):
-        return col.astype(np.float64).to_frame(name), None
-    text = col.astype("string").str.strip().replace("", pd.NA)
-    nums = pd.to_numeric(text, errors="coerce")
-    present = text.notna()
-    numeric = nums.notna() & present
-    if numeric.sum() and numeric.sum() >= 0.5 * present.sum():
-        bad = present & ~numeric
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CohortError(f"column {name!r} is numeric but row {i + 1} holds the text {text.iloc[i]!r} "
-                              f"({int(bad.sum())} such value(s)); fix or blank them")
-        return nums.astype(np.float64).to_frame(name), None
-    levels = sorted(text.dropna().unique(), key=str)
-    if len(levels) > MAX_LEVELS:
-        raise CohortError(f"column {name!r} is text with {len(levels)} different values (e.g. {levels[0]!r}); only "
-                          f"categories with up to {MAX_LEVELS} values are encoded. Drop the column or recode it")
-    lower = [str(v).lower() for v in levels]
-    if len(levels) == 2:
-        pos = 0 if lower[0] in _TRUE else 1
-        levels = [levels[pos]]
-    out = {}
-    for lv in levels:
-        v = (text == lv).astype(np.float64)
-        out[f"{name}_{_safe(lv)}"] = v.where(present, np.nan).to_numpy(dtype=np.float64)
-    return pd.DataFrame(out, index=col.index), [str(v) for v in levels]
+def _check_leaks(frame: pd.DataFrame, feature_cols: list[str], y: np.ndarray) -> None:
+    """A feature with one value (or "missing") in every row of one outcome class, never in the other."""
+    pos = y == 1
+    for c in feature_cols:
+        col = frame[c]
+        if not pd.api.types.is_numeric_dtype(col):
+            col = col.astype("string").str.strip().replace("", pd.NA)
+        codes = pd.factorize(col, use_na_sentinel=True)[0]  # missing (or blank) -> -1
+        for label, mask in (("0", ~pos), ("1", pos)):
+            inside, outside = codes[mask], codes[~mask]
+            if inside.min() == inside.max() and not (outside == inside[0]).any():
+                value = col.to_numpy()[np.flatnonzero(mask)[0]]
+                what = "empty" if inside[0] < 0 else (repr(value) if isinstance(value, str) else f"{value}")
+                raise CohortError(
+                    f"column {c!r} is {what} exactly when the outcome is {label}: it is a function of the outcome "
+                    "(an outcome leak), and a model would just read the answer from it. Pass it as the trigger "
+                    "column if it records what triggered the event, or drop it")
 
 
 def _check_informative(X: pd.DataFrame, sources: dict[str, str]) -> None:
@@ -299,14 +321,10 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
         if _is_id_like(frame[c]):
             raise CohortError(f"column {c!r} looks like an identifier (a different value in every row); pass it "
                               f"as the id column (--id {c}) instead of using it as a feature, or drop it")
-    parts, sources, levels_of = [], {}, {}
-    for c in feature_cols:
-        part, levels = _encode_feature(frame[c])
-        parts.append(part)
-        sources.update({k: c for k in part.columns})
-        if levels is not None:
-            levels_of[c] = levels
-    X = pd.concat(parts, axis=1)
+    _check_leaks(frame, feature_cols, y)
+    contract, X = _encode(frame, feature_cols, id_col)
+    sources = contract.sources()
+    levels_of = {spec.name: list(spec.levels) for spec in contract.columns if spec.kind != "numeric"}
     if not X.columns.is_unique:
         dup = X.columns[X.columns.duplicated()][0]
         raise CohortError(f"two columns end up named {dup!r} after encoding text categories; rename one of them")
@@ -318,7 +336,7 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     trigger = _map_triggers(frame[trigger_col].to_numpy(dtype=object), final) if trigger_col else None
     return Cohort(name=name, X=X, y=y, dictionary=final, groups=groups, trigger=trigger,
                   source=f"user file {name!r}: {n} rows, {X.shape[1]} features, outcome column {outcome!r}",
-                  outcome_name=outcome)
+                  outcome_name=outcome, contract=contract)
 
 
 def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], levels_of: dict) -> FeatureDictionary:

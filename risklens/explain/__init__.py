@@ -19,7 +19,7 @@ from risklens.explain.lime_batched import explain_lime
 from risklens.explain.lime_ref import explain_lime_ref
 from risklens.explain.shap_adapter import explain_shap
 
-ALL_FAMILIES = ("xgboost", "l1-logistic", "mlp")
+from risklens.modeling.model import ALL_FAMILIES  # noqa: E402  (the one list of families)
 
 register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap,
                     "exact TreeSHAP (XGBoost), exact linear SHAP (L1), permutation SHAP (MLP; seeded)",

@@ -9,8 +9,15 @@ import pandas as pd
 
 from risklens.errors import RiskLensError
 
+#: Families RiskLens trains.
 FAMILIES = ("xgboost", "l1-logistic", "mlp")
-FAMILY_LABELS = {"xgboost": "XGBoost", "l1-logistic": "L1 logistic regression", "mlp": "ReLU neural network"}
+#: Families only reached by importing a model trained elsewhere (``risklens import-model``): any allow-listed
+#: scikit-learn estimator or pipeline, explained with model-agnostic methods (permutation SHAP, LIME).
+IMPORTED_FAMILIES = ("sklearn",)
+#: Every family a saved model can have (imported XGBoost models are family "xgboost").
+ALL_FAMILIES = FAMILIES + IMPORTED_FAMILIES
+FAMILY_LABELS = {"xgboost": "XGBoost", "l1-logistic": "L1 logistic regression", "mlp": "ReLU neural network",
+                 "sklearn": "scikit-learn model (imported)"}
 
 
 class ModelError(RiskLensError):
@@ -36,10 +43,15 @@ class RiskModel:
     metrics: dict = field(default_factory=dict)
     card: dict = field(default_factory=dict)
     model_id: str = ""
+    contract: object = None  # InputContract: raw table -> matrix (numeric identity when None)
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ModelError(f"unknown model family {self.family!r}; choose one of {', '.join(FAMILIES)}")
+        if self.family not in ALL_FAMILIES:
+            raise ModelError(f"unknown model family {self.family!r}; choose one of {', '.join(ALL_FAMILIES)}")
+        if self.contract is None:
+            from risklens.modeling.contract import InputContract
+
+            self.contract = InputContract.numeric(self.feature_names)
 
     @property
     def label(self) -> str:
@@ -62,9 +74,17 @@ class RiskModel:
             raise ModelError(f"expected {len(self.feature_names)} features, got {X.shape[1]}")
         return X
 
+    def prepare(self, raw: pd.DataFrame, report=None) -> pd.DataFrame:
+        """The model's feature frame (index = row ids) of a raw table, through the input contract.
+
+        Raises :class:`~risklens.modeling.contract.ContractError` for missing columns, text in a numeric
+        column or infinite values; unseen categories are counted in ``report`` (a ``TransformReport``).
+        """
+        return self.contract.transform(raw, report)[self.feature_names]
+
     def preprocess(self, X) -> np.ndarray:
         """Imputed and standardised inputs of the final estimator (sklearn families only)."""
-        if self.family == "xgboost":
+        if self.family in ("xgboost", "sklearn"):
             return self.as_matrix(X)
         steps = self.estimator.named_steps
         return steps["scale"].transform(steps["impute"].transform(self.as_matrix(X)))
@@ -77,6 +97,9 @@ class RiskModel:
             import xgboost as xgb
 
             return self.booster.predict(xgb.DMatrix(M, missing=np.nan), output_margin=True).astype(np.float64)
+        if self.family == "sklearn":
+            p = np.clip(self._imported_proba(M), 1e-12, 1 - 1e-12)
+            return np.log(p) - np.log1p(-p)
         clf = self.estimator.named_steps["clf"]
         Z = self.preprocess(M)
         if self.family == "l1-logistic":
@@ -87,9 +110,18 @@ class RiskModel:
     def predict_proba(self, X) -> np.ndarray:
         """Probability of the positive class, shape (n,)."""
         M = self.as_matrix(X)
+        if self.family == "sklearn":
+            return self._imported_proba(M)
         if self.family == "mlp":
             return self.estimator.named_steps["clf"].predict_proba(self.preprocess(M))[:, 1].astype(np.float64)
         return 1.0 / (1.0 + np.exp(-self.predict_margin(M)))
+
+    def _imported_proba(self, M: np.ndarray) -> np.ndarray:
+        import warnings
+
+        with warnings.catch_warnings():  # fitted on a frame, called with an array: same columns, same order
+            warnings.filterwarnings("ignore", message=".*feature names.*")
+            return np.asarray(self.estimator.predict_proba(M))[:, 1].astype(np.float64)
 
     # ---- family-specific views used by the explainers ----------------------------------------
     @property

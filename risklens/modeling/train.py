@@ -140,7 +140,7 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
     predictions. ``split`` (optional) reuses precomputed ``(train_pos, test_pos)`` of
     ``split_cohort(cohort, test_size, split_seed)``.
     """
-    from risklens.modeling.store import serialise_model
+    from risklens.modeling.store import finish_card, serialise_model
 
     _check_family(family)
     merged = model_params(family, params)
@@ -152,7 +152,7 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
     converged = _fit(family, est, X[train_pos], y[train_pos])
     seconds = time.perf_counter() - start
     model = RiskModel(family=family, estimator=est, feature_names=list(cohort.features), seed=int(seed),
-                      params=merged)
+                      params=merged, contract=cohort_contract(cohort))
     train_rate = float(y[train_pos].mean())
     rule = THRESHOLD_RULE if threshold is None else "given by the user"
     if threshold is None:
@@ -160,7 +160,6 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
     model.metrics = classification_metrics(y[test_pos], model.predict_proba(X[test_pos]), threshold)
     data, filename = serialise_model(model)
     sha = hashlib.sha256(data).hexdigest()
-    model.model_id = sha[:12]
     model.card = {
         "card_version": 1,
         "name": name or f"{cohort.name}-{family}-seed{int(seed)}",
@@ -186,7 +185,19 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
         "model_file": filename,
         "sha256": sha,
     }
+    model.card = finish_card(model, data, filename, model.card["name"])
+    model.model_id = model.card["model_id"]
     return model
+
+
+def cohort_contract(cohort):
+    """The input contract of a cohort: the one its file was encoded with, else its numeric columns as they are."""
+    from risklens.modeling.contract import InputContract
+
+    contract = getattr(cohort, "contract", None)
+    if contract is not None and contract.outputs == list(cohort.features):
+        return contract
+    return InputContract.numeric(list(cohort.features), id_col="id")
 
 
 def train_runs(cohort, family: str, runs: int = 5, seed: int = 0, split_seed: int = 0, progress=None,
@@ -210,6 +221,8 @@ def train_runs(cohort, family: str, runs: int = 5, seed: int = 0, split_seed: in
 def held_out_positions(cohort, model: RiskModel) -> np.ndarray:
     """Positions of the held-out rows a model was evaluated on (recomputed from its card)."""
     card = model.card
+    if (card.get("provenance") or {}).get("source") == "imported" and card.get("data_hash") == cohort.hash:
+        return np.arange(cohort.n)  # an imported model was measured on every row of its import data
     if card.get("data_hash") and card["data_hash"] != cohort.hash:
         raise ModelError(
             f"model {card.get('name', model.model_id)!r} was trained on different data than cohort "

@@ -1,4 +1,4 @@
-"""Training models for the active cohort (with progress) into the store and the session."""
+"""Training, importing and scoring with models for the active cohort: the store and the session."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def train_and_save(cohort: Cohort, family: str, runs: int, seed: int,
         p = save_model(m, model_dir_for(models_root(), cohort, family, m.seed))
         state.add_model_path(cohort, p)
         paths.append(p)
+    if models:
+        select_model(models[0])  # the newly trained model becomes the selected one
     return paths
 
 
@@ -38,3 +40,44 @@ def held_out_outcomes(model: RiskModel, cohort: Cohort):
     pos = held_out(model, cohort)
     p = predictions(model.model_id, cohort.hash, model, cohort)[pos]
     return cohort.y[pos], p
+
+
+K_CHOICE = "rl_model_choice"  # the model picked on any page (see risklens.ui.widgets.pick_model)
+
+
+def select_model(model: RiskModel) -> None:
+    """Make ``model`` the selected one on the next run (the picker's own state is reset)."""
+    import streamlit as st
+
+    from risklens.ui.widgets import model_name
+
+    st.session_state[K_CHOICE] = model_name(model)
+    st.session_state.pop("model_pick", None)
+
+
+def broken_models() -> list[str]:
+    """One line per model directory in the store whose card cannot be used."""
+    from risklens.modeling import list_models
+
+    return [row["error"] for row in list_models(models_root()) if row.get("error")]
+
+
+def score_upload(model: RiskModel, data: bytes, filename: str, dictionary=None):
+    """An uploaded table scored with ``model`` (a :class:`risklens.modeling.scoring.Scored` worklist)."""
+    from risklens.cohorts.upload import read_upload
+    from risklens.modeling.scoring import score_table
+
+    return score_table(model, read_upload(data, filename), dictionary=dictionary)
+
+
+def import_upload(cohort: Cohort, data: bytes, filename: str) -> RiskModel:
+    """Import an uploaded model file, measured on the active cohort; saved in the store and added to the session."""
+    from risklens.modeling import load_model, save_model
+    from risklens.modeling.imported import import_model
+    from risklens.safety import inside, safe_slug
+
+    model = import_model(data, filename, cohort, data_name=cohort.name)
+    slug = safe_slug(f"{cohort.name}-{cohort.hash[:8]}-imported-{Path(filename).stem}", default="imported", max_len=120)
+    path = save_model(model, inside(models_root(), slug))
+    state.add_model_path(cohort, path)
+    return load_model(path)
