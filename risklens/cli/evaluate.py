@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -35,23 +36,26 @@ def add_parser(subparsers) -> None:
     p.add_argument("--rashomon", action="store_true", help="also measure importance spread over a Rashomon set")
     p.add_argument("--cache", default=None, help="explanation store directory (reuse explanations across runs)")
     p.add_argument("--out", required=True, help="output directory")
+    add_scheduler_argument(p)
     p.set_defaults(func=run_evaluate)
 
 
 def load_cohort(args):
-    from risklens.cohorts import load_builtin, load_cohort_file
+    from risklens.cohorts import load_builtin
+    from risklens.scale.commands import load_cohort_any
 
     if args.cohort:
         return load_builtin(args.cohort, n=args.n)
     if not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
-    return load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
+    return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
                             group_col=args.group_col)
 
 
 def run_evaluate(args) -> int:
     from risklens.cli.common import print_json, stderr_progress
     from risklens.explain import ExplanationStore
+    from risklens.scale.commands import evaluation_context
     from risklens.study.protocol import run_evaluation
     from risklens.study.report import write_report
 
@@ -61,9 +65,10 @@ def run_evaluate(args) -> int:
         raise RiskLensError("--max-patients must be at least 5")
     cohort = load_cohort(args)
     print(f"evaluating cohort {cohort.name} ({cohort.n} rows, {cohort.n_events} events)", file=sys.stderr)
-    rep = run_evaluation(cohort, families=tuple(args.families), methods=args.methods, runs=args.runs, seed=args.seed,
-                         max_patients=args.max_patients, progress=stderr_progress, rashomon=args.rashomon,
-                         store=ExplanationStore(args.cache) if args.cache else None)
+    with evaluation_context(args.scheduler):
+        rep = run_evaluation(cohort, families=tuple(args.families), methods=args.methods, runs=args.runs,
+                             seed=args.seed, max_patients=args.max_patients, progress=stderr_progress,
+                             rashomon=args.rashomon, store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.get("total_seconds")})
     return 0

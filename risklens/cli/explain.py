@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -28,17 +29,21 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods (default 0)")
     p.add_argument("--samples", type=int, default=None,
                    help="LIME samples per patient (default 5000) / model evaluations of SHAP on the MLP")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument("--out", required=True,
+                   help="output file, .csv or .parquet; a folder name (no suffix) writes a partitioned dataset")
+    add_scheduler_argument(p)
+    p.add_argument("--partition-rows", type=int, default=None,
+                   help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
     p.set_defaults(func=run_explain)
 
 
 def _rows_frame(args, feature_names):
     import pandas as pd
 
-    from risklens.cohorts import read_table
+    from risklens.scale.dataset import read_any
 
     id_col = args.id_col
-    frame = read_table(args.data, text_columns=[id_col] if id_col else ["id"])
+    frame = read_any(args.data, text_columns=[id_col] if id_col else ["id"])
     if id_col is None and "id" in frame.columns:
         id_col = "id"
     if id_col is not None:
@@ -81,7 +86,12 @@ def run_explain(args) -> int:
     from risklens.cli.common import print_json, write_table
     from risklens.explain import ExplainError, explain, method, methods_for
     from risklens.modeling import load_model
+    from risklens.scale.dataset import wants_dataset
 
+    if args.scheduler or wants_dataset(args.out):
+        from risklens.scale.commands import explain_command
+
+        return explain_command(args)
     if args.samples is not None and args.samples < 2:
         raise RiskLensError("--samples must be at least 2")
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):

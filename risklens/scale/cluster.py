@@ -58,7 +58,7 @@ def connect(scheduler: str | None, threads_per_worker: int = 1) -> Iterator[obje
         env = {"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
                "MKL_NUM_THREADS": threads}
         cluster = LocalCluster(n_workers=int(target), threads_per_worker=int(threads_per_worker), processes=True,
-                               dashboard_address=None, env=env, silence_logs=40)
+                               dashboard_address=None, worker_dashboard_address=None, env=env, silence_logs=40)
         try:
             with Client(cluster) as client:
                 yield client

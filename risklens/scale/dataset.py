@@ -42,8 +42,8 @@ def is_dataset(path) -> bool:
 
 
 def wants_dataset(out) -> bool:
-    """An ``--out`` without a table suffix (.csv/.parquet/.pq) names a partitioned dataset folder."""
-    return Path(out).suffix.lower() not in TABLE_SUFFIXES
+    """An ``--out`` naming an existing folder or a name without a suffix means a partitioned dataset folder."""
+    return Path(out).is_dir() or not Path(out).suffix
 
 
 def prepare_folder(path) -> Path:
