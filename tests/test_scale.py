@@ -207,9 +207,13 @@ def test_evaluation_on_cluster_equals_in_process(client):
     ward = load_builtin("ward", n=1500, seed=3)
     kw = dict(families=("xgboost",), runs=2, seed=0, max_patients=40, max_cohort=300, stability_repeats=2,
               faithfulness_patients=20)
+    from distributed import get_task_stream
+
     here = run_evaluation(ward, **kw).to_dict()
-    with explanations_on(client, min_rows=20):
+    with get_task_stream(client) as stream, explanations_on(client, min_rows=20):
         there = run_evaluation(ward, **kw).to_dict()
+    ran = {str(t["key"]).split("-0")[0] for t in stream.data}
+    assert {"explain-shap", "explain-lime"} <= ran  # the explanations really ran on the workers
     for rep in (here, there):
         rep.pop("provenance")
     assert here == there
