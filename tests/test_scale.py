@@ -111,6 +111,16 @@ def test_manifest_lists_what_is_read_and_foreign_folders_are_refused(tmp_path):
         dataset.read_dataset(tmp_path / "d")
 
 
+def test_cli_cohort_partitions_then_explain_reads_the_folder(saved, tmp_path, capsys):
+    assert main(["cohort", "ward", "--n", "2000", "--seed", "3", "--partitions", "3", "--out", str(tmp_path / "w")]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 2000
+    assert dataset.read_manifest(tmp_path / "w")["meta"]["block_rows"] == 50_000
+    assert explain_cli("--model", saved / "xgboost", "--data", tmp_path / "w", "--method", "shap", "--rows", 40,
+                       "--out", tmp_path / "s.parquet") == 0
+    frame = pd.read_parquet(tmp_path / "s.parquet")
+    assert list(frame["id"]) == list(dataset.read_dataset(tmp_path / "w")["id"][:40])
+
+
 def test_scheduler_values():
     assert parse_scheduler("local:3") == ("local", 3)
     assert parse_scheduler("tcp://10.0.0.5:8786") == ("remote", "tcp://10.0.0.5:8786")

@@ -69,8 +69,23 @@ def load_shipped(files: dict[str, bytes]):
         for name, data in files.items():
             atomic_write_bytes(Path(tmp) / name, data)  # a private temp dir, removed right after loading
         model = load_model(tmp)
+    _fit_to_worker(model)
     with _LOCK:
         _CACHE[key] = model
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return model
+
+
+def _fit_to_worker(model) -> None:
+    """On a Dask worker, XGBoost uses the worker's threads, not its own default (which oversubscribes cores
+    when several workers share a machine). Predictions do not depend on the thread count."""
+    try:
+        from distributed import get_worker
+
+        threads = int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return  # not on a worker
+    if model.family == "xgboost":
+        model.estimator.set_params(n_jobs=threads)
+        model.booster.set_param({"nthread": threads})
