@@ -119,6 +119,10 @@ def test_cli_cohort_partitions_then_explain_reads_the_folder(saved, tmp_path, ca
                        "--out", tmp_path / "s.parquet") == 0
     frame = pd.read_parquet(tmp_path / "s.parquet")
     assert list(frame["id"]) == list(dataset.read_dataset(tmp_path / "w")["id"][:40])
+    capsys.readouterr()
+    assert main(["train", "--data", str(tmp_path / "w"), "--outcome", "outcome", "--id", "id", "--group", "patient_id",
+                 "--trigger", "trigger", "--model", "l1-logistic", "--out", str(tmp_path / "m")]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"][0]["path"] == str(tmp_path / "m")
 
 
 def test_scheduler_values():
