@@ -233,6 +233,14 @@ def test_evaluation_on_cluster_equals_in_process(client):
     assert here == there
 
 
+def test_cli_evaluate_with_scheduler(client, tmp_path, capsys):
+    code = main(["evaluate", "--cohort", "ward", "--n", "1200", "--runs", "1", "--families", "xgboost",
+                 "--max-patients", "20", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "rep")])
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert set(report["table1"]) == {"xgboost/shap", "xgboost/lime"}
+
+
 # ---- last: a worker dies mid-run -------------------------------------------------------------------
 def test_lost_worker_is_retried_without_duplicated_or_missing_rows(client, saved, tmp_path):
     ref = explain_to_dataset(saved / "xgboost", saved / "rows.csv", "lime", tmp_path / "ref", samples=1500,
