@@ -2,4 +2,5 @@
 
 from risklens.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # Dask's worker processes (spawn) import this module again: run only when executed
+    raise SystemExit(main())

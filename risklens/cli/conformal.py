@@ -29,19 +29,26 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mondrian", action="store_true", help="class-conditional: the error rate holds within events "
                    "and within non-events")
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration/evaluation split (default 0)")
+    p.add_argument("--cohort-seed", type=int, default=0, help="seed of a simulated built-in cohort (default 0)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from risklens.cli.common import print_json
-    from risklens.cli.evaluate import load_cohort
+    from risklens.cohorts import load_builtin, load_cohort_file
     from risklens.modeling import load_model
     from risklens.modeling.conformal import conformal_for_cohort
 
     if not 0.0 < args.alpha < 1.0:
         raise RiskLensError(f"--alpha must be between 0 and 1 (e.g. 0.1), got {args.alpha}")
     model = load_model(args.model)
-    cohort = load_cohort(args)
+    if args.cohort:
+        cohort = load_builtin(args.cohort, n=args.n, seed=args.cohort_seed)
+    elif not args.outcome:
+        raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
+    else:
+        cohort = load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
+                                  group_col=args.group_col)
     if model.card.get("data_hash") not in (None, cohort.hash):
         raise RiskLensError("the model was trained on different data (or the same file read with other "
                             "--id/--group/--trigger columns); give the file and columns it was trained with")

@@ -1,4 +1,5 @@
-"""``risklens cohort NAME --n N --seed S --out FILE``: write a built-in cohort as CSV or Parquet."""
+"""``risklens cohort NAME --n N --seed S --out FILE``: write a built-in cohort as CSV or Parquet
+(``--partitions P --out DIR``: a partitioned Parquet dataset, see :mod:`risklens.scale`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from risklens.cli.common import write_table
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -20,7 +22,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     p.add_argument("--preset", default=None, help="ward simulator setting: default or study (the study's care "
                    "process); a simulated cohort's mechanism goes to OUT-stem.mechanism.parquet")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions)")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="write a partitioned Parquet dataset of this many files into the folder --out (ward); "
+                        "the same rows for the same seed whatever the number of partitions or workers")
+    add_scheduler_argument(p)
     p.set_defaults(func=run)
 
 
@@ -29,6 +35,12 @@ def run(args) -> int:
 
     if args.n is not None and args.n < 1:
         raise RiskLensError(f"--n must be a positive number of rows, got {args.n}")
+    if args.partitions is not None or args.scheduler:
+        from risklens.scale.commands import cohort_command
+
+        if args.partitions is None:
+            raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")
+        return cohort_command(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
     from risklens.cohorts.mechanism import write_mechanism

@@ -8,6 +8,7 @@ import sys
 
 from risklens import audit
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -48,6 +49,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--rashomon", action="store_true", help="also measure importance spread over a Rashomon set")
     p.add_argument("--cache", default=None, help="explanation store directory (reuse explanations across runs)")
     p.add_argument("--out", required=True, help="output directory")
+    add_scheduler_argument(p)
     p.set_defaults(func=run_evaluate)
 
 
@@ -86,7 +88,8 @@ def settings_from(args):
 
 
 def load_cohort(args, settings):
-    from risklens.cohorts import load_builtin, load_cohort_file
+    from risklens.cohorts import load_builtin
+    from risklens.scale.commands import load_cohort_any
     from risklens.study import SeedPlan
 
     if args.cohort:
@@ -94,21 +97,23 @@ def load_cohort(args, settings):
         return load_builtin(args.cohort, n=args.n, seed=seed)
     if not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
-    return load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
+    return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
                             group_col=args.group_col)
 
 
 def run_evaluate(args) -> int:
     from risklens.cli.common import print_json, stderr_progress
     from risklens.explain import ExplanationStore
+    from risklens.scale.commands import evaluation_context
     from risklens.study import run_protocol
     from risklens.study.report import write_report
 
     settings = settings_from(args)
     cohort = load_cohort(args, settings)
     print(f"evaluating cohort {cohort.name} ({cohort.n} rows, {cohort.n_events} events)", file=sys.stderr)
-    rep = run_protocol(cohort, settings, progress=stderr_progress,
-                       store=ExplanationStore(args.cache) if args.cache else None)
+    with evaluation_context(args.scheduler):
+        rep = run_protocol(cohort, settings, progress=stderr_progress,
+                           store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
     audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})

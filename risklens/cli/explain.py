@@ -9,6 +9,7 @@ from pathlib import Path
 
 from risklens import audit
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +33,11 @@ def add_parser(subparsers) -> None:
                    help="LIME samples per patient (default 5000) / model evaluations of SHAP on the MLP")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula)")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
+                   "a folder name (no suffix) writes a partitioned dataset")
+    add_scheduler_argument(p)
+    p.add_argument("--partition-rows", type=int, default=None,
+                   help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
     p.set_defaults(func=run_explain)
 
 
@@ -43,11 +48,11 @@ def read_rows(path, model, id_col: str | None = None):
     """
     import pandas as pd
 
-    from risklens.cohorts import read_table
     from risklens.modeling.contract import TransformReport
+    from risklens.scale.dataset import read_any
 
     id_col = id_col or model.contract.id_col
-    frame = read_table(path, text_columns=[id_col] if id_col else ["id"])
+    frame = read_any(path, text_columns=[id_col] if id_col else ["id"])
     if id_col is None and "id" in frame.columns:
         id_col = "id"
     if id_col is not None and id_col not in frame.columns and id_col != model.contract.id_col:
@@ -92,7 +97,14 @@ def run_explain(args) -> int:
     from risklens.cli.common import print_json, write_table, write_text
     from risklens.explain import ExplainError, explain, method, methods_for
     from risklens.modeling import load_model
+    from risklens.scale.dataset import wants_dataset
 
+    if args.scheduler or wants_dataset(args.out):
+        from risklens.scale.commands import explain_command
+
+        if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
+            load_model(args.model, expect_model_id=args.expect_model_id)
+        return explain_command(args)
     if args.samples is not None and args.samples < 2:
         raise RiskLensError("--samples must be at least 2")
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):

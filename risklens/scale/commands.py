@@ -1,0 +1,110 @@
+"""The command-line branches for partitioned data and ``--scheduler`` (the CLI modules call these).
+
+- :func:`add_scheduler_argument`: the ``--scheduler`` option, one help text for every command.
+- :func:`cohort_command`: ``risklens cohort NAME --n N --out DIR --partitions P [--scheduler S]``.
+- :func:`explain_command`: ``risklens explain ... --out DIR [--scheduler S]``.
+- :func:`score_command`: risk scores of a saved model as a partitioned dataset (for ``risklens score``).
+- :func:`evaluation_context`: a ``with`` block in which the protocol's explanations run on the scheduler.
+- :func:`load_cohort_any`: a cohort from a data file or a partitioned dataset folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from risklens.errors import RiskLensError
+
+SCHEDULER_HELP = ("run on Dask: local (one worker per core), local:N (N worker processes on this machine) or "
+                  "tcp://host:port (a running `dask scheduler`); default: in this process")
+
+
+def add_scheduler_argument(parser) -> None:
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS", help=SCHEDULER_HELP)
+
+
+def _say(summary: dict, what: str) -> None:
+    print(f"wrote {summary['rows']:,} {what} in {summary['partitions']} partition(s) to {summary['out']} "
+          f"({summary.get('seconds', 0):.1f} s)", file=sys.stderr)
+
+
+def cohort_command(args) -> int:
+    from risklens.cli.common import print_json
+    from risklens.scale.cluster import connect
+    from risklens.scale.simulate import write_simulated
+
+    if args.n is None:
+        raise RiskLensError("--partitions needs --n, the number of rows to simulate")
+    with connect(getattr(args, "scheduler", None)) as client:
+        summary = write_simulated(args.name, int(args.n), args.out, partitions=int(args.partitions), seed=args.seed,
+                                  client=client)
+    print(f"wrote {summary['rows']:,} rows in {summary['partitions']} partition(s) to {summary['out']}",
+          file=sys.stderr)
+    print_json(summary)
+    return 0
+
+
+def explain_command(args) -> int:
+    from risklens.cli.common import print_json
+    from risklens.scale.cluster import connect
+    from risklens.scale.jobs import explain_to_dataset
+
+    if args.samples is not None and args.samples < 2:
+        raise RiskLensError("--samples must be at least 2")
+    _check_dataset_out(args.out)
+    print(f"explaining rows of {Path(args.data).name} with {args.method}"
+          f"{' on ' + args.scheduler if args.scheduler else ''}", file=sys.stderr)
+    with connect(args.scheduler) as client:
+        summary = explain_to_dataset(args.model, args.data, args.method, args.out, seed=args.seed,
+                                     samples=args.samples, id_col=args.id_col, rows=args.rows, ids=args.ids,
+                                     client=client, part_rows=getattr(args, "partition_rows", None))
+    _say(summary, "explanations")
+    meta = summary.pop("meta")
+    print_json(summary | {"method": meta["method"], "output": meta["output"], "model_id": meta["model_id"]})
+    return 0
+
+
+def score_command(args) -> int:
+    """Needs ``args.model``, ``args.data``, ``args.out`` (a folder); optional ``id_col``, ``rows``, ``ids``,
+    ``scheduler``, ``partition_rows``."""
+    from risklens.cli.common import print_json
+    from risklens.scale.cluster import connect
+    from risklens.scale.jobs import PART_ROWS_EXACT, score_to_dataset
+
+    _check_dataset_out(args.out)
+    with connect(getattr(args, "scheduler", None)) as client:
+        summary = score_to_dataset(args.model, args.data, args.out, id_col=getattr(args, "id_col", None),
+                                   rows=getattr(args, "rows", None), ids=getattr(args, "ids", None), client=client,
+                                   part_rows=getattr(args, "partition_rows", None) or PART_ROWS_EXACT)
+    _say(summary, "scores")
+    print_json(summary)
+    return 0
+
+
+def _check_dataset_out(out) -> None:
+    from risklens.scale.dataset import wants_dataset
+
+    if not wants_dataset(out):
+        raise RiskLensError(f"with --scheduler, --out is a folder for a partitioned dataset, not a file "
+                            f"({Path(out).name}); drop the .csv/.parquet suffix")
+
+
+@contextmanager
+def evaluation_context(scheduler: str | None):
+    """``with evaluation_context(args.scheduler): run_protocol(...)`` -- explanations on the cluster."""
+    from risklens.scale.cluster import connect
+    from risklens.scale.protocol import explanations_on
+
+    with connect(scheduler) as client, explanations_on(client):
+        yield client
+
+
+def load_cohort_any(path, outcome: str, **columns):
+    """:func:`risklens.cohorts.load_cohort_file` for a file, the same for a partitioned dataset folder."""
+    from risklens.cohorts import cohort_from_frame, load_cohort_file
+    from risklens.scale.dataset import read_dataset
+
+    if not Path(path).is_dir():
+        return load_cohort_file(path, outcome, **columns)
+    return cohort_from_frame(read_dataset(path), outcome, name=Path(path).name, **columns)

@@ -1,0 +1,150 @@
+"""Model jobs over partitions: explanations and risk scores written as partitioned datasets.
+
+:func:`run_model_job` reads the selected rows chunk by chunk (:mod:`risklens.scale.rows`), runs one
+task per chunk (in this process or on a Dask cluster, :mod:`risklens.scale.cluster`) and writes
+chunk ``i``'s result as ``part-0000i.parquet`` as soon as it arrives, then the manifest. The model
+goes to the tasks as its files' bytes (:mod:`risklens.scale.shipping`). Tasks return data frames, so
+the output folder needs to be writable only here, not on the workers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from risklens.errors import RiskLensError
+from risklens.scale import cluster, dataset
+from risklens.scale.rows import RowSelection, chunks, planned_chunks, selected_frames
+from risklens.scale.shipping import load_shipped, model_files
+
+#: Rows per task: exact methods are fast per row, sampling methods (LIME, SHAP on the MLP) slow.
+PART_ROWS_EXACT, PART_ROWS_SAMPLED = 50_000, 1_000
+
+
+def needs_background(method: str, family: str) -> bool:
+    """Methods whose numbers depend on a background sample of the population (the whole data by default)."""
+    return method in ("lime", "lime-ref") or (method == "shap" and family == "mlp")
+
+
+# ---- tasks (run on workers; importable module-level functions) ---------------------------------------
+def explain_rows(files: dict, X, method: str, seed: int, params: dict, background=None):
+    """The :class:`~risklens.explain.Explanation` of rows ``X`` by the shipped model."""
+    from risklens.explain import explain
+
+    extra = {} if background is None else {"background": background}
+    return explain(load_shipped(files), X, method, seed=int(seed), **params, **extra)
+
+
+def explain_task(files: dict, X, method: str, seed: int, params: dict, background=None):
+    """(output rows as ``risklens explain`` writes them, explanation metadata)."""
+    from risklens.cli.explain import output_frame
+
+    expl = explain_rows(files, X, method, seed, params, background)
+    return output_frame(expl, seed), expl.metadata()
+
+
+def score_task(files: dict, X):
+    """(id, risk (probability), log-odds margin, alert at the model's threshold) per row, and the model's facts."""
+    import pandas as pd
+
+    model = load_shipped(files)
+    risk = model.predict_proba(X)
+    frame = pd.DataFrame({"id": X.index.to_numpy(dtype=object), "risk": risk, "log_odds": model.predict_margin(X),
+                          "alert": (risk >= model.threshold).astype("int8")})
+    return frame, {"model_id": model.model_id, "family": model.family, "threshold": model.threshold}
+
+
+# ---- driver -----------------------------------------------------------------------------------------
+def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tuple, *, kind: str, client=None,
+                  part_rows: int, progress: bool = True, shared_tail: tuple = ()) -> dict:
+    """Run ``task(files, X, *task_args, *shared_tail)`` per chunk of the selected rows; write the dataset.
+
+    ``shared_tail`` are large inputs every task takes (a background frame): sent to the cluster once.
+    Returns the manifest metadata plus rows, partitions, out and seconds.
+    """
+    if part_rows < 1:
+        raise RiskLensError("--partition-rows must be at least 1")
+    t0 = time.perf_counter()
+    sel = RowSelection(**sel_args)
+    folder = dataset.prepare_folder(out)
+    files = cluster.share(client, model_files(model_dir))
+    tail = tuple(cluster.share(client, obj) for obj in shared_tail)
+    pieces = chunks(selected_frames(sel), part_rows)
+    total = planned_chunks(sel, part_rows)
+    if total is None:
+        pieces = list(pieces)
+        total = len(pieces)
+    rows: dict[int, int] = {}
+    metas: dict[int, dict] = {}
+    columns: list[str] = []
+
+    def on_result(i: int, result) -> None:
+        frame, meta = result
+        rows[i] = dataset.write_part(folder, i, frame)
+        metas[i] = {k: v for k, v in meta.items() if k != "n"}
+        if not columns:
+            columns.extend(map(str, frame.columns))
+
+    cluster.run_tasks(client, task, ((files, X, *task_args, *tail) for X in pieces), on_result, label=kind,
+                      total=total, rows_of=lambda r: len(r[0]), progress=progress)
+    if not rows:
+        raise RiskLensError(f"no rows selected from {sel.label}")
+    if sorted(rows) != list(range(len(rows))):
+        raise RiskLensError(f"partitions {sorted(set(range(max(rows) + 1)) - set(rows))[:5]} are missing")
+    first = metas[0]
+    if any(m != first for m in metas.values()):
+        raise RiskLensError("partitions disagree on the explanation parameters; rerun without --scheduler")
+    meta = {**first, "n": sum(rows.values())}
+    dataset.write_manifest(folder, kind, [rows[i] for i in range(len(rows))], columns, meta)
+    return {"out": str(folder), "manifest": str(Path(folder) / dataset.MANIFEST), "rows": meta["n"],
+            "partitions": len(rows), "seconds": round(time.perf_counter() - t0, 3), "meta": meta}
+
+
+def selection(model, data, id_col, rows, ids) -> dict:
+    """The row selection of a job: the model's features and input contract, the id column (the contract's
+    when none is given), the rows or ids."""
+    import json
+
+    return {"data": str(data), "features": tuple(model.feature_names), "id_col": id_col or model.contract.id_col,
+            "rows": rows, "ids": None if ids is None else tuple(map(str, ids)),
+            "contract": json.dumps(model.contract.to_json(), sort_keys=True)}
+
+
+def explain_to_dataset(model_dir, data, method: str, out, *, seed: int = 0, samples: int | None = None,
+                       id_col=None, rows=None, ids=None, client=None, part_rows: int | None = None,
+                       progress: bool = True) -> dict:
+    """``risklens explain`` into a partitioned dataset, in this process (``client=None``) or on a cluster.
+
+    Same rows, ids, values, parameters and metadata as the in-process single-file output.
+    """
+    from risklens.explain import ExplainError, method as method_spec, methods_for
+    from risklens.modeling import load_model
+
+    spec = method_spec(method)
+    model = load_model(model_dir)  # checked here once, so a bad model fails before any task starts
+    if model.family not in spec.families:
+        raise ExplainError(f"{method!r} does not apply to {model.family} models; use one of: "
+                           f"{', '.join(methods_for(model.family))}")
+    sel = selection(model, data, id_col, rows, ids)
+    params = {} if samples is None else {"samples": int(samples)}
+    sampled = needs_background(method, model.family)
+    tail = ()
+    if sampled:
+        from risklens.scale.rows import feature_frame
+
+        tail = (feature_frame(RowSelection(**sel)),)
+    part_rows = int(part_rows or (PART_ROWS_SAMPLED if sampled else PART_ROWS_EXACT))
+    return run_model_job(model_dir, sel, out, explain_task, (method, int(seed), params), kind="explanation",
+                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail)
+
+
+def score_to_dataset(model_dir, data, out, *, id_col=None, rows=None, ids=None, client=None,
+                     part_rows: int = PART_ROWS_EXACT, progress: bool = True) -> dict:
+    """Risk scores of a saved model for the selected rows, as a partitioned dataset (``risklens score``)."""
+    from risklens.modeling import load_model
+
+    model = load_model(model_dir)
+    sel = selection(model, data, id_col, rows, ids)
+    return run_model_job(model_dir, sel, out, score_task, (), kind="scores", client=client, part_rows=part_rows,
+                         progress=progress)

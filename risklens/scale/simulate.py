@@ -1,0 +1,107 @@
+"""Simulated cohorts of any size as partitioned datasets, the same rows whatever the partitioning.
+
+The simulator is used as it is, on fixed-size blocks: block ``b`` holds rows
+``[b * block_rows, (b + 1) * block_rows)`` and is ``simulate_ward(block_rows, seed=s_b)`` with
+``s_b`` drawn from ``SeedSequence([seed, b])``; its patients are renumbered globally
+(``W<block * block_rows + patient within block>``, row id ``<patient>-<visit>``), so ids never
+collide across blocks. Partition ``p`` of ``P`` holds rows ``[p * n // P, (p + 1) * n // P)``: it
+generates the blocks it overlaps, slices them and streams them into its Parquet file one block at a
+time. Row ``i`` therefore depends only on ``(seed, block_rows, i)``, never on ``n``, ``P`` or which
+worker wrote it, and a partition never holds more than one block in memory.
+
+Partitions are written by the tasks themselves (on a cluster: to a folder every worker can reach).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from risklens.errors import RiskLensError
+from risklens.safety import atomic_path
+from risklens.scale import cluster, dataset
+
+BLOCK_ROWS = 50_000
+MAX_ROWS = 1_000_000_000
+
+
+def block_seed(seed: int, block: int) -> int:
+    """The simulator seed of block ``block``: independent streams from one SeedSequence per block."""
+    return int(np.random.SeedSequence([int(seed), int(block)]).generate_state(1, dtype=np.uint64)[0])
+
+
+def simulator(name: str):
+    key = str(name).strip().lower()
+    if key != "ward":
+        raise RiskLensError(f"--partitions works with the ward simulator only, not {name!r}")
+    from risklens.cohorts.ward import simulate_ward
+
+    return simulate_ward
+
+
+def block_frame(name: str, block: int, seed: int, block_rows: int = BLOCK_ROWS, **sim_kwargs) -> pd.DataFrame:
+    """Rows of block ``block`` as ``risklens cohort`` writes them, with global patient and row ids."""
+    cohort = simulator(name)(block_rows, seed=block_seed(seed, block), **sim_kwargs)
+    frame = cohort.to_frame()
+    codes, _ = pd.factorize(frame["patient_id"])  # patients in order of appearance, rows contiguous per patient
+    patient = block * block_rows + codes
+    visit = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    frame["patient_id"] = [f"W{p:09d}" for p in patient.tolist()]
+    frame["id"] = [f"W{p:09d}-{v}" for p, v in zip(patient.tolist(), visit.tolist())]
+    return frame
+
+
+def partition_bounds(n: int, partitions: int, p: int) -> tuple[int, int]:
+    return p * n // partitions, (p + 1) * n // partitions
+
+
+def write_partition(folder: str, name: str, p: int, n: int, partitions: int, seed: int, block_rows: int,
+                    sim_kwargs: dict) -> tuple[int, list[str]]:
+    """Write partition ``p`` (atomically, one block in memory at a time); returns (rows, column names)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    start, stop = partition_bounds(n, partitions, p)
+    writer, schema, columns = None, None, []
+    with atomic_path(Path(folder) / dataset.part_name(p)) as tmp:
+        try:
+            for b in range(start // block_rows, (stop - 1) // block_rows + 1):
+                lo, hi = max(start, b * block_rows) - b * block_rows, min(stop, (b + 1) * block_rows) - b * block_rows
+                frame = block_frame(name, b, seed, block_rows, **sim_kwargs).iloc[lo:hi]
+                table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+                if writer is None:
+                    schema, columns = table.schema, list(frame.columns)
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(table.cast(schema))
+        finally:
+            if writer is not None:
+                writer.close()
+    return stop - start, columns
+
+
+def write_simulated(name: str, n: int, out, *, partitions: int, seed: int = 0, client=None,
+                    block_rows: int = BLOCK_ROWS, progress: bool = True, **sim_kwargs) -> dict:
+    """Write an ``n``-row simulated cohort as ``partitions`` Parquet files plus a manifest; returns the manifest meta."""
+    simulator(name)
+    if not 1 <= n <= MAX_ROWS:
+        raise RiskLensError(f"--n must be between 1 and {MAX_ROWS:,} rows, got {n:,}")
+    if not 1 <= partitions <= n:
+        raise RiskLensError(f"--partitions must be between 1 and the number of rows ({n:,}), got {partitions:,}")
+    folder = dataset.prepare_folder(out)
+    rows, columns = [0] * partitions, []
+
+    def on_result(p: int, result) -> None:
+        rows[p] = result[0]
+        if not columns:
+            columns.extend(result[1])
+
+    args = ((str(folder), name, p, int(n), int(partitions), int(seed), int(block_rows), dict(sim_kwargs))
+            for p in range(partitions))
+    cluster.run_tasks(client, write_partition, args, on_result, label="cohort", total=partitions,
+                      rows_of=lambda r: r[0], progress=progress)
+    meta = {"cohort": str(name).lower(), "n": int(n), "seed": int(seed), "block_rows": int(block_rows),
+            "simulator_options": dict(sim_kwargs)}
+    dataset.write_manifest(folder, "cohort", rows, columns, meta)
+    return meta | {"out": str(folder), "partitions": partitions, "rows": sum(rows)}
