@@ -3,9 +3,10 @@
 A background of ``N`` rows defines the SHAP values to estimate (the mean over its rows of each
 row's baseline game). When it is larger than an explainer can afford per patient, two ways out:
 
-- :func:`strata` groups the rows into ``k`` k-means clusters (on the standardised inputs the model
-  sees). Drawing one member per cluster, weighted by cluster size, is an *unbiased* sample of the
-  whole background with less spread than a plain random sample (stratification).
+- :func:`strata` groups the rows into ``k`` k-means clusters (on standardised inputs). Drawing one
+  member per cluster, weighted by cluster size, is an *unbiased* sample of the whole background
+  with less spread than a plain random sample (stratification); successive draws go through a
+  cluster's members without replacement.
 - :func:`summarise` replaces each cluster by its weighted centroid, like ``shap.kmeans``:
   deterministic, but biased for a non-linear model (a network's mean output is not its output at
   the mean); the bias is measured in ``bench/bench_mlp_shap.py``.
@@ -44,10 +45,17 @@ class Strata:
     def k(self) -> int:
         return len(self.weights)
 
-    def draw(self, rng: np.random.Generator) -> np.ndarray:
-        """One background row index per stratum, uniformly among its members."""
+    def shuffled(self, rng: np.random.Generator) -> np.ndarray:
+        """The members, in a random order within each stratum (strata stay where they are)."""
+        order = np.lexsort((rng.random(len(self.members)), self.labels[self.members]))
+        return self.members[order]
+
+    def draw(self, shuffled: np.ndarray, r: int) -> np.ndarray:
+        """Round r's background row of each stratum: its (r mod size)-th member in ``shuffled`` order, so
+        that the rounds go through every member once before any is drawn again (sampling without
+        replacement: less spread than independent draws, and exact once every member has had a turn)."""
         sizes = np.diff(self.start)
-        return self.members[self.start[:-1] + (rng.random(len(sizes)) * sizes).astype(np.int64)]
+        return shuffled[self.start[:-1] + r % sizes]
 
 
 def strata(Z: np.ndarray, k: int, seed: int = 0, scale: np.ndarray | None = None) -> Strata:

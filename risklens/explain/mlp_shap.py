@@ -8,7 +8,8 @@ sample then shifts every coalition by the same error, which is most of its seed-
 
 The estimator here gives every background row its own random order instead ("stratified
 permutation sampling"): one *round* walks each background row (or, for a large background, one
-random member of each of ``background_size`` k-means strata, weighted by stratum size) through
+member of each of ``background_size`` k-means strata, weighted by stratum size, drawn without
+replacement round after round) through
 one antithetic permutation -- forward, adding the patient's features in that order, and backward,
 removing them in the same order -- and averages the marginal contributions. A round costs
 ``N x (2f - 2)`` network evaluations (the same as ONE permutation of the PermutationExplainer over
@@ -110,8 +111,9 @@ def _estimate(net, Z, pre_x, fx, Bz, pre_b, fb, st, sampled, rows, gens, tol, mi
     done = np.zeros(len(rows), dtype=np.int64)
     active = np.arange(len(rows))
     w = st.weights
+    shuffled = [st.shuffled(g) for g in gens] if sampled else None
     while len(active):
-        bg = np.stack([st.draw(gens[a]) if sampled else st.members[st.start[:-1]]
+        bg = np.stack([st.draw(shuffled[a], done[a]) if sampled else st.members[st.start[:-1]]
                        for a in active])  # (a, k) background row of each stratum
         perms = np.stack([np.argsort(gens[a].random((k, f)), axis=1) for a in active])  # (a, k, f)
         phi = _walk_values(net, Z, pre_x, fx, Bz, pre_b, fb, rows[active], bg, perms)  # (a, k, f)
