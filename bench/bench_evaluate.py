@@ -4,6 +4,12 @@ study's methods (+ LIME), timings per stage.
     python bench/bench_evaluate.py                      # 20k ward, 5 runs, max 100 patients for LIME / MLP SHAP
     python bench/bench_evaluate.py --n 5000 --runs 2    # quicker
     python bench/bench_evaluate.py --cohort readmission
+    python bench/bench_evaluate.py --shap-params protocol   # the protocol module's own SHAP-on-MLP budget
+
+``--shap-params method`` (default) runs SHAP on the MLP at the method's own defaults
+(risklens.explain.mlp_shap.DEFAULT_MLP_SHAP: every row of the protocol's 200-row background, rounds
+until the estimated relative error is <= 2.5%); ``protocol`` keeps whatever
+risklens.study.protocol.DEFAULT_METHOD_PARAMS says.
 
 Prints one line per stage (seconds, share) and the total; writes the report to --out (default
 bench/out-evaluate-<cohort>-<n>) as report.json / report.html / report.md.
@@ -28,10 +34,11 @@ def main(argv=None) -> int:
     ap.add_argument("--max-patients", type=int, default=100)
     ap.add_argument("--rashomon", action="store_true")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--shap-params", choices=("method", "protocol"), default="method")
     args = ap.parse_args(argv)
 
     from risklens.cohorts import load_builtin
-    from risklens.study.protocol import run_evaluation
+    from risklens.study.protocol import DEFAULT_METHOD_PARAMS, run_evaluation
     from risklens.study.report import write_report
 
     t0 = time.perf_counter()
@@ -39,8 +46,12 @@ def main(argv=None) -> int:
     t_load = time.perf_counter() - t0
     print(f"cohort {cohort.name}: {cohort.n} rows, {cohort.n_events} events, {len(cohort.features)} features "
           f"(loaded in {t_load:.1f} s)", flush=True)
+    method_params = {"shap": {}} if args.shap_params == "method" else None
+    shap_used = "the method's defaults" if method_params else f"protocol budget {DEFAULT_METHOD_PARAMS.get('shap', {})}"
+    print(f"SHAP on the MLP: {shap_used}", flush=True)
     start = time.perf_counter()
     rep = run_evaluation(cohort, runs=args.runs, seed=args.seed, max_patients=args.max_patients, rashomon=args.rashomon,
+                         method_params=method_params,
                          progress=lambda f, m: print(f"  [{100 * f:3.0f}%] {time.perf_counter() - start:7.1f}s {m}",
                                                      file=sys.stderr, flush=True))
     total = time.perf_counter() - start
