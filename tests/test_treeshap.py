@@ -238,3 +238,26 @@ def test_fallback_is_exact_too(data, monkeypatch):
                                            ("[1.8825E-1]", [0.18825]), ("[1E-1,2E-1]", [0.1, 0.2])])
 def test_parse_base_score(text, expected):
     assert parse_base_score(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("depth", [4, 6])
+def test_parallel_equals_serial_equals_pred_contribs(depth):
+    """Every core (numba prange over row blocks) gives bit-for-bit the numbers of one thread, on ward-like
+    data with several row blocks and a ragged last block; both equal XGBoost's pred_contribs to 1e-5."""
+    import numba
+
+    X, y = _cohort(seed=3, n=3000)
+    model = _fit(X, y, max_depth=depth, n_estimators=60, subsample=0.8, colsample_bytree=0.8, learning_rate=0.1)
+    rows = X[:2 * 128 + 37]
+    threads = numba.get_num_threads()
+    serial = FastTreeShap(model, n_jobs=1).shap_values(rows)
+    parallel = FastTreeShap(model, n_jobs=2).shap_values(rows)
+    again = FastTreeShap(model, n_jobs=2).shap_values(rows)
+    assert numba.get_num_threads() == threads  # the thread count is restored after a call
+    assert numba.config.NUMBA_NUM_THREADS < 2 or numba.threading_layer() in ("omp", "tbb", "workqueue")
+    np.testing.assert_array_equal(parallel, serial)
+    np.testing.assert_array_equal(parallel, again)
+    ref, _, _ = _xgb(model.get_booster(), rows)
+    assert np.abs(parallel - ref).max() < TOL
+    one_by_one = np.vstack([FastTreeShap(model, n_jobs=2).shap_values(rows[i:i + 1]) for i in (0, 130, 290)])
+    np.testing.assert_array_equal(one_by_one, serial[[0, 130, 290]])  # a row's values do not depend on its block

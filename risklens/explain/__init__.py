@@ -16,15 +16,16 @@ from risklens.explain.base import (
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import explain_dtd
 from risklens.explain.lime_batched import explain_lime
+from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP
 from risklens.explain.lime_ref import explain_lime_ref
 from risklens.explain.shap_adapter import explain_shap
 
 from risklens.modeling.model import ALL_FAMILIES  # noqa: E402  (the one list of families)
 
 register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap,
-                    "exact TreeSHAP (XGBoost), exact linear SHAP (L1), permutation SHAP (MLP; seeded)",
-                    short="SHAP", cost="slow", exact_on=("xgboost", "l1-logistic"),
-                    defaults={"background_size": 50, "permutations": 5}))
+                    "exact TreeSHAP (XGBoost), exact linear SHAP (L1), stratified permutation SHAP (MLP and "
+                    "imported models; seeded, with standard errors)",
+                    short="SHAP", cost="slow", exact_on=("xgboost", "l1-logistic"), defaults=DEFAULT_MLP_SHAP))
 register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
                     "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)",
                     short="LIME", cost="slow", defaults={"num_samples": 2000}))

@@ -9,7 +9,8 @@
   the summed values of all its leaves, so a row adds one short vector per block instead of one
   per leaf.
 - :func:`shap_kernel` -- per row block and tree: one pass over the upper split nodes gives each
-  block its 'disagree' bit mask, the block's own splits give its decision bits, then one lookup.
+  block its 'disagree' bit mask, the block's own splits give its decision bits, then one lookup;
+  row blocks in parallel on every core, rows of a block in SIMD lanes.
 """
 
 from __future__ import annotations
@@ -97,60 +98,80 @@ def build_tables(c_d, c_s, c_w, c_off, c_leaf_start, c_n_leaves, leaf_d, leaf_z,
 
 @njit(cache=True, parallel=True)
 def shap_kernel(X, node_start, n_internal, c_start, n_c, feat, thr, default_left, left, right, pos,
-                c_full, c_s, c_w, c_off, c_sub_start, c_feat, sub_feat, sub_thr, sub_dleft, tab,
-                max_nodes, block, out):  # pragma: no cover - jitted
+                     c_full, c_s, c_w, c_off, c_sub_start, c_feat, sub_feat, sub_thr, sub_dleft, tab,
+                     max_nodes, block, out):  # pragma: no cover - jitted
     """Add every tree's SHAP values of the rows of X (float32, NaN = missing) into ``out`` (n, f).
 
     Upper split nodes of a tree come first (parents before children); left/right index the tree's
     mask slots: upper nodes 0..ni-1, then its blocks ni..ni+nc-1. ``pos`` is the bit of the node's
     feature among the unique features of its root path.
+
+    Parallel over tasks of ``block`` rows (numba prange: every core); inside a task the rows are the
+    innermost loop (SIMD over rows): the task transposes its rows to feature-major order, then walks
+    every tree node by node for all of them at once -- comparisons, bit masks and table indices are
+    vector instructions; only the table reads are gathers. A row's values are the same table entries
+    added in the same order whatever the block size or thread count: bit-for-bit deterministic.
     """
-    n = X.shape[0]
+    n, f = X.shape
     n_trees = node_start.shape[0]
     n_tasks = (n + block - 1) // block
     for b in prange(n_tasks):
         r0 = b * block
-        r1 = min(n, r0 + block)
-        mask = np.zeros(max_nodes, dtype=np.uint32)
+        nb = min(n, r0 + block) - r0
+        XT = np.empty((f, block), dtype=np.float32)
+        for i in range(nb):
+            for j in range(f):
+                XT[j, i] = X[r0 + i, j]
+        acc = np.zeros((f, block))
+        mask = np.zeros((max_nodes, block), dtype=np.uint32)
+        idx = np.empty(block, dtype=np.int64)
         for t in range(n_trees):
             s0 = node_start[t]
             ni = n_internal[t]
             cs = c_start[t]
-            nc = n_c[t]
-            for r in range(r0, r1):
-                mask[0] = 0
-                for p in range(ni):
-                    g = s0 + p
-                    x = X[r, feat[g]]
-                    if np.isnan(x):
-                        go_left = default_left[g]
-                    else:
-                        go_left = x < thr[g]
-                    m = mask[p]
-                    bit = np.uint32(1) << np.uint32(pos[g])
-                    if go_left:
-                        mask[left[g]] = m
-                        mask[right[g]] = m | bit
-                    else:
-                        mask[left[g]] = m | bit
-                        mask[right[g]] = m
-                for q in range(nc):
-                    c = cs + q
-                    w = c_w[c]
-                    if w == 0:
-                        continue
-                    s = c_s[c]
-                    dec = 0
-                    j0 = c_sub_start[c]
-                    for j in range(s):
-                        x = X[r, sub_feat[j0 + j]]
-                        if np.isnan(x):
-                            right_ = not sub_dleft[j0 + j]
-                        else:
-                            right_ = not (x < sub_thr[j0 + j])
-                        if right_:
-                            dec |= 1 << j
-                    agree = np.int64(c_full[c] & ~mask[ni + q])
-                    base = c_off[c] + ((agree << s) + dec) * w
-                    for k in range(w):
-                        out[r, c_feat[c, k]] += tab[base + k]
+            for i in range(nb):
+                mask[0, i] = 0
+            for p in range(ni):
+                g = s0 + p
+                fe = feat[g]
+                th = thr[g]
+                dl = default_left[g]
+                bit = np.uint32(1) << np.uint32(pos[g])
+                lo = left[g]
+                hi = right[g]
+                for i in range(nb):
+                    x = XT[fe, i]
+                    go_left = (x < th) or (x != x and dl)
+                    m = mask[p, i]
+                    mb = m | bit
+                    mask[lo, i] = m if go_left else mb
+                    mask[hi, i] = mb if go_left else m
+            for q in range(n_c[t]):
+                c = cs + q
+                w = c_w[c]
+                if w == 0:
+                    continue
+                s = c_s[c]
+                j0 = c_sub_start[c]
+                full = c_full[c]
+                for i in range(nb):
+                    idx[i] = np.int64(full & ~mask[ni + q, i]) << s
+                for j in range(s):
+                    fe = sub_feat[j0 + j]
+                    th = sub_thr[j0 + j]
+                    dl = sub_dleft[j0 + j]
+                    for i in range(nb):
+                        x = XT[fe, i]
+                        go_left = (x < th) or (x != x and dl)
+                        if not go_left:
+                            idx[i] |= np.int64(1) << j
+                off = c_off[c]
+                for i in range(nb):
+                    idx[i] = off + idx[i] * w
+                for k in range(w):
+                    fk = c_feat[c, k]
+                    for i in range(nb):
+                        acc[fk, i] += tab[idx[i] + k]
+        for i in range(nb):
+            for j in range(f):
+                out[r0 + i, j] += acc[j, i]

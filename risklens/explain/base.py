@@ -16,7 +16,7 @@ from risklens.jsonsafe import to_json_safe
 OUTPUTS = ("log-odds", "probability")
 #: Key of the JSON metadata stored in an explanation's Parquet schema.
 PARQUET_META_KEY = b"risklens.explanation"
-_VALUE_PREFIX, _DATA_PREFIX = "value:", "data:"
+_VALUE_PREFIX, _DATA_PREFIX, _STDERR_PREFIX = "value:", "data:", "stderr:"
 
 
 class ExplainError(RiskLensError):
@@ -31,6 +31,8 @@ class Explanation:
     feature_names (f), ids (n) row ids, method name, model_id, output space ("log-odds" or
     "probability") and params (seed, samples, background ... everything needed to reproduce it).
     For additive methods, ``values.sum(1) + base_values`` is the model output in that space.
+    ``stderr`` (n, f), optional: the estimated standard error of each value for sampling estimators
+    (None when the method is exact or does not estimate it; NaN where it could not be estimated).
     """
 
     values: np.ndarray
@@ -42,6 +44,7 @@ class Explanation:
     output: str
     ids: np.ndarray | None = None
     params: dict = field(default_factory=dict)
+    stderr: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, dtype=np.float64)
@@ -58,6 +61,8 @@ class Explanation:
         self.ids = (np.arange(n).astype(str) if self.ids is None else np.asarray(self.ids)).astype(object)
         if len(self.ids) != n:
             raise ExplainError(f"{n} rows but {len(self.ids)} ids")
+        if self.stderr is not None:
+            self.stderr = np.asarray(self.stderr, dtype=np.float64).reshape(n, f)
 
     # ---- shape and slicing -------------------------------------------------------------------
     @property
@@ -77,6 +82,7 @@ class Explanation:
             values=self.values[rows], base_values=self.base_values[rows], data=self.data[rows],
             feature_names=self.feature_names, method=self.method, model_id=self.model_id,
             output=self.output, ids=self.ids[rows], params=dict(self.params),
+            stderr=None if self.stderr is None else self.stderr[rows],
         )
 
     def rows_for_ids(self, ids) -> "Explanation":
@@ -140,6 +146,9 @@ class Explanation:
             cols[f"{_VALUE_PREFIX}{name}"] = pa.array(self.values[:, j], pa.float64())
         for j, name in enumerate(self.feature_names):
             cols[f"{_DATA_PREFIX}{name}"] = pa.array(self.data[:, j], pa.float64())
+        if self.stderr is not None:
+            for j, name in enumerate(self.feature_names):
+                cols[f"{_STDERR_PREFIX}{name}"] = pa.array(self.stderr[:, j], pa.float64())
         table = pa.table(cols)
         table = table.replace_schema_metadata({PARQUET_META_KEY: json.dumps(self.metadata()).encode()})
         path = Path(path)
@@ -165,9 +174,11 @@ class Explanation:
         values = np.column_stack([col(f"{_VALUE_PREFIX}{n}") for n in names]) if names else np.zeros((table.num_rows, 0))
         data = np.column_stack([col(f"{_DATA_PREFIX}{n}") for n in names]) if names else np.zeros((table.num_rows, 0))
         ids = np.asarray(table.column("id").to_pylist(), dtype=object)
+        has_se = bool(names) and all(f"{_STDERR_PREFIX}{n}" in table.column_names for n in names)
+        stderr = np.column_stack([col(f"{_STDERR_PREFIX}{n}") for n in names]) if has_se else None
         return cls(values=values, base_values=col("base_value"), data=data, feature_names=names,
                    method=meta["method"], model_id=meta["model_id"], output=meta["output"], ids=ids,
-                   params=meta.get("params", {}))
+                   params=meta.get("params", {}), stderr=stderr)
 
     def allclose(self, other: "Explanation", rtol: float = 0.0, atol: float = 0.0) -> bool:
         """Same metadata and (within tolerance) the same arrays; NaN data compare equal."""

@@ -4,10 +4,15 @@
   ``pred_contribs``) -- values + base value == margin.
 - l1-logistic: exact linear SHAP with the scaler mean as background mean: ``coef_std * z`` where
   ``z`` are the imputed, standardised inputs; base value = intercept.
-- mlp: permutation SHAP on ``predict_margin`` with a seeded background sample (100 rows): shap's
-  ``PermutationExplainer`` algorithm (antithetic permutations, 10 by default), batched over patients
-  (default) or the shap package itself (``implementation="shap"``; ~10 s numba compile on first use,
-  and slower). Exactly additive: values + base value == margin, base = mean margin over the background.
+- mlp: model-agnostic SHAP over the background handed in (``background=``; else the rows explained).
+  Default ``implementation="stratified"`` (:mod:`risklens.explain.mlp_shap`): every background row
+  (up to ``background_size``; beyond, k-means strata) gets its own antithetic permutation per round;
+  rounds repeat until the estimated relative error is <= ``tolerance`` (``min_rounds``..``max_rounds``,
+  or exactly ``permutations`` rounds); the network runs from its weights (:mod:`mlp_forward`). The
+  explanation carries each value's standard error (``Explanation.stderr``). Also
+  ``implementation="batched"`` (shap's PermutationExplainer algorithm on a ``background_size``-row
+  sample, ``permutations`` orders shared by all background rows) and ``"shap"`` (the shap package
+  itself). Exactly additive: values + base value == margin, base = mean margin over the background.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ import pandas as pd
 
 from risklens.explain._common import array_hash, background_matrix, check_frame, model_fingerprint, seeded_rows
 from risklens.explain.base import Explanation, ExplainError
+from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP, mlp_shap, relative_error
+
+#: Options of SHAP on the MLP; the exact families accept and ignore them (one settings record for all)
+MLP_OPTIONS = ("background", "background_size", "samples", "permutations", "tolerance", "min_rounds", "max_rounds",
+               "implementation")
 
 
 def tree_shap_implementation():
@@ -60,13 +70,48 @@ def explain_shap(model, X: pd.DataFrame, *, seed: int = 0, **params) -> Explanat
         values, base = linear_shap_values(model, M)
         used = {"algorithm": "linear-exact", "background": "training mean (scaler)", "seed": int(seed)}
     else:
-        values, base, used = _permutation_shap(model, X, M, seed, **params)
+        values, base, used, stderr = _mlp_shap(model, X, M, int(seed), **params)
+        return Explanation(values=values, base_values=base, data=M, feature_names=model.feature_names, method="shap",
+                           model_id=model_fingerprint(model), output="log-odds", ids=ids, params=used, stderr=stderr)
     return Explanation(values=values, base_values=base, data=M, feature_names=model.feature_names, method="shap",
                        model_id=model_fingerprint(model), output="log-odds", ids=ids, params=used)
 
 
-def _permutation_shap(model, X, M, seed, background=None, background_size=100, permutations=10, samples=None,
-                      implementation="batched"):
+def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SHAP["background_size"],
+              permutations=None, samples=None, tolerance=DEFAULT_MLP_SHAP["tolerance"],
+              min_rounds=DEFAULT_MLP_SHAP["min_rounds"], max_rounds=DEFAULT_MLP_SHAP["max_rounds"],
+              implementation="stratified"):
+    if implementation in ("batched", "shap"):
+        values, base, used = _permutation_shap(model, X, M, seed, background, background_size or 100,
+                                               permutations or 10, samples, implementation)
+        return values, base, used, None
+    if implementation != "stratified":
+        raise ExplainError(f"implementation must be 'stratified', 'batched' or 'shap', not {implementation!r}")
+    B = background_matrix(model, X, background)
+    f = M.shape[1]
+    lo, hi, tol = int(min_rounds), int(max_rounds), float(tolerance)
+    if permutations is not None:
+        lo = hi = int(permutations)
+    elif samples is not None:  # shap's max_evals: one round costs what one permutation over the background does
+        hi = max(1, int(samples) // (2 * f + 1))
+        lo = min(lo, hi)
+    size = int(background_size) if background_size else len(B)
+    if lo < 1 or hi < lo or size < 1 or not tol >= 0:
+        raise ExplainError("shap on the MLP needs 1 <= min_rounds <= max_rounds, background_size >= 1 and "
+                           "tolerance >= 0")
+    res = mlp_shap(model, M, B, seed=seed, ids=list(X.index), background_size=size, tolerance=tol,
+                   min_rounds=lo, max_rounds=hi)
+    est = relative_error(res.values, np.nan_to_num(res.stderr, nan=np.inf))
+    used = {"algorithm": "stratified-permutation", "implementation": "stratified", "seed": seed,
+            "background_rows": int(len(B)), "background_hash": array_hash(B), "background_size": size,
+            "strata": int(res.n_strata), "strata_sampled": bool(res.sampled), "tolerance": tol,
+            "min_rounds": lo, "max_rounds": hi, "rounds_mean": float(res.rounds.mean()),
+            "rounds_max": int(res.rounds.max()), "relative_error_max": float(est.max()),
+            "evals_per_patient_mean": float(res.rounds.mean() * res.n_strata * max(2 * f - 2, 1))}
+    return res.values, res.base, used, res.stderr
+
+
+def _permutation_shap(model, X, M, seed, background, background_size, permutations, samples, implementation):
     f = M.shape[1]
     B = seeded_rows(background_matrix(model, X, background), int(background_size), int(seed) + 7919)
     max_evals = int(samples) if samples is not None else int(permutations) * (2 * f + 1)
@@ -75,10 +120,8 @@ def _permutation_shap(model, X, M, seed, background=None, background_size=100, p
     n_perm = max_evals // (2 * f + 1)
     if implementation == "batched":
         values, base = batched_permutation_shap(model.predict_margin, M, B, n_perm, int(seed), list(X.index))
-    elif implementation == "shap":
-        values, base = _shap_package_permutation(model.predict_margin, M, B, max_evals, int(seed))
     else:
-        raise ExplainError(f"implementation must be 'batched' or 'shap', not {implementation!r}")
+        values, base = _shap_package_permutation(model.predict_margin, M, B, max_evals, int(seed))
     used = {"algorithm": "permutation", "implementation": implementation, "seed": int(seed),
             "background_size": int(len(B)), "background_hash": array_hash(B), "max_evals": max_evals,
             "permutations": n_perm}
@@ -137,6 +180,6 @@ def _shap_package_permutation(predict, M, B, max_evals, seed):
 
 
 def _no_params(params: dict, what: str) -> None:
-    extra = [k for k in params if k not in ("background", "background_size", "samples")]
+    extra = [k for k in params if k not in MLP_OPTIONS]
     if extra:
         raise ExplainError(f"{what} is exact and takes no parameters; remove: {', '.join(extra)}")

@@ -1,8 +1,9 @@
 """Fast exact TreeSHAP for XGBoost models (log-odds / margin space).
 
 ``tree_shap(model_or_booster, X) -> (values (n, f), base_value)`` gives the same numbers as
-XGBoost's ``pred_contribs`` (path-dependent TreeSHAP weighted by node cover) at several times
-its speed, following Fast TreeSHAP v2 (Yang 2021): precompute once per model, look up per row.
+XGBoost's ``pred_contribs`` (path-dependent TreeSHAP weighted by node cover) at tens of times
+its speed, following Fast TreeSHAP v2 (Yang 2021): precompute once per model, look up per row;
+rows run on every core (numba prange over blocks of rows) and, within a block, in SIMD lanes.
 
 The maths. For a leaf ``l`` with value ``v`` whose root path splits on the unique features
 ``U`` (``d = |U|``), let ``z_j`` be the product of cover(child)/cover(node) over the path nodes
@@ -45,7 +46,7 @@ from risklens.explain.base import ExplainError
 
 MAX_PATH_FEATURES = 16  # 2^16 x 16 table entries per leaf at most
 MAX_TABLE_BYTES = 1 << 29  # 512 MB of tables; larger models use pred_contribs
-ROW_BLOCK = 64  # rows per parallel task: a tree's tables stay in cache across the block
+ROW_BLOCK = 128  # rows per parallel task (and SIMD loop length): 128 was fastest on the ward model
 BLOCK_SPLITS = 3  # subtrees with at most this many splits become one lookup table (0 = one per leaf)
 _LOGIT_OBJECTIVES = ("binary:logistic", "reg:logistic", "binary:logitraw")
 _LOG_OBJECTIVES = ("count:poisson", "reg:gamma", "reg:tweedie")
