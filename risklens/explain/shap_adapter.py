@@ -69,6 +69,8 @@ def explain_shap(model, X: pd.DataFrame, *, seed: int = 0, **params) -> Explanat
         _no_params(params, "shap on l1-logistic")
         values, base = linear_shap_values(model, M)
         used = {"algorithm": "linear-exact", "background": "training mean (scaler)", "seed": int(seed)}
+    elif model.family != "mlp":  # an imported estimator: model-agnostic permutation SHAP on predict_margin
+        values, base, used = _agnostic_shap(model, X, M, int(seed), **params)
     else:
         values, base, used, stderr = _mlp_shap(model, X, M, int(seed), **params)
         return Explanation(values=values, base_values=base, data=M, feature_names=model.feature_names, method="shap",
@@ -109,6 +111,15 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
             "rounds_max": int(res.rounds.max()), "relative_error_max": float(est.max()),
             "evals_per_patient_mean": float(res.rounds.mean() * res.n_strata * max(2 * f - 2, 1))}
     return res.values, res.base, used, res.stderr
+
+
+def _agnostic_shap(model, X, M, seed, background=None, background_size=None, permutations=None, samples=None,
+                   tolerance=None, min_rounds=None, max_rounds=None):
+    """Antithetic permutation SHAP through ``predict_margin`` (any model): 10 permutations over a seeded
+    100-row background sample unless told otherwise. The MLP estimator's stopping options (tolerance,
+    rounds) need the network's weights and do not apply; they are accepted so one budget serves every family."""
+    size = min(int(background_size or 100), 100)
+    return _permutation_shap(model, X, M, seed, background, size, permutations or 10, samples, "batched")
 
 
 def _permutation_shap(model, X, M, seed, background, background_size, permutations, samples, implementation):
