@@ -67,13 +67,27 @@ def relative_error(values: np.ndarray, stderr: np.ndarray) -> np.ndarray:
 def mlp_shap(model, M: np.ndarray, B: np.ndarray, *, seed: int, ids, background_size: int = 512,
              tolerance: float = 0.025, min_rounds: int = 2, max_rounds: int = 40,
              weights: np.ndarray | None = None, forward: MLPForward | None = None,
-             patients_per_batch: int = 16) -> MLPShapResult:
+             patients_per_batch: int = 1) -> MLPShapResult:
     """Stratified antithetic permutation SHAP of rows ``M`` over background ``B`` (raw features, NaN = missing).
 
     ``weights`` (optional, one per background row, e.g. a k-means summary's cluster shares) makes
     every row its own stratum with that weight; otherwise rows weigh equally and a background
     larger than ``background_size`` is stratified (:func:`~risklens.explain.background.strata`).
+    ``patients_per_batch`` = 1 (the default) makes each patient's values independent of which other
+    patients are explained with it, to the last bit (batched float32 products round differently with the
+    batch's shape), so a cohort cut into partitions gives the same values as one call.
     """
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: a multi-threaded product rounds differently with the thread count, and the values
+    # must not depend on the machine or on the Dask worker that computes them (numba's prange is exact)
+    with threadpool_limits(1, user_api="blas"):
+        return _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, max_rounds, weights,
+                         forward, patients_per_batch)
+
+
+def _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, max_rounds, weights, forward,
+              patients_per_batch) -> MLPShapResult:
     from risklens.explain.lime_batched import patient_generator
 
     net = forward or MLPForward(model)
@@ -92,10 +106,16 @@ def mlp_shap(model, M: np.ndarray, B: np.ndarray, *, seed: int, ids, background_
     values, stderr = np.zeros((n, f)), np.full((n, f), np.nan)
     rounds = np.zeros(n, dtype=np.int64)
     gens = [patient_generator(int(seed), i) for i in ids]
-    fx = net.margin(M)
-    pre_x, pre_b = net.first_pre(Z), net.first_pre(Bz)
+    pre_b = net.first_pre(Bz)
+    fx, pre_x = np.zeros(n), None
     for lo in range(0, n, patients_per_batch):
         rows = np.arange(lo, min(n, lo + patients_per_batch))
+        # each batch's own forward pass, so a row's numbers never depend on the rows around it
+        fx[rows] = net.margin(M[rows])
+        pre_rows = net.first_pre(Z[rows])
+        if pre_x is None:
+            pre_x = np.zeros((n, pre_rows.shape[1]), dtype=pre_rows.dtype)
+        pre_x[rows] = pre_rows
         v, se, r = _estimate(net, Z, pre_x, fx, Bz, pre_b, fb_all, st, sampled, rows, [gens[i] for i in rows],
                              tolerance, min_rounds, max_rounds)
         values[rows], stderr[rows], rounds[rows] = v, se, r
