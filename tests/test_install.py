@@ -32,8 +32,10 @@ def _env_without_venv(**extra) -> dict:
     return env
 
 
-def test_outside_a_virtualenv_make_uses_the_project_venv():
-    out = _make("-n", "test", env=_env_without_venv()).stdout
+def test_outside_a_virtualenv_make_uses_the_project_venv(tmp_path):
+    for name in ("Makefile", "pyproject.toml"):  # a checkout without .venv yet (this one may have it)
+        shutil.copy(ROOT / name, tmp_path / name)
+    out = _make("-n", "test", env=_env_without_venv(), cwd=tmp_path).stdout
     assert "-m venv .venv" in out
     assert ".venv/bin/python -m pip --disable-pip-version-check install --quiet -e \".[test]\"" in out
     assert ".venv/bin/python -m pytest -q" in out
