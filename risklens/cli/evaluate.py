@@ -24,6 +24,9 @@ def add_parser(subparsers) -> None:
     src.add_argument("--cohort", help="built-in cohort: ward, readmission or whas500")
     src.add_argument("--data", help="CSV or Parquet file, one row per prediction")
     p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    p.add_argument("--preset", default=None,
+                   help="setting of the ward simulator: default, or study (the care process carries the weight it "
+                        "carries in real wards; reproduces the shape of the study's Table 1 and Fig. 2)")
     p.add_argument("--simulator-seed", type=int, default=None,
                    help="seed of the simulator (default: the 'simulator' stream of --seed)")
     p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
@@ -90,7 +93,9 @@ def load_cohort(args, settings):
 
     if args.cohort:
         seed = args.simulator_seed if args.simulator_seed is not None else SeedPlan(settings.seed).simulator
-        return load_builtin(args.cohort, n=args.n, seed=seed)
+        return load_builtin(args.cohort, n=args.n, seed=seed, preset=getattr(args, "preset", None))
+    if getattr(args, "preset", None):
+        raise RiskLensError("--preset applies to a built-in simulated cohort (--cohort ward), not to --data")
     if not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     return load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
