@@ -31,6 +31,7 @@ class CohortInfo:
     hash: str
     source: str
     outcome: str
+    preset: typing.Optional[str] = None  # the ward simulator's setting ("default", "study"); None for other data
 
 
 @dataclass
@@ -185,6 +186,38 @@ class NoiseFloorRecord:
 
 
 @dataclass
+class ConformalRecord:
+    """Split-conformal prediction sets of one family's run-1 model at error rate ``alpha``.
+
+    Calibrated on a seeded, patient-level half of the held-out rows (stream ``conformal``); every
+    share is measured on the other half. ``band`` / ``band_event`` / ``band_no_event``: the range
+    the finite-sample guarantee lets an empirical coverage fall in (per class only for Mondrian,
+    whose guarantee holds within each class); ``in_band``: every guaranteed coverage lies in its band.
+    """
+
+    family: str
+    model_id: str
+    variant: str  # "standard" (marginal coverage) or "mondrian" (coverage within each outcome class)
+    alpha: float
+    coverage: Num
+    coverage_event: Num
+    coverage_no_event: Num
+    band: list
+    band_event: list
+    band_no_event: list
+    in_band: bool
+    uncertain: Num  # both outcomes in the set
+    empty: Num  # neither outcome in the set
+    sure_event: Num
+    sure_no_event: Num
+    mean_set_size: Num
+    n_calibration: int
+    n_calibration_events: int
+    n_evaluation: int
+    n_evaluation_events: int
+
+
+@dataclass
 class FaithfulnessRecord:
     explainer: ExplainerKey
     deletion_auc: Num
@@ -251,6 +284,7 @@ class EvaluationReport:
     method_agreement: list[PairAgreement] = field(default_factory=list)
     lime_stability: list[StabilityRecord] = field(default_factory=list)
     faithfulness: list[FaithfulnessRecord] = field(default_factory=list)
+    conformal: list[ConformalRecord] = field(default_factory=list)
     disagreement: list[DisagreementRow] = field(default_factory=list)
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)
