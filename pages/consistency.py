@@ -130,10 +130,7 @@ def show(rep) -> None:
 
 
 def body() -> None:
-    ctx = ui.page_context("Consistency")
-    if ctx is None:
-        return
-    cohort, _models = ctx
+    cohort, _models = ui.page_context("Consistency", require_models=False)  # the protocol trains its own runs
     st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and does "
                 "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
                 "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal uncertainty. The protocol trains "
