@@ -187,13 +187,8 @@ class NoiseFloorRecord:
 
 @dataclass
 class ConformalRecord:
-    """Split-conformal prediction sets of one family's run-1 model at error rate ``alpha``.
-
-    Calibrated on a seeded, patient-level half of the held-out rows (stream ``conformal``); every
-    share is measured on the other half. ``band`` / ``band_event`` / ``band_no_event``: the range
-    the finite-sample guarantee lets an empirical coverage fall in (per class only for Mondrian,
-    whose guarantee holds within each class); ``in_band``: every guaranteed coverage lies in its band.
-    """
+    """Split-conformal sets of one family's run-1 model (:mod:`risklens.study.conformal`). ``band*``: where the
+    finite-sample guarantee lets a coverage fall (per class: Mondrian only); ``in_band``: every such coverage does."""
 
     family: str
     model_id: str
