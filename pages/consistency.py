@@ -133,8 +133,8 @@ def body() -> None:
     cohort, _models = ui.page_context("Consistency", require_models=False)  # the protocol trains its own runs
     st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and does "
                 "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
-                "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal uncertainty. The protocol trains "
-                "its own runs of each family from the seed.")
+                "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal "
+                "uncertainty. The protocol trains its own runs of each family from the seed.")
     rep = study.protocol_panel(cohort, "cons", "Run the evaluation",
                                "Choose the settings and press **Run the evaluation** (about a minute on the demo).")
     if rep is not None:

@@ -167,9 +167,10 @@ def test_mechanism_and_conformal_end_to_end(report, ward):
 def test_cli_preset_reaches_the_simulator(tmp_path, capsys):
     out = tmp_path / "study"
     assert main(["evaluate", "--cohort", "ward", "--preset", "study", "--n", "1500", "--runs", "1", "--families",
-                 "l1-logistic", "--methods", "coef", "--seed", "3", "--out", str(out)]) == 0
+                 "l1-logistic", "--methods", "coef", "--seed", "3", "--conformal-alpha", "0.2", "--out", str(out)]) == 0
     rep = EvaluationReport.from_json((out / "report.json").read_text())
     sim = SeedPlan(3).simulator
+    assert rep.settings.conformal_alpha == 0.2 and [c.alpha for c in rep.conformal] == [0.2, 0.2]
     assert rep.cohort.preset == "study" and "preset study" in rep.cohort.source
     assert rep.cohort.hash == load_builtin("ward", n=1500, seed=sim, preset="study").hash
     assert rep.cohort.hash != load_builtin("ward", n=1500, seed=sim).hash

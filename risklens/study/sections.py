@@ -143,7 +143,7 @@ def conformal_sections(rep) -> list[Section]:
              f"{r.n_calibration} ({r.n_calibration_events} events)", f"{r.n_evaluation} ({r.n_evaluation_events} events)"]
             for r in rep.conformal]
     mond = [r for r in rep.conformal if r.variant == "mondrian"]
-    extra = [clinician_sentence(r) for r in (mond or rep.conformal)[:1]]
+    extra = [clinician_sentence(r) for r in (mond or rep.conformal)]
     return [Section(f"How sure is each model: split-conformal prediction sets (run-1 models, error rate {alpha:g})",
                     ["family", "variant", "coverage", "band", "events covered", "band", "non-events covered", "band",
                      "inside the band", "uncertain (both)", "empty", "mean set size", "calibration rows",
