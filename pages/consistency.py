@@ -59,6 +59,22 @@ def noise_tab(rep) -> None:
         st.caption(f"VSI / CSI: variables / coefficients stability index. {rep.lime_stability[0].rule}.")
 
 
+def uncertainty_tab(rep) -> None:
+    if not rep.conformal:
+        st.info("No conformal prediction sets: " + next((n for n in rep.notes if "conformal" in n),
+                                                        "the evaluation did not compute them."))
+        return
+    alpha = rep.conformal[0].alpha
+    st.markdown(f"How sure is each model about a patient? Split-conformal prediction sets at error rate {alpha:g}: "
+                "each patient gets {event}, {no event}, or both (**uncertain**). Calibrated on half of the held-out "
+                "patients, measured on the other half. **Mondrian** calibrates events and non-events separately, so "
+                "coverage holds within each class.")
+    st.dataframe(views.display(views.conformal_frame(rep)), hide_index=True, width="stretch")
+    st.caption(f"Coverage: share of patients whose set holds their real outcome (nominal {1 - alpha:.0%}). Band: "
+               "where the finite-sample guarantee lets it fall (per class only for Mondrian). An uncertain patient "
+               "is one the model cannot vouch for at this error rate: the decision rests on clinical judgement.")
+
+
 def faithfulness_tab(rep) -> None:
     curves = views.faithfulness_curves(rep)
     c = st.columns(2)
@@ -105,22 +121,20 @@ def show(rep) -> None:
                "so they are valid across output spaces.")
     for note in rep.notes:
         st.caption(note)
-    tabs = st.tabs(["Agreement", "Concordance", "Noise floor & stability", "Faithfulness", "Runs & models",
-                    "Disagreements"])
-    for tab, draw in zip(tabs, (agreement_tab, concordance_tab, noise_tab, faithfulness_tab, runs_tab, disagreement_tab)):
+    tabs = st.tabs(["Agreement", "Concordance", "Noise floor & stability", "Faithfulness", "Uncertainty",
+                    "Runs & models", "Disagreements"])
+    draws = (agreement_tab, concordance_tab, noise_tab, faithfulness_tab, uncertainty_tab, runs_tab, disagreement_tab)
+    for tab, draw in zip(tabs, draws):
         with tab:
             draw(rep)
 
 
 def body() -> None:
-    ctx = ui.page_context("Consistency")
-    if ctx is None:
-        return
-    cohort, _models = ctx
+    cohort, _models = ui.page_context("Consistency", require_models=False)  # the protocol trains its own runs
     st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and does "
                 "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
-                "explainer's noise floor, mechanism concordance, LIME stability and faithfulness. The protocol trains "
-                "its own runs of each family from the seed.")
+                "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal "
+                "uncertainty. The protocol trains its own runs of each family from the seed.")
     rep = study.protocol_panel(cohort, "cons", "Run the evaluation",
                                "Choose the settings and press **Run the evaluation** (about a minute on the demo).")
     if rep is not None:

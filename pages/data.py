@@ -17,12 +17,18 @@ def choose_builtin() -> None:
 
     names = list(BUILTIN_COHORTS)
     name = st.selectbox("Built-in cohort", names, format_func=lambda n: f"{n}: {BUILTIN_COHORTS[n]}", key="data_builtin")
-    n = None
+    n, preset = None, None
     if name == "ward":
-        n = int(st.number_input("Simulated admissions", 500, 200_000, ui.demo_n(), step=1000, key="data_ward_n"))
+        from risklens.cohorts.ward_setting import PRESETS
+
+        c = st.columns(2)
+        n = int(c[0].number_input("Simulated admissions", 500, 200_000, ui.demo_n(), step=1000, key="data_ward_n"))
+        preset = c[1].selectbox("Simulator setting", list(PRESETS), key="data_ward_preset",
+                                help="study: the care process (length of stay, observation frequency) carries the "
+                                     "weight it carries in real wards, as in the study's data (see data/README.md)")
     if st.button("Load this cohort", key="data_load_builtin", type="primary"):
         with ui.guarded():
-            state.set_cohort(ui.cache.builtin_cohort(name, n=n, seed=0))
+            state.set_cohort(ui.cache.builtin_cohort(name, n=n, seed=0, preset=preset))
             st.success(f"Loaded {name}.")
 
 

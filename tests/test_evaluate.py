@@ -144,3 +144,40 @@ def test_rashomon_spread_known_answer_and_set(ward):
                                  margin=0.01)
     best = max(r["auroc"] for r in records)
     assert all(r["kept"] == (r["auroc"] >= best - 0.01) for r in records) and len(kept) == sum(r["kept"] for r in records)
+
+
+def test_mechanism_and_conformal_end_to_end(report, ward):
+    from risklens.study.report import to_markdown
+
+    assert report.cohort.has_mechanism and report.cohort.preset == "default"
+    assert [m.explainer for m in report.mechanism] == report.explainers  # every explainer, ward knows the cause
+    for m in report.mechanism:
+        assert m.n > 0 and m.k == SETTINGS.k
+        for v in (m.top1_process, m.topk_process, m.top1_first, m.non_clinical_top1):
+            assert v is not None and 0.0 <= v <= 1.0
+        assert m.topk_process >= m.top1_process  # the top-k holds the top-1
+    assert {(c.family, c.variant) for c in report.conformal} == {
+        (f, v) for f in SETTINGS.families for v in ("standard", "mondrian")}
+    assert all(c.in_band and c.alpha == SETTINGS.conformal_alpha for c in report.conformal)
+    assert "conformal" in report.provenance.timings and report.provenance.seeds["conformal"] == SeedPlan(0).conformal
+    md = to_markdown(report)
+    assert "Mechanism concordance" in md and "conformal prediction sets" in md and "simulator preset" in md
+
+
+def test_cli_preset_reaches_the_simulator(tmp_path, capsys):
+    out = tmp_path / "study"
+    assert main(["evaluate", "--cohort", "ward", "--preset", "study", "--n", "1500", "--runs", "1", "--families",
+                 "l1-logistic", "--methods", "coef", "--seed", "3", "--conformal-alpha", "0.2", "--out", str(out)]) == 0
+    rep = EvaluationReport.from_json((out / "report.json").read_text())
+    sim = SeedPlan(3).simulator
+    assert rep.settings.conformal_alpha == 0.2 and [c.alpha for c in rep.conformal] == [0.2, 0.2]
+    assert rep.cohort.preset == "study" and "preset study" in rep.cohort.source
+    assert rep.cohort.hash == load_builtin("ward", n=1500, seed=sim, preset="study").hash
+    assert rep.cohort.hash != load_builtin("ward", n=1500, seed=sim).hash
+    assert "simulator preset" in (out / "report.md").read_text()
+    capsys.readouterr()
+    for bad in (["--cohort", "ward", "--preset", "nope"], ["--cohort", "whas500", "--preset", "study"],
+                ["--data", str(out / "report.json"), "--outcome", "y", "--preset", "study"]):
+        code = main(["evaluate", *bad, "--runs", "1", "--out", str(tmp_path / "bad")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "preset" in err[0], (bad, err)

@@ -19,13 +19,16 @@ def add_parser(subparsers) -> None:
         "evaluate", help="run the study's evaluation protocol (runs x models x methods) and write a report",
         description="Train every model family R times, explain held-out correctly predicted positives and the "
                     "held-out cohort, and measure Table 1, trigger and mechanism concordance, consistency, the "
-                    "explainer noise floor, sign and method agreement, LIME stability and faithfulness. Writes "
-                    "OUT/report.json, OUT/report.html (self-contained) and OUT/report.md; progress goes to stderr.",
+                    "explainer noise floor, sign and method agreement, LIME stability, faithfulness and conformal "
+                    "coverage. Writes OUT/report.json, OUT/report.html (self-contained) and OUT/report.md; progress goes to stderr.",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--cohort", help="built-in cohort: ward, readmission or whas500")
     src.add_argument("--data", help="CSV or Parquet file, one row per prediction")
     p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    p.add_argument("--preset", default=None,
+                   help="setting of the ward simulator: default, or study (the care process carries the weight it "
+                        "carries in real wards; reproduces the shape of the study's Table 1 and Fig. 2)")
     p.add_argument("--simulator-seed", type=int, default=None,
                    help="seed of the simulator (default: the 'simulator' stream of --seed)")
     p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
@@ -43,6 +46,8 @@ def add_parser(subparsers) -> None:
                    help=f"cap on patients explained by slow methods (default {d.max_patients})")
     p.add_argument("--noise-seeds", type=int, default=None,
                    help=f"explainer seeds of the noise floor (default {d.noise_seeds})")
+    p.add_argument("--conformal-alpha", type=float, default=None,
+                   help=f"error rate of the conformal prediction sets (default {d.conformal_alpha})")
     p.add_argument("--budget", action="append", default=[], metavar="METHOD.PARAM=VALUE",
                    help="override a method's budget, e.g. lime.num_samples=500 (repeatable)")
     p.add_argument("--settings", help="JSON file of ProtocolSettings fields (flags given explicitly win)")
@@ -80,7 +85,8 @@ def settings_from(args):
         if not isinstance(base, dict):
             raise RiskLensError(f"--settings {args.settings} must hold a JSON object of settings")
     flags = {"families": args.families, "methods": args.methods, "runs": args.runs, "seed": args.seed, "k": args.k,
-             "max_patients": args.max_patients, "noise_seeds": args.noise_seeds, "rashomon": args.rashomon or None}
+             "max_patients": args.max_patients, "noise_seeds": args.noise_seeds, "rashomon": args.rashomon or None,
+             "conformal_alpha": args.conformal_alpha}
     merged = {**base, **{k: v for k, v in flags.items() if v is not None}}
     if args.budget:
         merged["budgets"] = {**merged.get("budgets", {}), **parse_budgets(args.budget)}
@@ -94,7 +100,9 @@ def load_cohort(args, settings):
 
     if args.cohort:
         seed = args.simulator_seed if args.simulator_seed is not None else SeedPlan(settings.seed).simulator
-        return load_builtin(args.cohort, n=args.n, seed=seed)
+        return load_builtin(args.cohort, n=args.n, seed=seed, preset=getattr(args, "preset", None))
+    if getattr(args, "preset", None):
+        raise RiskLensError("--preset applies to a built-in simulated cohort (--cohort ward), not to --data")
     if not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,

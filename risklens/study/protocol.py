@@ -9,8 +9,9 @@ Stages (each a function with typed inputs and outputs, testable alone):
 5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance;
 6. ``noise_stage`` (:mod:`.noise`): LIME stability and the explainer noise floor;
 7. ``faithfulness_stage`` (:mod:`.faithful`): deletion / insertion, PGI / PGU, robustness;
-8. ``rashomon_stage`` (:mod:`.rashomon`, optional);
-9. :func:`assemble`: the :class:`~risklens.study.types.EvaluationReport` with settings and provenance.
+8. ``conformal_stage`` (:mod:`.conformal`): split-conformal coverage of each family's run-1 model;
+9. ``rashomon_stage`` (:mod:`.rashomon`, optional);
+10. :func:`assemble`: the :class:`~risklens.study.types.EvaluationReport` with settings and provenance.
 
 Every random choice takes its seed from the :class:`~risklens.study.seeds.SeedPlan` of ``settings.seed``.
 """
@@ -18,12 +19,14 @@ Every random choice takes its seed from the :class:`~risklens.study.seeds.SeedPl
 from __future__ import annotations
 
 import platform
+import re
 from datetime import datetime, timezone
 from typing import Callable
 
 from risklens.study.agree import agree_stage
 from risklens.study.clock import Clock
 from risklens.study.concordance import concordance_stage
+from risklens.study.conformal import conformal_stage
 from risklens.study.explain import explain_stage
 from risklens.study.faithful import faithfulness_stage
 from risklens.study.noise import noise_stage
@@ -86,6 +89,9 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
                                    _sub(say, "noise"))
     with clock.stage("faithfulness"):
         faith = faithfulness_stage(keys, trained, exp, rows, settings, plan, _sub(say, "faithfulness"))
+    say(0.93, "conformal prediction sets")
+    with clock.stage("conformal"):
+        conf, conf_notes = conformal_stage(cohort, trained, settings, plan)
     rash = None
     if settings.rashomon:
         from risklens.study.rashomon import rashomon_stage
@@ -95,10 +101,20 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     rep = assemble(cohort, settings, plan, keys, trained, rows, exp, agreement, clock)
     rep.concordance, rep.mechanism, rep.lime_stability, rep.noise_floor = trig, mech, stab, floors
     rep.faithfulness, rep.rashomon, rep.published = faith, rash, paper.published(cohort.name)
-    rep.notes += conc_notes
+    rep.conformal = conf
+    rep.notes += conc_notes + conf_notes
     rep.provenance.timings, rep.provenance.total_seconds = dict(clock.timings), clock.total
     say(1.0, f"evaluation done in {clock.total:.0f} s")
     return EvaluationReport.from_dict(rep.to_dict())  # the in-memory report is exactly its JSON
+
+
+def simulator_preset(cohort) -> str | None:
+    """The ward simulator's setting a built-in ward cohort was made with ("default", "study"), read from the
+    provenance the simulator writes (", preset NAME" after the seed; none named = "default"); None otherwise."""
+    if cohort.name != "ward" or not str(cohort.source).startswith("Simulated adult ward"):
+        return None
+    m = re.match(r"[^()]*\([^()]*?, preset ([A-Za-z0-9_-]+)\)", str(cohort.source))
+    return m.group(1) if m else "default"
 
 
 def assemble(cohort, settings, plan, keys, trained, rows, exp, agreement, clock) -> EvaluationReport:
@@ -107,7 +123,8 @@ def assemble(cohort, settings, plan, keys, trained, rows, exp, agreement, clock)
 
     s = cohort.summary()
     info = CohortInfo(cohort.name, cohort.n, s["patients"], s["features"], cohort.n_events, cohort.event_rate,
-                      cohort.has_trigger, cohort.mechanism is not None, cohort.hash, cohort.source, cohort.outcome_name)
+                      cohort.has_trigger, cohort.mechanism is not None, cohort.hash, cohort.source, cohort.outcome_name,
+                      simulator_preset(cohort))
     models = [ModelRecord(fam, r, m.seed, m.model_id, m.metrics.get("auroc"), m.metrics.get("auprc"), m.threshold)
               for fam, ms in trained.models.items() for r, m in enumerate(ms, start=1)]
     explained = [ExplainedRecord(k, len(exp.patients[k][0]), len(exp.cohort[k][0]), is_capped(k),

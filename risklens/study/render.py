@@ -90,7 +90,7 @@ def page_markdown(title: str, sections: Sequence[Section]) -> str:
         if s.rows:
             lines += ["| " + " | ".join(md_text(c) for c in s.columns) + " |", "|" + "---|" * len(s.columns)]
             lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in s.rows]
-        lines += ([""] + [md_text(s.caption)] if s.caption else []) + [md_text(e) for e in s.extra] + [""]
+        lines += [x for text in ([s.caption] if s.caption else []) + list(s.extra) for x in ("", md_text(text))] + [""]
     return "\n".join(lines)
 
 

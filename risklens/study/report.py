@@ -14,7 +14,7 @@ from risklens.safety import atomic_write_text
 from risklens.study import paper
 from risklens.study.card import patient_card_html
 from risklens.study.render import Section, bars_svg, curve_svg, fmt, page_html, page_markdown
-from risklens.study.sections import agreement_sections, noise_sections, study_sections
+from risklens.study.sections import agreement_sections, conformal_sections, noise_sections, study_sections
 
 __all__ = ["KEY", "patient_card_html", "sections", "to_html", "to_markdown", "write_report"]
 
@@ -30,6 +30,8 @@ KEY = [
     ("PGI / PGU", "prediction gap when the important / unimportant features are perturbed"),
     ("AUC", "area under a deletion or insertion curve (fraction of features on x, risk on y)"),
     ("noise floor", "the same figure between explainer seeds on one model: what run-to-run agreement cannot beat"),
+    ("conformal set", "the outcomes a model cannot rule out at the error rate; both = uncertain, none = empty"),
+    ("Mondrian", "conformal sets calibrated per outcome class, so coverage holds within events and non-events"),
 ]
 
 
@@ -39,6 +41,7 @@ def sections(rep) -> list[Section]:
     out += study_sections(rep)
     out += noise_sections(rep)
     out += agreement_sections(rep)
+    out += conformal_sections(rep)
     if rep.faithfulness:
         out.append(_faithfulness(rep))
     if rep.rashomon:
@@ -50,6 +53,7 @@ def sections(rep) -> list[Section]:
 def _overview(rep) -> Section:
     c, s, p = rep.cohort, rep.settings, rep.provenance
     rows = [["cohort", f"{c.name} ({c.rows} rows, {c.events} events)"], ["cohort hash", f"{c.hash[:16]}…"],
+            *([["simulator preset", c.preset]] if c.preset else []), ["source", c.source],
             ["outcome", c.outcome], ["families", ", ".join(s.families)],
             ["explainers", ", ".join(k.label for k in rep.explainers)],
             ["runs / seed / k", f"{s.runs} / {s.seed} / {s.k}"],

@@ -13,7 +13,8 @@ is written to the report's provenance, so a number can be traced to the seed tha
 - ``noise-floor repeat j`` (j = 2..noise_seeds): extra explainer seeds on the run-1 model (repeat 1
   is the run-1 explanation itself, seed ``explainer run 1``);
 - ``faithfulness``: the random orders and perturbations of the faithfulness checks;
-- ``rashomon``: the Rashomon set's base training seed.
+- ``rashomon``: the Rashomon set's base training seed;
+- ``conformal``: the calibration / evaluation split of the held-out rows for conformal prediction.
 
 Each stream is ``SeedSequence(seed).spawn`` child number i for a fixed i per name, so adding a
 stream later never moves an existing one; its seed is the child's first 31-bit word.
@@ -27,7 +28,7 @@ import numpy as np
 
 #: Position of each base stream among the spawned children (never reorder; append new names).
 BASE_STREAMS = ("simulator", "split", "background", "rows", "faithfulness", "rashomon", "model run",
-                "explainer run", "stability repeat", "noise-floor repeat", "cohort rows")
+                "explainer run", "stability repeat", "noise-floor repeat", "cohort rows", "conformal")
 
 
 def _derive(seed: int, index: int, sub: int | None = None) -> int:
@@ -70,6 +71,10 @@ class SeedPlan:
         return self.stream("cohort rows")
 
     @property
+    def conformal(self) -> int:
+        return self.stream("conformal")
+
+    @property
     def faithfulness(self) -> int:
         return self.stream("faithfulness")
 
@@ -93,7 +98,7 @@ class SeedPlan:
     def provenance(self, runs: int, stability_repeats: int, noise_seeds: int) -> dict[str, int]:
         """Every stream's seed by name ("model run 2", ...), as written to the report."""
         out = {"seed": int(self.seed)}
-        out.update({name: self.stream(name) for name in (*BASE_STREAMS[:6], "cohort rows")})
+        out.update({name: self.stream(name) for name in (*BASE_STREAMS[:6], "cohort rows", "conformal")})
         out.update({f"model run {r}": self.model(r) for r in range(1, runs + 1)})
         out.update({f"explainer run {r}": self.explainer(r) for r in range(1, runs + 1)})
         out.update({f"stability repeat {j}": self.stability(j) for j in range(1, stability_repeats + 1)})

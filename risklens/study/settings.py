@@ -58,6 +58,8 @@ class ProtocolSettings:
     - ``noise_seeds``: explainer seeds per stochastic method on the run-1 model (the noise floor).
     - ``faithfulness_patients``: patients in the deletion / insertion curves.
     - ``rashomon`` / ``rashomon_margin`` / ``rashomon_seeds``: the optional Rashomon set.
+    - ``conformal_alpha``: error rate of the conformal prediction sets of each family's run-1 model
+      (sets cover the true outcome for at least 1 - alpha of patients).
     - ``seed``: the one seed every stream of the seed plan is spawned from.
     """
 
@@ -78,6 +80,7 @@ class ProtocolSettings:
     rashomon: bool = False
     rashomon_margin: float = 0.01
     rashomon_seeds: int = 2
+    conformal_alpha: float = 0.1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -91,6 +94,9 @@ class ProtocolSettings:
         for name, low in checks:
             if int(getattr(self, name)) < low:
                 raise EvaluationError(f"{name} must be at least {low}, got {getattr(self, name)}")
+        if not 0.0 < float(self.conformal_alpha) < 1.0:
+            raise EvaluationError(f"conformal_alpha must be between 0 and 1 (e.g. 0.1), got {self.conformal_alpha}")
+        object.__setattr__(self, "conformal_alpha", float(self.conformal_alpha))
         if not self.families:
             raise EvaluationError("choose at least one model family")
 

@@ -31,6 +31,7 @@ class CohortInfo:
     hash: str
     source: str
     outcome: str
+    preset: typing.Optional[str] = None  # the ward simulator's setting ("default", "study"); None for other data
 
 
 @dataclass
@@ -185,6 +186,33 @@ class NoiseFloorRecord:
 
 
 @dataclass
+class ConformalRecord:
+    """Split-conformal sets of one family's run-1 model (:mod:`risklens.study.conformal`). ``band*``: where the
+    finite-sample guarantee lets a coverage fall (per class: Mondrian only); ``in_band``: every such coverage does."""
+
+    family: str
+    model_id: str
+    variant: str  # "standard" (marginal coverage) or "mondrian" (coverage within each outcome class)
+    alpha: float
+    coverage: Num
+    coverage_event: Num
+    coverage_no_event: Num
+    band: list
+    band_event: list
+    band_no_event: list
+    in_band: bool
+    uncertain: Num  # both outcomes in the set
+    empty: Num  # neither outcome in the set
+    sure_event: Num
+    sure_no_event: Num
+    mean_set_size: Num
+    n_calibration: int
+    n_calibration_events: int
+    n_evaluation: int
+    n_evaluation_events: int
+
+
+@dataclass
 class FaithfulnessRecord:
     explainer: ExplainerKey
     deletion_auc: Num
@@ -251,6 +279,7 @@ class EvaluationReport:
     method_agreement: list[PairAgreement] = field(default_factory=list)
     lime_stability: list[StabilityRecord] = field(default_factory=list)
     faithfulness: list[FaithfulnessRecord] = field(default_factory=list)
+    conformal: list[ConformalRecord] = field(default_factory=list)
     disagreement: list[DisagreementRow] = field(default_factory=list)
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)

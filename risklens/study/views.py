@@ -80,6 +80,19 @@ def noise_long(rep) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def conformal_frame(rep) -> pd.DataFrame:
+    """One row per family and conformal variant: coverage beside its band, shares of uncertain and empty sets."""
+    from risklens.modeling.model import FAMILY_LABELS
+
+    band = lambda b: f"{b[0]:.3f}–{b[1]:.3f}" if b else "—"  # noqa: E731
+    return pd.DataFrame([{"model": FAMILY_LABELS.get(r.family, r.family), "variant": r.variant,
+                          "coverage": r.coverage, "band": band(r.band), "events covered": r.coverage_event,
+                          "events band": band(r.band_event), "non-events covered": r.coverage_no_event,
+                          "non-events band": band(r.band_no_event), "inside the band": "yes" if r.in_band else "no",
+                          "uncertain (both outcomes)": r.uncertain, "empty": r.empty,
+                          "evaluation patients": r.n_evaluation} for r in rep.conformal])
+
+
 def stability_frame(rep) -> pd.DataFrame:
     return pd.DataFrame([{"explainer": r.explainer.label, "top-k Jaccard": r.jaccard, "VSI": r.VSI, "CSI": r.CSI,
                           "coef CV": r.coef_cv, "unstable share": r.unstable_share, "patients": r.n}

@@ -38,10 +38,10 @@ def default_rows(family: str, method: str) -> int | None:
 
 
 @st.cache_resource(show_spinner="Loading the cohort ...", max_entries=8)
-def builtin_cohort(name: str, n: int | None = None, seed: int = 0) -> Cohort:
+def builtin_cohort(name: str, n: int | None = None, seed: int = 0, preset: str | None = None) -> Cohort:
     from risklens.cohorts import load_builtin
 
-    return load_builtin(name, n=n, seed=seed)
+    return load_builtin(name, n=n, seed=seed, preset=preset)
 
 
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=32)

@@ -41,7 +41,7 @@ def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) ->
     chosen = st.multiselect("Explainers", list(keys), default=study, key=f"{prefix}_include",
                             format_func=lambda name: keys[name].label,
                             help="SHAP on the neural network is permutation SHAP and takes seconds per patient")
-    c = st.columns(4)
+    c = st.columns(5)
     pats = int(c[0].number_input("Patients for slow methods", 5, 1000, defaults.max_patients, step=5,
                                  key=f"{prefix}_n", help="correctly predicted positives; a seeded sample"))
     reps = int(c[1].number_input("LIME stability repeats", 0, 10, defaults.stability_repeats, key=f"{prefix}_reps"))
@@ -49,12 +49,16 @@ def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) ->
                                   help="explainer seeds on the run-1 model for stochastic methods"))
     rash = c[3].checkbox("Rashomon set", defaults.rashomon, key=f"{prefix}_rashomon",
                          help="also train equally accurate models and measure importance spread (slow)")
+    alpha = float(c[4].number_input("Conformal error rate", 0.01, 0.5, defaults.conformal_alpha, step=0.01,
+                                    key=f"{prefix}_alpha", help="prediction sets miss the real outcome for at most "
+                                    "this share of patients (the Uncertainty tab)"))
     return ProtocolSettings(
         families=tuple(fams), methods=tuple(chosen), runs=runs, k=k, seed=seed, max_patients=pats,
         max_cohort=defaults.max_cohort, stability_patients=min(pats, defaults.stability_patients),
         stability_repeats=reps, noise_seeds=noise, faithfulness_patients=min(pats, defaults.faithfulness_patients),
         rashomon=bool(rash), rashomon_margin=defaults.rashomon_margin, rashomon_seeds=defaults.rashomon_seeds,
-        budgets=defaults.budgets, model_params=defaults.model_params, agreement_ks=defaults.agreement_ks)
+        budgets=defaults.budgets, model_params=defaults.model_params, agreement_ks=defaults.agreement_ks,
+        conformal_alpha=alpha)
 
 
 def _key(cohort, settings: ProtocolSettings) -> tuple:
