@@ -18,7 +18,7 @@ class Forest:
 
     @classmethod
     def from_json(cls, trees: list[dict], weights: list[float], block_splits: int, max_path_features: int,
-                  max_table_bytes: int) -> "Forest":
+                  max_table_bytes: int) -> Forest:
         """The layout of ``trees``; ``fast_ok`` says whether the tables fit the two limits."""
         self = cls()
         s_max = int(block_splits)
