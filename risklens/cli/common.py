@@ -55,3 +55,17 @@ def write_table(frame, path) -> Path:
 def write_text(path, text: str) -> Path:
     """Write a text file (a JSON sidecar, a report) atomically."""
     return atomic_write_text(path, text)
+
+
+def add_cohort_source(p, *, data_help: str = "CSV or Parquet file, one row per prediction",
+                      group_help: str = "patient column of --data (the split is by patient)",
+                      trigger_help: str = "recorded trigger column of --data") -> None:
+    """The cohort flags of a command: --data or --cohort (one of them), --n, and --data's column flags."""
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help=data_help)
+    src.add_argument("--cohort", help="built-in cohort instead of --data: ward, readmission or whas500")
+    p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
+    p.add_argument("--id", dest="id_col", help="row id column of --data")
+    p.add_argument("--group", dest="group_col", help=group_help)
+    p.add_argument("--trigger", dest="trigger_col", help=trigger_help)

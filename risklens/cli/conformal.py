@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from risklens.cli.common import add_cohort_source
 from risklens.errors import RiskLensError
 
 
@@ -15,15 +16,9 @@ def add_parser(subparsers) -> None:
                     "the range the finite-sample guarantee allows), and the share of patients whose set is "
                     "{event}, {no event}, both (uncertain) or empty. --mondrian calibrates per class.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", help="the CSV or Parquet file the model was trained on")
-    src.add_argument("--cohort", help="built-in cohort instead of --data: ward, readmission or whas500")
+    add_cohort_source(p, data_help="the CSV or Parquet file the model was trained on",
+                      trigger_help="recorded trigger column of --data, as given when training")
     p.add_argument("--model", required=True, help="saved model directory (model file + card.json)")
-    p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
-    p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
-    p.add_argument("--id", dest="id_col", help="row id column of --data")
-    p.add_argument("--group", dest="group_col", help="patient column of --data (the split is by patient)")
-    p.add_argument("--trigger", dest="trigger_col", help="recorded trigger column of --data, as given when training")
     p.add_argument("--alpha", type=float, default=0.1, help="error rate: sets miss the outcome at most this often "
                    "(default 0.1)")
     p.add_argument("--mondrian", action="store_true", help="class-conditional: the error rate holds within events "

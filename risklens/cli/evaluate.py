@@ -7,6 +7,7 @@ import json
 import sys
 
 from risklens import audit
+from risklens.cli.common import add_cohort_source
 from risklens.errors import RiskLensError
 from risklens.scale.commands import add_scheduler_argument
 
@@ -22,19 +23,13 @@ def add_parser(subparsers) -> None:
                     "explainer noise floor, sign and method agreement, LIME stability, faithfulness and conformal "
                     "coverage. Writes OUT/report.json, OUT/report.html (self-contained) and OUT/report.md; progress goes to stderr.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--cohort", help="built-in cohort: ward, readmission or whas500")
-    src.add_argument("--data", help="CSV or Parquet file, one row per prediction")
-    p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    add_cohort_source(p, group_help="patient column of --data",
+                      trigger_help="recorded trigger column of --data (dictionary group names)")
     p.add_argument("--preset", default=None,
                    help="setting of the ward simulator: default, or study (the care process carries the weight it "
                         "carries in real wards; reproduces the shape of the study's Table 1 and Fig. 2)")
     p.add_argument("--simulator-seed", type=int, default=None,
                    help="seed of the simulator (default: the 'simulator' stream of --seed)")
-    p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
-    p.add_argument("--id", dest="id_col", help="row id column of --data")
-    p.add_argument("--group", dest="group_col", help="patient column of --data")
-    p.add_argument("--trigger", dest="trigger_col", help="recorded trigger column of --data (dictionary group names)")
     p.add_argument("--families", nargs="+", default=None, help="model families (default: all three)")
     p.add_argument("--methods", nargs="+", default=None,
                    help="method names (shap lime coef dtd) or family/method keys; default: the study's "

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from risklens import audit
-from risklens.cli.common import json_ready, print_json, stderr_progress
+from risklens.cli.common import add_cohort_source, json_ready, print_json, stderr_progress
 from risklens.errors import RiskLensError
 
 FAMILY_CHOICES = ("xgboost", "l1-logistic", "mlp")
@@ -22,14 +22,7 @@ def add_parser(subparsers) -> None:
         description="Train XGBoost, L1 logistic regression or a ReLU MLP on a patient-level split; save "
                     "each run (model file + card.json) and print held-out metrics as JSON on stdout.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", help="CSV or Parquet file, one row per prediction")
-    src.add_argument("--cohort", help="built-in cohort instead of --data: ward, readmission or whas500")
-    p.add_argument("--outcome", help="0/1 outcome column of --data (required with --data)")
-    p.add_argument("--id", dest="id_col", help="row id column of --data")
-    p.add_argument("--group", dest="group_col", help="patient column of --data (for the patient-level split)")
-    p.add_argument("--trigger", dest="trigger_col", help="recorded trigger column of --data")
-    p.add_argument("--n", type=int, default=None, help="rows of a simulated built-in cohort")
+    add_cohort_source(p, group_help="patient column of --data (for the patient-level split)")
     p.add_argument("--data-seed", type=int, default=0, help="seed of a simulated built-in cohort (default 0)")
     p.add_argument("--model", required=True, choices=FAMILY_CHOICES, help="model family")
     p.add_argument("--runs", type=int, default=1, help="training runs with seeds S, S+1, ... (default 1)")

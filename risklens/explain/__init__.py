@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from risklens.explain.base import (
-    OUTPUTS, Explanation, ExplainError, MethodSpec, all_methods, comparable, comparison_note, deterministic_for, method,
-    methods_for, register,
-)
+from risklens.explain.base import OUTPUTS, Explanation, ExplainError, comparable, comparison_note
+from risklens.explain.registry import MethodSpec, all_methods, deterministic_for, method, methods_for, register
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import explain_dtd
 from risklens.explain.lime_batched import explain_lime
