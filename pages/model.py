@@ -116,6 +116,22 @@ def quality_section(cohort, model) -> None:
                f"{model.card.get('threshold_rule', 'the model card')}.")
 
 
+def uncertainty_section(cohort, model) -> None:
+    st.subheader("How sure is the model? (conformal prediction)")
+    st.caption("For each patient the model gives a set of outcomes that contains the true one with probability "
+               "1 − error rate: {event}, {no event}, or both (uncertain). Calibrated on half of the held-out "
+               "patients and measured on the other half. Per class (Mondrian) keeps the error rate within "
+               "patients with the event too; the Patients page uses it.")
+    a = st.select_slider("Error rate", options=[0.05, 0.1, 0.15, 0.2, 0.3], value=ui.conformal.alpha(),
+                         format_func=lambda v: f"{100 * v:.0f}%", key="model_conformal_alpha")
+    st.session_state[ui.conformal.K_ALPHA] = a  # kept for the session: the Patients page reads it
+    table = ui.conformal.coverage_table(model, cohort, a)
+    if table.empty:
+        st.info("Too few held-out patients to calibrate prediction sets at this error rate; try a larger one.")
+        return
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
 def card_section(model) -> None:
     with st.expander("Model card", expanded=False):
         card = dict(model.card)
@@ -137,6 +153,7 @@ def body() -> None:
         return
     model = ui.pick_model(models, key="model_pick")
     quality_section(cohort, model)
+    uncertainty_section(cohort, model)
     score_section(cohort, model)
     card_section(model)
 
