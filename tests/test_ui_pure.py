@@ -94,7 +94,7 @@ def test_patient_view_reads_the_stored_row():
     idx = _index()
     v = patient_view(idx, "a", 0.3, D, other=np.array([0.8, -0.1]), other_output="probability", other_method="lime",
                      other_seeds=[np.array([0.8, -0.1]), np.array([0.7, 0.2])], k=1)
-    assert v.risk == 0.9 and v.level == "high" and v.trigger_label == "respiratory rate"
+    assert v.risk == 0.9 and v.level == "high" and v.trigger_label == "Respiratory rate"
     assert list(v.attributions) == [1.0, 0.2]
     assert v.agreement["top1_same"] and v.stability == 1.0
     assert v.summary.startswith("Risk is high (90%, alert threshold 30%) mainly because Respiratory rate was 30 /min")
