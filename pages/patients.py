@@ -31,6 +31,8 @@ def worklist(index, threshold, cohort):
     cc = st.columns([3, 1])
     cc[0].caption(f"{len(positions):,} of {counts['patients']:,} held-out patients match ({counts['alerts']:,} alerts at "
                   f"threshold {100 * threshold:.1f}%). Click a row to open that patient.")
+    if st.session_state.get("wl_page", 1) > pages:  # fewer matches than before: stay on a page that exists
+        st.session_state["wl_page"] = pages
     page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1
     shown = index.page(positions, page, pp.PAGE_SIZE)
     frame = index.frame(shown, threshold, cohort.dictionary, cohort.outcome_name)
@@ -58,10 +60,10 @@ def choose_patient(index, positions, pid):
                  on_change=lambda: state.select_patient(st.session_state["pt_select"]))
 
 
-def header(v, cohort, model, models):
+def header(v, threshold, cohort, model, models):
     st.subheader(f"Patient {v.id}")
     c = st.columns(5)
-    c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - v.threshold):+.1f} points vs alert threshold",
+    c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} points vs alert threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
@@ -126,6 +128,11 @@ def what_if(model, cohort, index, v):
 @st.fragment
 def patient_section(model, models, cohort, index, threshold, other):
     """Everything that changes with the patient: a switch reruns only this part of the page."""
+    with ui.guarded():
+        _patient_section(model, models, cohort, index, threshold, other)
+
+
+def _patient_section(model, models, cohort, index, threshold, other):
     bad = state.read_deep_link(lambda pid: pid in index.pos)
     if bad is not None:
         st.error(f"The link names patient {md_escape(bad)}, who is not among this model's held-out patients; "
@@ -140,11 +147,9 @@ def patient_section(model, models, cohort, index, threshold, other):
     state.write_deep_link(pid)
     stab = st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
     v = pp.view_for(model, cohort, index, pid, threshold, other, stability=stab)
-    v.threshold = threshold
-    header(v, cohort, model, models)
-    with ui.guarded():
-        explanation(v, cohort, model)
-        what_if(model, cohort, index, v)
+    header(v, threshold, cohort, model, models)
+    explanation(v, cohort, model)
+    what_if(model, cohort, index, v)
 
 
 def body() -> None:
