@@ -48,16 +48,17 @@ def worklist(index, threshold, cohort):
                  selection_mode="single-row",
                  column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
                                                                           format="%.1f")})
-    return positions
+    return positions, ids
 
 
-def choose_patient(index, positions, pid):
-    options = [str(i) for i in index.ids[positions]]
+def choose_patient(shown_ids, n_matching, pid):
+    """The dropdown offers the worklist page on screen (every page is reachable, and search narrows it)."""
+    options = list(shown_ids)
     if pid not in options:
-        options.insert(0, pid)  # a filter never drops the patient on screen
+        options.insert(0, pid)  # a filter or another page never drops the patient on screen
     st.session_state["pt_select"] = pid
-    st.selectbox(f"Patient ({len(positions):,} matching, highest risk first)", options, key="pt_select",
-                 on_change=lambda: state.select_patient(st.session_state["pt_select"]))
+    st.selectbox(f"Patient (the {len(shown_ids):,} on this worklist page of {n_matching:,} matching)", options,
+                 key="pt_select", on_change=lambda: state.select_patient(st.session_state["pt_select"]))
 
 
 def header(v, threshold, cohort, model, models):
@@ -99,9 +100,10 @@ def explanation(v, cohort, model):
             st.caption("No top feature has a normal range in the feature dictionary.")
     if v.other_row is not None:
         with right:
-            st.plotly_chart(plots.rank_comparison_figure(v.row, v.other_row, name, other, d,
-                                                         title=f"{name} and {other}: rank of each feature"),
-                            key="pt_ranks")
+            if st.toggle(f"Show the {name} and {other} rankings side by side", key="pt_ranks_on"):
+                st.plotly_chart(plots.rank_comparison_figure(v.row, v.other_row, name, other, d,
+                                                             title=f"{name} and {other}: rank of each feature"),
+                                key="pt_ranks")
 
 
 def what_if(model, cohort, index, v):
@@ -132,24 +134,36 @@ def patient_section(model, models, cohort, index, threshold, other):
         _patient_section(model, models, cohort, index, threshold, other)
 
 
+def _filters(index) -> tuple[dict, str, str, str]:
+    """The worklist filters as the widgets last left them (read before the widgets are drawn, lower down)."""
+    ss = st.session_state
+    checks = {key: bool(ss.get(key, False)) for _, key, _ in pp.WORKLIST_FILTERS}
+    trig = ss.get("wl_trigger", "any")
+    return checks, ss.get("wl_outcome", "any"), trig if trig in pp.trigger_options(index) else "any", ss.get("wl_search", "")
+
+
 def _patient_section(model, models, cohort, index, threshold, other):
     bad = state.read_deep_link(lambda pid: pid in index.pos)
     if bad is not None:
         st.error(f"The link names patient {md_escape(bad)}, who is not among this model's held-out patients; "
                  "showing the worklist instead.", icon=":material/error:")
-    positions = worklist(index, threshold, cohort)
-    pid = pp.resolve_patient(index, positions, state.selected_patient())
+    top, head, rest = st.container(), st.container(), st.container()
+    pid = pp.resolve_patient(index, pp.matching_positions(index, threshold, *_filters(index)), state.selected_patient())
     if pid is None:
         st.info("This cohort has no held-out patients.")
         return
     state.select_patient(pid)
-    choose_patient(index, positions, pid)
     state.write_deep_link(pid)
-    stab = st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
-    v = pp.view_for(model, cohort, index, pid, threshold, other, stability=stab)
-    header(v, threshold, cohort, model, models)
-    explanation(v, cohort, model)
-    what_if(model, cohort, index, v)
+    v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+    with head:  # drawn first (the name shows at once), placed below the worklist
+        header(v, threshold, cohort, model, models)
+    with top:
+        positions, shown = worklist(index, threshold, cohort)
+        choose_patient(shown, len(positions), pid)
+    with rest:
+        st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
+        explanation(v, cohort, model)
+        what_if(model, cohort, index, v)
 
 
 def body() -> None:

@@ -155,14 +155,37 @@ def test_selection_survives_filters_and_leaving_the_page():
     assert shown_patient(at) == ids[6]
 
 
-def test_worklist_counts_and_pages_reach_every_alert():
-    at = open_page("pages/patients.py")
-    at.checkbox(key="wl_above").check().run()
+def _page_through(at, expected: int) -> list[str]:
+    seen, pages = [], -(-expected // 100)
+    for page in range(1, pages + 1):  # every page of the worklist, no cap
+        if pages > 1:
+            at.number_input(key="wl_page").set_value(page).run()
+        table = next(df.value for df in at.dataframe if "risk %" in df.value.columns)
+        seen += list(table["id"])
+        assert len(at.selectbox(key="pt_select").options) >= len(table)  # the dropdown offers the page shown
+    return seen
+
+
+def _counts(at) -> tuple[int, int, int]:
     caption = next(c.value for c in at.caption if "held-out patients match" in c.value)
     n_match = int(caption.split(" of ")[0].replace(",", ""))
+    total = int(caption.split(" of ")[1].split(" held-out")[0].replace(",", ""))
     alerts = int(caption.split("(")[1].split(" alerts")[0].replace(",", ""))
+    return n_match, total, alerts
+
+
+def test_worklist_counts_and_pages_reach_every_patient_and_alert():
+    at = open_page("pages/patients.py")
+    n_match, total, alerts = _counts(at)
+    assert n_match == total > 100  # more than one page
+    seen = _page_through(at, total)
+    assert len(seen) == len(set(seen)) == total
+    at.number_input(key="wl_page").set_value(1).run()
+    at.checkbox(key="wl_above").check().run()
+    n_match, _, alerts = _counts(at)
     assert n_match == alerts > 0
-    assert len(at.selectbox(key="pt_select").options) >= alerts  # the dropdown holds every alert
+    seen = _page_through(at, alerts)
+    assert len(seen) == len(set(seen)) == alerts
 
 
 @pytest.mark.parametrize("bad", ["no-such-patient", "[x](https://evil.example)"])

@@ -97,7 +97,7 @@ def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str,
     return go.Figure(data=traces, layout=layout)
 
 
-def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 8,
+def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
                   title: str = "Top measurements against their normal ranges") -> go.Figure | None:
     """One small panel per top feature that has a normal range, each on its own axis in its real unit:
     the green band is the normal range, the dot this patient's value. None when no top feature has a range."""

@@ -128,10 +128,17 @@ def top_feature_table(view: PatientView, dictionary, top: int = 8) -> pd.DataFra
     f = wf.frame[wf.frame["feature"] != ""]
     infos = [dictionary.get_info(n) for n in f["feature"]]
     vals = [float(row.data[0, row.feature_names.index(n)]) for n in f["feature"]]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "feature": list(f["label"]),
         "value": [i.format_value(v) for i, v in zip(infos, vals)],
         "normal range": [i.normal_range_text or "-" for i in infos],
         "status": [i.status(v) or "-" for i, v in zip(infos, vals)],
         "effect on risk (points)": np.round(f["step_pp"].to_numpy(), 2),
     })
+    if view.other is not None:
+        from risklens.patients.agreement import ranks
+        from risklens.ui.widgets import method_name
+
+        r = ranks(view.other)
+        out[f"rank by {method_name(view.other_method)}"] = [int(r[row.feature_names.index(n)]) for n in f["feature"]]
+    return out
