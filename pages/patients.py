@@ -36,8 +36,8 @@ def worklist(index, threshold, cohort):
     page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1
     shown = index.page(positions, page, pp.PAGE_SIZE)
     frame = index.frame(shown, threshold, cohort.dictionary, cohort.outcome_name)
-    key = f"wl_table_{page}_{len(positions)}_{state.selected_patient()}"
     ids = list(frame["id"])
+    key = f"wl_table_{page}_{len(positions)}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
 
     def clicked():
         rows = st.session_state[key]["selection"]["rows"]
