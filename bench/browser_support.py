@@ -83,13 +83,22 @@ def shown_patient(pg) -> str:
 
 
 def dropdown_options(pg, limit: int = 40) -> list[str]:
-    """Ids offered by the Patient dropdown (opens and closes it)."""
+    """Ids offered by the Patient dropdown, in order (opens it, scrolls its virtual list, closes it)."""
     box = pg.locator('[data-testid="stSelectbox"]').filter(has_text="Patient (").first
     box.click()
     pg.wait_for_selector('[role="option"]', timeout=10_000)
-    opts = [o.strip() for o in pg.locator('[role="option"]').all_inner_texts()[:limit]]
+    seen: list[str] = []
+    for _ in range(20):
+        for o in pg.locator('[role="option"]').all_inner_texts():
+            if o.strip() not in seen:
+                seen.append(o.strip())
+        if len(seen) >= limit:
+            break
+        pg.locator('[role="listbox"]').first.hover()
+        pg.mouse.wheel(0, 250)
+        pg.wait_for_timeout(150)
     pg.keyboard.press("Escape")
-    return opts
+    return seen[:limit]
 
 
 def pick_in_dropdown(pg, pid: str) -> tuple[float, float]:

@@ -7,6 +7,9 @@ from risklens import plots, ui
 from risklens.cohorts.upload import order_subgroups, subgroup_labels, subgroup_options
 
 
+VIEWS = ["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"]
+
+
 def dependence_tab(expl, model, cohort, method, rows):
     d = cohort.dictionary
     ranked = list(expl.cohort_importance().index)
@@ -73,16 +76,16 @@ def body() -> None:
     st.caption(f"{ui.method_name(method)} on {ui.model_label(model, models)}: {len(expl):,} held-out patients explained; "
                f"values in {plots.space_label(expl.output)}.")
     figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d)
-    tabs = st.tabs(["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"])
-    with tabs[0]:
+    view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
+    if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")
-    with tabs[1]:
+    elif view == VIEWS[1]:
         st.plotly_chart(figs["bee"], key="expl_bee")
-    with tabs[2]:
+    elif view == VIEWS[2]:
         dependence_tab(expl, model, cohort, method, rows)
-    with tabs[3]:
+    elif view == VIEWS[3]:
         pdp_tab(model, cohort)
-    with tabs[4]:
+    else:
         subgroup_tab(expl, model, cohort, method, top)
 
 
