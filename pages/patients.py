@@ -129,38 +129,31 @@ def what_if(model, cohort, index, v):
 
 @st.fragment
 def patient_section(model, models, cohort, index, threshold, other):
-    """Everything that changes with the patient: a switch reruns only this part of the page."""
+    """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
     with ui.guarded():
-        _patient_section(model, models, cohort, index, threshold, other)
-
-
-def _filters(index) -> tuple[dict, str, str, str]:
-    """The worklist filters as the widgets last left them (read before the widgets are drawn, lower down)."""
-    ss = st.session_state
-    checks = {key: bool(ss.get(key, False)) for _, key, _ in pp.WORKLIST_FILTERS}
-    trig = ss.get("wl_trigger", "any")
-    return checks, ss.get("wl_outcome", "any"), trig if trig in pp.trigger_options(index) else "any", ss.get("wl_search", "")
-
-
-def _patient_section(model, models, cohort, index, threshold, other):
-    bad = state.read_deep_link(lambda pid: pid in index.pos)
-    if bad is not None:
-        st.error(f"The link names patient {md_escape(bad)}, who is not among this model's held-out patients; "
-                 "showing the worklist instead.", icon=":material/error:")
-    top, head, rest = st.container(), st.container(), st.container()
-    pid = pp.resolve_patient(index, pp.matching_positions(index, threshold, *_filters(index)), state.selected_patient())
-    if pid is None:
-        st.info("This cohort has no held-out patients.")
-        return
-    state.select_patient(pid)
-    state.write_deep_link(pid)
-    v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
-    with head:  # drawn first (the name shows at once), placed below the worklist
-        header(v, threshold, cohort, model, models)
-    with top:
+        bad = state.read_deep_link(lambda pid: pid in index.pos)
+        if bad is not None:
+            st.error(f"The link names patient {md_escape(bad)}, who is not among this model's held-out patients; "
+                     "showing the worklist instead.", icon=":material/error:")
         positions, shown = worklist(index, threshold, cohort)
-        choose_patient(shown, len(positions), pid)
-    with rest:
+        patient_detail(model, models, cohort, index, threshold, other, shown, len(positions))
+
+
+@st.fragment
+def patient_detail(model, models, cohort, index, threshold, other, shown, n_matching):
+    """One patient: a dropdown switch reruns only this part (the worklist above stays as it is)."""
+    with ui.guarded():
+        wanted = state.selected_patient()
+        pid = wanted if wanted is not None and wanted in index.pos else (
+            shown[0] if shown else pp.resolve_patient(index, index.order[:0], None))
+        if pid is None:
+            st.info("This cohort has no held-out patients.")
+            return
+        state.select_patient(pid)
+        state.write_deep_link(pid)
+        choose_patient(shown, n_matching, pid)
+        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+        header(v, threshold, cohort, model, models)
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
         what_if(model, cohort, index, v)
