@@ -151,9 +151,11 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
             return
         state.select_patient(pid)
         state.write_deep_link(pid)
-        choose_patient(shown, n_matching, pid)
+        pick = st.container()  # the dropdown sits above the name but is drawn after it: the name shows first
         v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         header(v, threshold, cohort, model, models)
+        with pick:
+            choose_patient(shown, n_matching, pid)
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
         what_if(model, cohort, index, v)
