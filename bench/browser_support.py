@@ -73,7 +73,7 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def wait_drawn(pg, pid: str, min_charts: int = 2, timeout_ms: int = 120_000) -> None:
+def wait_drawn(pg, pid: str, min_charts: int = 1, timeout_ms: int = 120_000) -> None:
     pg.wait_for_function(FULLY_DRAWN, arg=[pid, min_charts], polling="raf", timeout=timeout_ms)
 
 

@@ -133,8 +133,9 @@ def patient_section(model, models, cohort, index, threshold, other):
     with ui.guarded():
         bad = state.read_deep_link(lambda pid: pid in index.pos)
         if bad is not None:
-            st.error(f"The link names patient {md_escape(bad)}, who is not among this model's held-out patients; "
-                     "showing the worklist instead.", icon=":material/error:")
+            st.error("The link names a patient who is not among this model's held-out patients; showing the "
+                     "worklist instead. The link's patient value, as given:", icon=":material/error:")
+            st.text(bad)  # plain text: a link value is never markdown
         positions, shown = worklist(index, threshold, cohort)
         patient_detail(model, models, cohort, index, threshold, other, shown, len(positions))
 
