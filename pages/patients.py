@@ -64,7 +64,7 @@ def choose_patient(shown_ids, n_matching, pid):
 def header(v, threshold, cohort, model, models):
     st.subheader(f"Patient {v.id}")
     c = st.columns(5)
-    c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} points vs alert threshold",
+    c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
