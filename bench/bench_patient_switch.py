@@ -2,8 +2,8 @@
 
 What is timed per switch is what the page does on a rerun for a new patient once the cohort's
 explanations are stored: the cached patient index lookup, the worklist, the patient view (risk in
-context, SHAP row, LIME rows for 3 seeds from the cache, agreement, summary) and building + JSON
-serialising the five figures. Setup (simulate, train XGBoost, TreeSHAP on all held-out rows, LIME
+context, SHAP row, LIME rows for 3 seeds from the cache, agreement, summary), the top-feature table,
+the LIME note and building + JSON serialising the figures (waterfall, normal ranges). Setup (simulate, train XGBoost, TreeSHAP on all held-out rows, LIME
 for the visited patients) is timed separately and not part of a switch.
 
     python bench/bench_patient_switch.py [--n 100000] [--patients 50]
@@ -58,21 +58,20 @@ def main() -> int:
     threshold = float(model.metrics["threshold"])
     d = cohort.dictionary
 
+    from risklens.ui.patient_page import PAGE_SIZE, lime_note, top_feature_table
+
     def switch(pid: str) -> None:
         idx = index_for(model, cohort, "shap")
-        wl = idx.worklist(threshold, above_only=False, limit=500)
+        pos = idx.matching(threshold)
+        wl = idx.frame(idx.page(pos, 1, PAGE_SIZE), threshold, d, cohort.outcome_name)
         v = view_for(model, cohort, idx, pid, threshold, "lime", stability=True)
-        order = np.argsort(-np.abs(v.attributions), kind="stable")[:15]
-        figs = [
-            plots.risk_histogram(idx.risk, threshold, marker=v.risk),
-            plots.vitals_figure([idx.feature_names[j] for j in order], v.values[order], d),
-            plots.patient_bar(idx.feature_names, v.attributions, v.values, d, v.output),
-            plots.patient_bar(idx.feature_names, v.other, v.values, d, v.other_output),
-            plots.rank_comparison_figure(idx.feature_names, v.attributions, v.other, "SHAP", "LIME", d),
-        ]
+        figs = [plots.waterfall_figure(v.row, d), plots.vitals_figure(v.row, d)]
         for f in figs:
-            f.to_json()  # what st.plotly_chart does with a figure
-        wl.to_dict()  # the worklist table handed to st.dataframe
+            if f is not None:
+                f.to_json()  # what st.plotly_chart does with a figure
+        top_feature_table(v, d).to_dict()
+        lime_note(v, model, cohort)
+        wl.to_dict()  # the worklist page handed to st.dataframe
 
     switch(visit[0])  # warm-up
     times = []

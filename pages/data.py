@@ -108,6 +108,7 @@ def show_summary(cohort) -> None:
     with right:
         mix = trigger_mix(cohort)
         if len(mix):
+            mix = mix.rename(index=cohort.dictionary.group_label)  # group labels, not raw group names
             st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (vital-sign group)",
                                             "events (count)"), key="data_trigger")
         else:

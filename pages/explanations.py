@@ -1,10 +1,52 @@
-"""Cohort explanations: global importance, beeswarm, dependence, importance by subgroup."""
+"""Cohort explanations: global importance, beeswarm, dependence with a second feature, PD/ICE, subgroups."""
 
 import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
 from risklens.cohorts.upload import order_subgroups, subgroup_labels, subgroup_options
+
+
+VIEWS = ["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"]
+
+
+def dependence_tab(expl, model, cohort, method, rows):
+    d = cohort.dictionary
+    ranked = list(expl.cohort_importance().index)
+    cc = st.columns(2)
+    feat = cc[0].selectbox("Feature", ranked, format_func=d.label, key="dep_feature")
+    others = [f for f in ranked if f != feat]
+    colour = cc[1].selectbox("Colour by a second feature", ["(none)"] + others, index=1 if others else 0,
+                             format_func=lambda f: "none" if f == "(none)" else d.label(f), key="dep_colour",
+                             help="if the colours separate vertically at the same value, the two features interact: "
+                                  "the effect of the first depends on the second")
+    st.plotly_chart(ui.cache.dependence_fig(model.model_id, cohort.hash, method, rows, feat,
+                                            None if colour == "(none)" else colour, expl, d), key="expl_dep")
+
+
+def pdp_tab(model, cohort):
+    d = cohort.dictionary
+    feat = st.selectbox("Feature", list(model.feature_names), format_func=d.label, key="pdp_feature")
+    curves = ui.cache.pdp_curves(model.model_id, cohort.hash, feat, model, cohort)
+    st.plotly_chart(plots.pdp_ice_figure(curves, d), key="expl_pdp")
+    st.caption(f"Each thin line is one of {curves['n_rows']:,} sampled held-out patients with only this feature "
+               "changed (ICE); the bold line is their average (partial dependence). Lines that cross or fan out "
+               "show that the feature's effect depends on the patient's other values.")
+
+
+def subgroup_tab(expl, model, cohort, method, top):
+    d = cohort.dictionary
+    column = st.selectbox("Split patients by", subgroup_options(cohort), key="sub_column",
+                          format_func=lambda c: c if c in ("age band", "recorded trigger", "outcome") else d.label(c))
+    pos = cohort.X.index.get_indexer(list(expl.ids))
+    labels = subgroup_labels(cohort, pos, column)
+    frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, expl.values, labels,
+                                         tuple(expl.feature_names))
+    frame = frame[order_subgroups(list(frame.columns))]
+    counts = dict(zip(*np.unique(labels, return_counts=True)))
+    st.caption("Patients per subgroup: " + ", ".join(f"{k} {counts[k]:,}" for k in frame.columns))
+    st.plotly_chart(plots.subgroup_importance_figure(frame, d, expl.output, top=min(top, 12),
+                                                     title=f"Importance by {column}"), key="expl_sub")
 
 
 def body() -> None:
@@ -31,39 +73,20 @@ def body() -> None:
                                             "for each patient and takes a moment per patient"))
     expl = ui.cache.explain_rows(model, cohort, method, max_rows=rows)
     d = cohort.dictionary
-    st.caption(f"{ui.method_name(method)} on {ui.model_name(model)}: {len(expl):,} held-out patients explained; "
-               f"values in **{expl.output}** space ({plots.space_label(expl.output)}).")
-
-    tabs = st.tabs(["Global importance", "Beeswarm", "Dependence", "Subgroups"])
-    with tabs[0]:
-        st.plotly_chart(plots.importance_bar(expl.cohort_importance(), d, expl.output, top=top,
-                                             title=f"Global importance: {ui.method_name(method)}"), key="expl_bar")
-    with tabs[1]:
-        st.plotly_chart(plots.beeswarm_figure(expl.values, expl.data, expl.feature_names, d, expl.output, top=top),
-                        key="expl_bee")
-    with tabs[2]:
-        ranked = list(expl.cohort_importance().index)
-        cc = st.columns(2)
-        feat = cc[0].selectbox("Feature", ranked, format_func=d.label, key="dep_feature")
-        others = [f for f in ranked if f != feat]
-        colour = cc[1].selectbox("Colour by", ["(none)"] + others, index=1 if others else 0,
-                                 format_func=lambda f: f if f == "(none)" else d.label(f), key="dep_colour")
-        st.plotly_chart(plots.dependence_figure(expl.values, expl.data, expl.feature_names, feat,
-                                                None if colour == "(none)" else colour, d, expl.output),
-                        key="expl_dep")
-    with tabs[3]:
-        column = st.selectbox("Split patients by", subgroup_options(cohort), key="sub_column",
-                              format_func=lambda c: c if c in ("age band", "recorded trigger", "outcome") else d.label(c))
-        pos = cohort.X.index.get_indexer(list(expl.ids))
-        labels = subgroup_labels(cohort, pos, column)
-        frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, expl.values, labels,
-                                             tuple(expl.feature_names))
-        frame = frame[order_subgroups(list(frame.columns))]
-        counts = dict(zip(*np.unique(labels, return_counts=True)))
-        counts = {g: counts[g] for g in frame.columns}
-        st.caption("Patients per subgroup: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        st.plotly_chart(plots.subgroup_importance_figure(frame, d, expl.output, top=min(top, 12),
-                                                         title=f"Importance by {column}"), key="expl_sub")
+    st.caption(f"{ui.method_name(method)} on {ui.model_label(model, models)}: {len(expl):,} held-out patients explained; "
+               f"values in {plots.space_label(expl.output)}.")
+    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d)
+    view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
+    if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
+        st.plotly_chart(figs["bar"], key="expl_bar")
+    elif view == VIEWS[1]:
+        st.plotly_chart(figs["bee"], key="expl_bee")
+    elif view == VIEWS[2]:
+        dependence_tab(expl, model, cohort, method, rows)
+    elif view == VIEWS[3]:
+        pdp_tab(model, cohort)
+    else:
+        subgroup_tab(expl, model, cohort, method, top)
 
 
 ui.run_page(body)

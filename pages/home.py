@@ -27,15 +27,19 @@ def body() -> None:
     models = ui.state.active_models(cohort)
     ui.sidebar_context(cohort, models)
 
-    st.subheader("The built-in demo is ready" if models else "Demo")
+    demo = ui.state.is_demo(cohort)
+    if demo:
+        st.subheader("The built-in demo is ready" if models else "The built-in demo")
+    else:
+        st.subheader("Your cohort" + (": models ready" if models else ": no model trained yet"))
     cols = st.columns(4)
     cols[0].metric("Admissions", f"{cohort.n:,}")
     cols[1].metric("Events", f"{cohort.n_events:,}")
     cols[2].metric("Event rate", ui.pct(cohort.event_rate))
     cols[3].metric("Models ready", len(models))
-    st.caption(f"Active cohort **{md_escape(cohort.name)}**: {md_escape(cohort.source or cohort.outcome_name)}")
+    st.caption(f"Active cohort: {md_escape(cohort.name)} ({md_escape(cohort.source or cohort.outcome_name)})")
     if models:
-        rows = [{"model": ui.model_name(m), "AUROC (held out)": round(float(m.metrics.get("auroc", float("nan"))), 3),
+        rows = [{"model": ui.model_label(m, models), "AUROC (held out)": round(float(m.metrics.get("auroc", float("nan"))), 3),
                  "AUPRC": round(float(m.metrics.get("auprc", float("nan"))), 3),
                  "alert threshold": ui.pct(float(m.metrics.get("threshold", float("nan"))))} for m in models]
         st.dataframe(rows, hide_index=True, width="stretch")

@@ -1,105 +1,115 @@
-"""Patients: worklist by risk, one patient's risk in context, SHAP vs LIME, summary, what-if."""
+"""Patients: a worklist by risk, one patient's risk from the base risk, SHAP beside LIME, what-if."""
 
 import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
+from risklens.metrics.consistency import top_k
+from risklens.patients.lime_bins import METHODS_HELP
+from risklens.patients.waterfall import MAPPING_NOTE
+from risklens.safety import md_escape
 from risklens.ui import state
-from risklens.ui.patient_page import index_for, primary_method, secondary_method, view_for, what_if_row
+from risklens.ui import patient_page as pp
 
-BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[partial agreement]",
+BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[methods partly agree]",
          "red": ":red-badge[methods disagree]"}
+OUTCOMES = {"any": "any", "event": "yes", "no event": "no"}
 
 
-def worklist(index, threshold):
+def worklist(index, threshold, cohort):
+    """Filters, counts and one page of the worklist; every matching patient's position, highest risk first."""
     st.subheader("Worklist (held-out patients, highest risk first)")
-    c = st.columns([1, 1, 1, 2])
-    above = c[0].checkbox("Only alerts (risk >= threshold)", key="wl_above")
-    outcome = c[1].selectbox("Outcome", ["any", "event", "no event"], key="wl_outcome")
-    trig_opts = ["any"]
-    if index.trigger is not None:
-        trig_opts += sorted(t for t in set(index.trigger) if t)
-    trigger = c[2].selectbox("Recorded trigger", trig_opts, key="wl_trigger")
+    c = st.columns([2, 1, 1, 1])
+    checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.WORKLIST_FILTERS}
+    outcome = c[1].selectbox(cohort.outcome_name.capitalize(), list(OUTCOMES), format_func=OUTCOMES.get, key="wl_outcome")
+    trigger = c[2].selectbox("Recorded trigger", pp.trigger_options(index), key="wl_trigger",
+                             format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
     search = c[3].text_input("Search by id", key="wl_search")
-    wl = index.worklist(threshold, above_only=above, outcome=outcome, trigger=trigger, search=search, limit=500)
+    positions = pp.matching_positions(index, threshold, checks, outcome, trigger, search)
+    pages = max(1, -(-len(positions) // pp.PAGE_SIZE))
     counts = index.count(threshold)
-    st.caption(f"{counts['patients']:,} held-out patients, {counts['alerts']:,} alerts at threshold "
-               f"{100 * threshold:.1f}%, {counts['events']:,} events. Showing {len(wl):,} (at most 500).")
-    st.dataframe(wl, hide_index=True, width="stretch", height=240,
-                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100, format="%.1f")})
-    return list(wl["id"])
+    cc = st.columns([3, 1])
+    cc[0].caption(f"{len(positions):,} of {counts['patients']:,} held-out patients match ({counts['alerts']:,} alerts at "
+                  f"threshold {100 * threshold:.1f}%). Click a row to open that patient.")
+    if st.session_state.get("wl_page", 1) > pages:  # fewer matches than before: stay on a page that exists
+        st.session_state["wl_page"] = pages
+    page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1
+    shown = index.page(positions, page, pp.PAGE_SIZE)
+    frame = index.frame(shown, threshold, cohort.dictionary, cohort.outcome_name)
+    ids = list(frame["id"])
+    key = f"wl_table_{page}_{len(positions)}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
+
+    def clicked():
+        rows = st.session_state[key]["selection"]["rows"]
+        if rows:
+            state.select_patient(ids[rows[0]])
+
+    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=key, on_select=clicked,
+                 selection_mode="single-row",
+                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
+                                                                          format="%.1f")})
+    return positions, ids
 
 
-def choose_patient(ids, index) -> str | None:
-    linked = st.query_params.get("patient")
-    if linked and st.session_state.get("pt_linked") != linked:
-        st.session_state["pt_linked"] = linked
-        if str(linked) in index.pos:
-            st.session_state["pt_select"] = str(linked)
-        else:
-            st.error(f"The link names patient {linked!r}, who is not among this model's held-out patients; "
-                     "showing the worklist instead.", icon=":material/error:")
-    current = st.session_state.get("pt_select")
-    options = list(ids)
-    if current and current not in options and str(current) in index.pos:
-        options.insert(0, current)
-    if not options:
-        st.info("No patient matches these filters.")
-        return None
-    pid = st.selectbox("Patient", options, key="pt_select")
-    if st.query_params.get("patient") != pid:
-        st.query_params["patient"] = pid
-    return pid
+def choose_patient(shown_ids, n_matching, pid):
+    """The dropdown offers the worklist page on screen (every page is reachable, and search narrows it)."""
+    options = list(shown_ids)
+    if pid not in options:
+        options.insert(0, pid)  # a filter or another page never drops the patient on screen
+    st.session_state["pt_select"] = pid
+    st.selectbox(f"Patient (the {len(shown_ids):,} on this worklist page of {n_matching:,} matching)", options,
+                 key="pt_select", on_change=lambda: state.select_patient(st.session_state["pt_select"]))
 
 
-def show_patient(model, cohort, index, pid, threshold, other_method):
-    d = cohort.dictionary
-    stab = st.toggle("Check LIME stability over 3 seeds", value=True, key="pt_stab")
-    v = view_for(model, cohort, index, pid, threshold, other_method, stability=stab)
-    ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=cohort.hash)
+def header(v, threshold, cohort, model, models):
     st.subheader(f"Patient {v.id}")
     c = st.columns(5)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
-    c[3].metric("Outcome", "event" if v.outcome else "no event")
-    c[4].metric("Recorded trigger", v.trigger_label or "none")
+    c[3].metric(cohort.outcome_name.capitalize(), "yes" if v.outcome else "no")
+    c[4].metric("Recorded trigger", v.trigger_label or "none recorded")
+    st.caption(f"Model: {ui.model_label(model, models)}")
     st.info(v.summary, icon=":material/description:")
-    if v.badge:
-        colour, text = v.badge
-        st.markdown(f"{BADGE[colour]} {ui.method_name(v.method)} vs {ui.method_name(v.other_method)}: {text}.")
 
-    left, right = st.columns(2)
+
+def explanation(v, cohort, model):
+    d = cohort.dictionary
+    name, other = ui.method_name(v.method), ui.method_name(v.other_method)
+    left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots.risk_histogram(index.risk, threshold, marker=v.risk,
-                                             title="Risk against held-out patients"), key="pt_hist")
+        st.plotly_chart(plots.waterfall_figure(v.row, d), key="pt_waterfall")
+        if v.output == "log-odds":
+            st.caption(MAPPING_NOTE)
     with right:
-        order = np.argsort(-np.abs(v.attributions), kind="stable")[:15]
-        names = [index.feature_names[j] for j in order]
-        st.plotly_chart(plots.vitals_figure(names, v.values[order], d,
-                                            title="Top features against normal ranges"), key="pt_vitals")
+        st.markdown("**Top features: value, normal range, effect on risk**", help=METHODS_HELP)
+        st.dataframe(pp.top_feature_table(v, d), hide_index=True, width="stretch")
+        if v.badge:
+            colour, text = v.badge
+            st.markdown(f"{BADGE[colour]} {name} vs {other}: {text}.", help=METHODS_HELP)
+        note = pp.lime_note(v, model, cohort)
+        if note:
+            st.caption(md_escape(note))
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.patient_bar(index.feature_names, v.attributions, v.values, d, v.output,
-                                          title=f"{ui.method_name(v.method)} ({v.output})"), key="pt_bar_a")
-    if v.other is not None:
+        fig = plots.vitals_figure(v.row, d)
+        if fig is not None:
+            st.plotly_chart(fig, key="pt_vitals")
+        else:
+            st.caption("No top feature has a normal range in the feature dictionary.")
+    if v.other_row is not None:
         with right:
-            st.plotly_chart(plots.patient_bar(index.feature_names, v.other, v.values, d, v.other_output,
-                                              title=f"{ui.method_name(v.other_method)} ({v.other_output})"), key="pt_bar_b")
-        if v.output != v.other_output:
-            st.caption(f"The two methods explain different output spaces ({v.output} vs {v.other_output}); "
-                       "compare them by rank, below, not by size.")
-        st.plotly_chart(plots.rank_comparison_figure(index.feature_names, v.attributions, v.other,
-                                                     ui.method_name(v.method), ui.method_name(v.other_method), d),
-                        key="pt_ranks")
-    what_if(model, cohort, index, v)
+            if st.toggle(f"Show the {name} and {other} rankings side by side", key="pt_ranks_on"):
+                st.plotly_chart(plots.rank_comparison_figure(v.row, v.other_row, name, other, d,
+                                                             title=f"{name} and {other}: rank of each feature"),
+                                key="pt_ranks")
 
 
 def what_if(model, cohort, index, v):
     st.subheader("What if?")
     d = cohort.dictionary
-    top = [index.feature_names[j] for j in np.argsort(-np.abs(v.attributions), kind="stable")[:5]]
+    top = [index.feature_names[j] for j in top_k(v.attributions, 5)]
     with st.form(f"whatif_{v.id}"):
         cols = st.columns(len(top))
         edits = {}
@@ -110,13 +120,47 @@ def what_if(model, cohort, index, v):
                                       value=None if np.isnan(cur) else cur, key=f"wi_{v.id}_{f}", format="%.2f")
         go = st.form_submit_button("Recompute risk and explanation")
     if go:
-        row = what_if_row(cohort, v.id, edits)
+        row = pp.what_if_row(cohort, v.id, edits)
         risk, expl = ui.cache.what_if(model, cohort, row, v.method)
-        st.metric("Risk with these values", ui.pct(risk), f"{100 * (risk - v.risk):+.1f} pts vs actual",
+        st.metric("Risk with these values", ui.pct(risk), f"{100 * (risk - v.risk):+.1f} points vs actual",
                   delta_color="inverse")
-        st.plotly_chart(plots.patient_bar(expl.feature_names, expl.values[0], expl.data[0], d, expl.output,
-                                          title=f"{ui.method_name(v.method)} after the edits ({expl.output})"),
-                        key="pt_whatif_bar")
+        st.plotly_chart(plots.waterfall_figure(expl, d, title="After the edits"), key="pt_whatif_bar")
+
+
+@st.fragment
+def patient_section(model, models, cohort, index, threshold, other):
+    """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
+    with ui.guarded():
+        bad = state.read_deep_link(lambda pid: pid in index.pos)
+        if bad is not None:
+            st.error("The link names a patient who is not among this model's held-out patients; showing the "
+                     "worklist instead. The link's patient value, as given:", icon=":material/error:")
+            st.text(bad)  # plain text: a link value is never markdown
+        positions, shown = worklist(index, threshold, cohort)
+        patient_detail(model, models, cohort, index, threshold, other, shown, len(positions))
+
+
+@st.fragment
+def patient_detail(model, models, cohort, index, threshold, other, shown, n_matching):
+    """One patient: a dropdown switch reruns only this part (the worklist above stays as it is)."""
+    with ui.guarded():
+        wanted = state.selected_patient()
+        pid = wanted if wanted is not None and wanted in index.pos else (
+            shown[0] if shown else pp.resolve_patient(index, index.order[:0], None))
+        if pid is None:
+            st.info("This cohort has no held-out patients.")
+            return
+        state.select_patient(pid)
+        state.write_deep_link(pid)
+        pick = st.container()  # the dropdown sits above the name but is drawn after it: the name shows first
+        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+        ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=cohort.hash)
+        header(v, threshold, cohort, model, models)
+        with pick:
+            choose_patient(shown, n_matching, pid)
+        st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
+        explanation(v, cohort, model)
+        what_if(model, cohort, index, v)
 
 
 def body() -> None:
@@ -128,14 +172,11 @@ def body() -> None:
 
     model = ui.pick_model(models, key="pt_model")
     methods = methods_for(model.family)
-    primary = primary_method(methods)
-    other = secondary_method(methods, primary)
+    primary = pp.primary_method(methods)
+    other = pp.secondary_method(methods, primary)
     threshold = state.threshold(model)
-    index = index_for(model, cohort, primary)
-    ids = worklist(index, threshold)
-    pid = choose_patient(ids, index)
-    if pid is not None:
-        show_patient(model, cohort, index, pid, threshold, other)
+    index = pp.index_for(model, cohort, primary)
+    patient_section(model, models, cohort, index, threshold, other)
 
 
 ui.run_page(body)

@@ -220,7 +220,6 @@ def test_pages_show_hostile_names_as_text(hostile_session, page):
         assert "upload" in shown  # the hostile cohort is the one drawn, its name escaped
 
 
-@pytest.mark.xfail(strict=True, reason="the Patients page's query-parameter escaping lands with the patients work")
 @pytest.mark.parametrize("value", HOSTILE[:2])
 def test_patient_query_parameter_is_shown_as_text(hostile_session, value):
     from apptest_support import open_page

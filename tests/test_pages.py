@@ -106,16 +106,22 @@ def test_explanations_page():
     assert "held-out patients explained" in texts(at)
 
 
+def shown_patient(at) -> str:
+    heads = [h.value for h in at.subheader if str(h.value).startswith("Patient ")]
+    assert len(heads) == 1, heads
+    return heads[0][len("Patient "):]
+
+
 def test_patients_page_and_deep_link():
     at = open_page("pages/patients.py")
     assert not at.error
     ids = at.selectbox(key="pt_select").options
     target = ids[3]
     at2 = open_page(query={"patient": target})  # bare ?patient=ID on the home URL
-    assert f"Patient {target}" in texts(at2)
+    assert shown_patient(at2) == target
     assert "Risk is" in texts(at2)
     at3 = open_page("pages/patients.py", query={"patient": target})
-    assert f"Patient {target}" in texts(at3)
+    assert shown_patient(at3) == target
     # what-if: doubling the first edited value changes the recomputed risk display
     box = at3.number_input[0]
     box.set_value((box.value or 1.0) * 2 + 5)
@@ -125,10 +131,81 @@ def test_patients_page_and_deep_link():
     assert any(m.label == "Risk with these values" for m in at3.metric)
 
 
-def test_unknown_deep_link_is_a_message_not_a_traceback():
-    at = open_page(query={"patient": "no-such-patient"})
-    assert at.error and "no-such-patient" in at.error[0].value
+def test_consecutive_dropdown_switches_each_land_after_a_deep_link():
+    """The page's own URL echo is never taken for a new link: every pick sticks (none snaps back)."""
+    at = open_page("pages/patients.py")
+    ids = at.selectbox(key="pt_select").options
+    at = open_page("pages/patients.py", query={"patient": ids[0]})
+    for pid in [ids[5], ids[2], ids[9], ids[1], ids[7], ids[4]]:
+        at.selectbox(key="pt_select").set_value(pid).run()
+        assert not at.exception
+        assert shown_patient(at) == pid
+        assert at.query_params["patient"] == [pid] or at.query_params["patient"] == pid
+
+
+def test_selection_survives_filters_and_leaving_the_page():
+    at = open_page("pages/patients.py")
+    ids = at.selectbox(key="pt_select").options
+    at.selectbox(key="pt_select").set_value(ids[6]).run()
+    at.selectbox(key="wl_outcome").set_value("event").run()  # the patient may not match: still shown
+    assert shown_patient(at) == ids[6]
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/patients.py").run()
+    assert not at.exception
+    assert shown_patient(at) == ids[6]
+
+
+def _page_through(at, expected: int) -> list[str]:
+    seen, pages = [], -(-expected // 100)
+    for page in range(1, pages + 1):  # every page of the worklist, no cap
+        if pages > 1:
+            at.number_input(key="wl_page").set_value(page).run()
+        table = next(df.value for df in at.dataframe if "risk %" in df.value.columns)
+        seen += list(table["id"])
+        assert len(at.selectbox(key="pt_select").options) >= len(table)  # the dropdown offers the page shown
+    return seen
+
+
+def _counts(at) -> tuple[int, int, int]:
+    caption = next(c.value for c in at.caption if "held-out patients match" in c.value)
+    n_match = int(caption.split(" of ")[0].replace(",", ""))
+    total = int(caption.split(" of ")[1].split(" held-out")[0].replace(",", ""))
+    alerts = int(caption.split("(")[1].split(" alerts")[0].replace(",", ""))
+    return n_match, total, alerts
+
+
+def test_worklist_counts_and_pages_reach_every_patient_and_alert():
+    at = open_page("pages/patients.py")
+    n_match, total, alerts = _counts(at)
+    assert n_match == total > 100  # more than one page
+    seen = _page_through(at, total)
+    assert len(seen) == len(set(seen)) == total
+    at.number_input(key="wl_page").set_value(1).run()
+    at.checkbox(key="wl_above").check().run()
+    n_match, _, alerts = _counts(at)
+    assert n_match == alerts > 0
+    seen = _page_through(at, alerts)
+    assert len(seen) == len(set(seen)) == alerts
+
+
+@pytest.mark.parametrize("bad", ["no-such-patient", "[x](https://evil.example)"])
+def test_unknown_deep_link_is_plain_text_not_a_traceback(bad):
+    at = open_page(query={"patient": bad})
+    assert at.error and "not among this model's held-out patients" in at.error[0].value
+    assert bad not in at.error[0].value  # the value never goes into markdown ...
+    assert bad in [t.value for t in at.text]  # ... it is shown as plain text
     assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist
+
+
+def test_patient_page_speaks_risk_not_log_odds():
+    at = open_page("pages/patients.py")
+    body = texts(at)
+    assert "log-odds" not in " ".join(m.label + str(m.value) for m in at.metric)
+    assert "add up exactly" in body  # the waterfall's mapping is stated
+    frames = [df.value for df in at.dataframe]
+    top = next(f for f in frames if "normal range" in f.columns)
+    assert not top.astype(str).isin(["None", "nan"]).any().any()
+    assert not any("·" in o and len(o.split("·")[-1].strip()) == 8 for o in at.selectbox(key="pt_model").options)
 
 
 def _set_protocol(at, prefix, fams, include, runs=2, pats=10, reps=2, noise=2):

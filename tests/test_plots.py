@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pytest
 
 from risklens import plots
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
@@ -45,15 +44,23 @@ def test_calibration_of_a_perfect_model_lies_on_the_diagonal():
     assert fig.layout.xaxis.title.text == "mean predicted risk (%)"
 
 
+def _expl(values, data, base=0.0, output="log-odds"):
+    from risklens.explain.base import Explanation
+
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    return Explanation(values=values, base_values=np.full(len(values), base), data=np.atleast_2d(data),
+                       feature_names=NAMES, method="shap", model_id="m", output=output)
+
+
 def test_importance_bar_uses_dictionary_labels_and_output_space():
-    imp = pd.Series([0.1, 0.5, 0.3], index=NAMES)
-    fig = plots.importance_bar(imp, D, "log-odds", top=2)
+    fig = plots.importance_bar(_expl([[0.1, 0.5, -0.3], [-0.1, -0.5, 0.3]], np.zeros((2, 3))), D, top=2)
     assert list(fig.data[0].y) == ["Age", "SpO2 (min)"]  # largest at the top (last in plotly order)
+    assert np.allclose(fig.data[0].x, [0.3, 0.5])
     assert "log-odds" in fig.layout.xaxis.title.text
 
 
 def test_patient_bar_colours_by_sign_and_shows_values():
-    fig = plots.patient_bar(NAMES, [0.4, -0.2, 0.05], [30, 97, 70], D, "probability", top=3)
+    fig = plots.patient_bar(_expl([0.4, -0.2, 0.05], [30, 97, 70], output="probability"), D, top=3)
     labels = list(fig.data[0].y)
     assert labels[-1] == "Respiratory rate (max) = 30 /min"
     assert list(fig.data[0].marker.color)[-1] == plots.RAISE
@@ -61,16 +68,37 @@ def test_patient_bar_colours_by_sign_and_shows_values():
     assert "probability" in fig.layout.xaxis.title.text
 
 
-def test_vitals_positions_are_relative_to_the_normal_range():
-    fig = plots.vitals_figure(NAMES, [16, 88, 70], D)
-    pos = dict(zip(fig.data[0].y, fig.data[0].x))
-    assert pos["Respiratory rate (max)"] == pytest.approx(0.5)
-    assert pos["SpO2 (min)"] == pytest.approx(-1.0)
-    assert "Age" not in pos  # no normal range
+def test_waterfall_bars_add_up_to_risk_minus_base_risk():
+    from risklens.patients.waterfall import sigmoid
+
+    rng = np.random.default_rng(3)
+    names = [f"f{i}" for i in range(30)]
+    from risklens.explain.base import Explanation
+
+    row = Explanation(values=rng.normal(0, 0.6, (1, 30)), base_values=[-2.2], data=rng.normal(size=(1, 30)),
+                      feature_names=names, method="shap", model_id="m", output="log-odds")
+    fig = plots.waterfall_figure(row, None, top=8)
+    bars = np.asarray(fig.data[0].x)
+    risk, base = sigmoid(-2.2 + row.values.sum()), sigmoid(-2.2)
+    assert len(bars) == 9  # 8 features + "22 other features"
+    assert abs(bars.sum() - 100 * (risk - base)) < 1e-9
+    assert abs(fig.data[0].base[0] + bars[0] - 100 * risk) < 1e-9  # the last bar (drawn first) ends at the risk
+    assert fig.layout.xaxis.title.text == "risk (%)"
+
+
+def test_vitals_are_drawn_in_real_units_against_the_normal_range():
+    fig = plots.vitals_figure(_expl([0.4, -0.2, 0.05], [16, 88, 70]), D)
+    assert [tr.x[0] for tr in fig.data] == [16, 88]  # real values, not positions; Age has no range
+    assert fig.layout.xaxis.title.text == "Respiratory rate (max) (/min)"
+    assert fig.layout.xaxis2.title.text == "SpO2 (min) (%)"
+    band = fig.layout.shapes[1]
+    assert (band.x0, band.x1, band.xref) == (94, 100, "x2")
+    assert plots.vitals_figure(_expl([0.0, 0.0, 1.0], [np.nan, np.nan, 70]), D) is None  # nothing to draw
 
 
 def test_rank_comparison_marks_sign_disagreement():
-    fig = plots.rank_comparison_figure(NAMES, [0.3, -0.2, 0.1], [0.3, 0.2, 0.0], "SHAP", "LIME", D, top=3)
+    fig = plots.rank_comparison_figure(_expl([0.3, -0.2, 0.1], [0, 0, 0]), _expl([0.3, 0.2, 0.0], [0, 0, 0]),
+                                       "SHAP", "LIME", D, top=3)
     colours = {tr.text[0]: tr.line.color for tr in fig.data}
     assert colours["Respiratory rate (max)"] == plots.ACCENT
     assert colours["SpO2 (min)"] == plots.RAISE
@@ -80,11 +108,21 @@ def test_rank_comparison_marks_sign_disagreement():
 def test_beeswarm_and_dependence_shapes():
     rng = np.random.default_rng(1)
     vals, data = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
-    fig = plots.beeswarm_figure(vals, data, NAMES, D, "log-odds", top=2, max_points=20)
+    expl = _expl(vals, data)
+    fig = plots.beeswarm_figure(expl, D, top=2, max_points=20)
     assert len(fig.data[0].x) == 40
-    dep = plots.dependence_figure(vals, data, NAMES, "rr_max", "age", D, "log-odds")
+    dep = plots.dependence_figure(expl, "rr_max", "age", D)
     assert dep.layout.xaxis.title.text == "Respiratory rate (max) (/min)"
     assert np.allclose(dep.data[0].y, vals[:, 0])
+
+
+def test_pdp_ice_figure_draws_the_average_over_the_individual_curves():
+    curves = {"feature": "rr_max", "grid": np.array([10.0, 20.0, 30.0]),
+              "individual": np.array([[0.1, 0.2, 0.3], [0.3, 0.4, 0.5]]), "average": np.array([0.2, 0.3, 0.4])}
+    fig = plots.pdp_ice_figure(curves, D)
+    assert np.allclose(fig.data[1].y, [20, 30, 40])  # percent
+    assert np.isnan(fig.data[0].y[3])  # one line per patient, separated by gaps
+    assert fig.layout.yaxis.title.text == "predicted risk (%)"
 
 
 def test_every_builder_returns_a_figure():

@@ -94,7 +94,7 @@ def test_patient_view_reads_the_stored_row():
     idx = _index()
     v = patient_view(idx, "a", 0.3, D, other=np.array([0.8, -0.1]), other_output="probability", other_method="lime",
                      other_seeds=[np.array([0.8, -0.1]), np.array([0.7, 0.2])], k=1)
-    assert v.risk == 0.9 and v.level == "high" and v.trigger_label == "respiratory rate"
+    assert v.risk == 0.9 and v.level == "high" and v.trigger_label == "Respiratory rate"
     assert list(v.attributions) == [1.0, 0.2]
     assert v.agreement["top1_same"] and v.stability == 1.0
     assert v.summary.startswith("Risk is high (90%, alert threshold 30%) mainly because Respiratory rate was 30 /min")
@@ -122,3 +122,81 @@ def test_subgroups_keep_their_natural_order():
     assert order_subgroups(["age 80+", "age < 50", "age unknown", "age 65-79"]) == [
         "age < 50", "age 65-79", "age 80+", "age unknown"]
     assert order_subgroups(["x Q3 (1-2)", "x Q1 (< 0)", "x missing"]) == ["x Q1 (< 0)", "x Q3 (1-2)", "x missing"]
+
+
+# ---- risk waterfall, LIME bins, partial dependence on a real small model -------------------------
+@pytest.fixture(scope="module")
+def small_model():
+    from risklens.cohorts import load_builtin
+    from risklens.modeling import train_model
+
+    cohort = load_builtin("ward", n=1500, seed=2)
+    return cohort, train_model(cohort, "xgboost", seed=0)
+
+
+def test_waterfall_goes_from_the_shap_base_risk_to_the_models_risk_exactly(small_model):
+    from risklens.explain import explain
+    from risklens.patients.waterfall import risk_waterfall, sigmoid
+
+    cohort, model = small_model
+    X = cohort.X.iloc[:5][model.feature_names]
+    expl = explain(model, X, "shap")
+    risk = model.predict_proba(X)
+    for i in range(5):
+        wf = risk_waterfall(expl.base_values[i], expl.values[i], expl.data[i], expl.feature_names, cohort.dictionary, top=6)
+        assert wf.risk == pytest.approx(risk[i], abs=1e-6)  # SHAP is exact: base + contributions = margin
+        assert wf.base_risk == pytest.approx(float(sigmoid(expl.base_values[i])))
+        assert wf.total_pp == pytest.approx(100 * (wf.risk - wf.base_risk), abs=1e-9)
+        assert wf.steps_all.sum() == pytest.approx(100 * (wf.risk - wf.base_risk), abs=1e-9)
+        assert len(wf.frame) == 7 and wf.frame["label"].iloc[-1].endswith("other features")
+
+
+def test_waterfall_steps_follow_the_sigmoid_in_order_of_contribution():
+    from risklens.patients.waterfall import risk_waterfall, sigmoid
+
+    wf = risk_waterfall(-1.0, [0.5, -2.0, 1.0], [1, 2, 3], ["a", "b", "c"], None, top=3)
+    # order by |contribution|: b (-2), c (+1), a (+0.5)
+    s = [-1.0, -3.0, -2.0, -1.5]
+    expect = 100 * np.diff(sigmoid(np.array(s)))
+    assert np.allclose(wf.frame["step_pp"], expect)
+    assert list(wf.frame["feature"]) == ["b", "c", "a"]
+    p = risk_waterfall(0.1, [0.02, -0.05], [1, 2], ["a", "b"], None, output="probability")
+    assert np.allclose(p.frame["step_pp"], [-5.0, 2.0]) and p.risk == pytest.approx(0.07)
+
+
+def test_lime_bin_is_the_quartile_lime_uses_and_the_note_names_it():
+    from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+    from risklens.patients.lime_bins import disagreement_note, lime_bin
+
+    d = FeatureDictionary([FeatureInfo("slope", "Slope of AVPU score", unit="levels/h"),
+                           FeatureInfo("rr", "Max respiratory rate", unit="/min", normal_low=12, normal_high=20)])
+    bg = pd.DataFrame({"slope": [0.0] * 90 + [0.5] * 10, "rr": np.linspace(10, 40, 100)})
+    b = lime_bin("slope", 0.0, bg, d)
+    assert b.text == "0 levels/h or less" and b.share == pytest.approx(0.9) and b.n_bins == 2
+    assert lime_bin("rr", 39.0, bg, d).text.startswith("above ")
+    note = disagreement_note(["slope", "rr"], [0.0, 32.0], [0.1, 0.9], [0.3, 0.05], bg, d)
+    assert "Slope of AVPU score being 0 levels/h or less" in note and "90%" in note and "Max respiratory rate" in note
+    assert disagreement_note(["slope", "rr"], [0.0, 32.0], [0.1, 0.9], [0.1, 0.5], bg, d) == ""
+
+
+def test_partial_dependence_matches_the_model_on_edited_rows(small_model):
+    from risklens.patients.pdp import partial_dependence_curves
+
+    cohort, model = small_model
+    c = partial_dependence_curves(model, cohort.X, "rr_max", n_rows=40, grid_resolution=6)
+    rows = cohort.X[model.feature_names]
+    rows = rows[rows["rr_max"].notna()]
+    sample = rows.iloc[np.sort(np.random.default_rng(0).choice(len(rows), size=40, replace=False))].copy()
+    sample["rr_max"] = c["grid"][2]
+    assert np.allclose(c["individual"][:, 2], model.predict_proba(sample), atol=1e-6)
+    assert np.allclose(c["individual"].mean(axis=0), c["average"])
+
+
+def test_group_labels_come_from_the_dictionary():
+    from risklens.cohorts.ward import ward_dictionary
+
+    d = ward_dictionary()
+    assert d.group_label("resp_rate") == "Respiratory rate"
+    assert d.group_label("blood_pressure") == "Blood pressure"
+    assert d.group_label("spo2") == "SpO2"
+    assert not any(lab.lower().startswith("mean mean") for lab in d.labels(d))

@@ -151,6 +151,20 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
     def groups(self, names: Iterable[str]) -> np.ndarray:
         return np.array([self.group(n) for n in names], dtype=object)
 
+    def group_label(self, group: str) -> str:
+        """Readable name of a group ('resp_rate' -> 'Respiratory rate'): the label of the feature named like the
+        group, else what the labels of its features share once the statistic is removed ('Min respiratory
+        rate', 'Slope of respiratory rate' -> 'Respiratory rate'), else the humanised group name."""
+        group = str(group)
+        if group in self._entries:
+            return self._entries[group].label
+        cores = {_label_core(e.label) for e in self._entries.values() if e.group == group}
+        if len(cores) == 1:
+            core = cores.pop()
+            if core:
+                return core[:1].upper() + core[1:]
+        return _humanise(group)
+
     def is_clinical(self, name: str) -> bool:
         return self.get_info(name).is_clinical
 
@@ -266,6 +280,17 @@ def infer_dictionary(frame: pd.DataFrame, features: Iterable[str] | None = None)
             kind = "other"
         entries.append(FeatureInfo(name=n, label=_humanise(n), kind=kind, group=_base_group(n)))
     return FeatureDictionary(entries)
+
+
+_STAT_WORDS = re.compile(r"^(min|max|mean|average|median|sd of|std of|number of|slope of|trend of)\s+", re.I)
+
+
+def _label_core(label: str) -> str:
+    """'Min respiratory rate' -> 'respiratory rate'; 'Number of SpO2 readings' -> 'SpO2'."""
+    core = _STAT_WORDS.sub("", str(label).strip())
+    core = re.sub(r"\s+readings$", "", core)
+    core = re.sub(r"\s*\((min|max|mean|sd|slope|count)\)$", "", core, flags=re.I)
+    return core
 
 
 _STAT_SUFFIX = re.compile(r"_(min|max|mean|median|std|sd|count|slope|first|last|range)$", re.I)

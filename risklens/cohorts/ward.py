@@ -63,7 +63,8 @@ def ward_dictionary() -> FeatureDictionary:
     for v in VITALS:
         name, unit, lo, hi = VITAL_INFO[v]
         for s in STATS:
-            label = f"{stat_word[s]} {name}" + (" readings" if s == "count" else "")
+            word = "Average" if s == "mean" and name.startswith("mean ") else stat_word[s]  # not "Mean mean ..."
+            label = f"{word} {name}" + (" readings" if s == "count" else "")
             has_range = s in ("min", "max", "mean")
             f_unit = {"count": "readings", "slope": f"{unit}/h" if v != "avpu" else "levels/h"}.get(s, unit)
             coding = " (consciousness, 0 = Alert, 1 = Voice, 2 = Pain, 3 = Unresponsive)" if v == "avpu" else ""

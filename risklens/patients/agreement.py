@@ -63,14 +63,16 @@ def badge(agreement: dict, stability: float | None = None) -> tuple[str, str]:
 
     green: same top feature, top-k overlap >= 60% and (if measured) LIME stability >= 60%;
     red: top-k overlap < 40% or stability < 40%; orange otherwise."""
+    k = agreement["k"]
+    shared = int(round(agreement["topk_overlap"] * k)) if not np.isnan(agreement["topk_overlap"]) else 0
     parts = [
-        "same top feature" if agreement["top1_same"] else "different top feature",
-        f"top-{agreement['k']} overlap {agreement['topk_overlap']:.0%}",
+        "the same most important feature" if agreement["top1_same"] else "different most important features",
+        f"{shared} of the top {k} features in common",
     ]
     if not np.isnan(agreement["sign_agreement"]):
-        parts.append(f"signs agree on {agreement['sign_agreement']:.0%} of shared features")
+        parts.append(f"same direction (raising or lowering) for {agreement['sign_agreement']:.0%} of those")
     if stability is not None and not np.isnan(stability):
-        parts.append(f"LIME top-{agreement['k']} stability across seeds {stability:.0%}")
+        parts.append(f"LIME's own top {k} repeats {stability:.0%} between runs with different random seeds")
     stable = stability is None or np.isnan(stability) or stability >= 0.6
     overlap = agreement["topk_overlap"]
     if agreement["top1_same"] and overlap >= 0.6 and stable:

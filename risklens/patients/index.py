@@ -17,6 +17,9 @@ from risklens.explain.base import Explanation
 from risklens.patients.summary import patient_summary, risk_level
 from risklens.patients.agreement import badge, patient_agreement, seed_stability
 
+METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "lime-ref": "LIME", "coef": "The model's coefficients",
+                "dtd": "Deep Taylor decomposition"}
+
 __all__ = ["PatientIndex", "build_patient_index", "PatientView", "patient_view"]
 
 
@@ -58,9 +61,9 @@ class PatientIndex:
         """Share of held-out patients with a lower predicted risk (0..100)."""
         return 100.0 * np.searchsorted(self.sorted_risk, risk, side="left") / max(len(self.sorted_risk), 1)
 
-    def worklist(self, threshold: float, *, above_only: bool = False, outcome: str = "any", trigger: str = "any",
-                 search: str = "", limit: int = 500) -> pd.DataFrame:
-        """Held-out patients sorted by risk (highest first), filtered; at most ``limit`` rows."""
+    def mask(self, threshold: float, *, above_only: bool = False, outcome: str = "any", trigger: str = "any",
+             search: str = "", extra=()) -> np.ndarray:
+        """Boolean mask of the patients matching every filter; ``extra`` holds further masks (e.g. "uncertain")."""
         keep = np.ones(len(self.ids), dtype=bool)
         if above_only:
             keep &= self.risk >= threshold
@@ -73,16 +76,44 @@ class PatientIndex:
         if search:
             s = search.strip().lower()
             keep &= np.fromiter((s in str(i).lower() for i in self.ids), dtype=bool, count=len(self.ids))
-        pos = self.order[keep[self.order]][:limit]
+        for m in extra:
+            keep &= np.asarray(m, dtype=bool)
+        return keep
+
+    def matching(self, threshold: float, **filters) -> np.ndarray:
+        """Positions of the matching patients, highest risk first (every one: no cap)."""
+        keep = self.mask(threshold, **filters)
+        return self.order[keep[self.order]]
+
+    def page(self, positions: np.ndarray, page: int, page_size: int) -> np.ndarray:
+        """Positions on 1-based ``page`` of ``positions`` (clipped to the last page)."""
+        pages = max(1, -(-len(positions) // max(int(page_size), 1)))
+        p = min(max(int(page), 1), pages)
+        return positions[(p - 1) * page_size: p * page_size]
+
+    def frame(self, positions: np.ndarray, threshold: float, dictionary: FeatureDictionary | None = None,
+              outcome_name: str = "outcome") -> pd.DataFrame:
+        """The worklist rows of ``positions``: id, risk %, alert, outcome in words, trigger label."""
+        pos = np.asarray(positions, dtype=np.int64)
         out = pd.DataFrame({
             "id": self.ids[pos].astype(str),
             "risk %": np.round(100 * self.risk[pos], 1),
-            "alert": self.risk[pos] >= threshold,
-            "outcome": self.y[pos].astype(int),
+            "alert": np.where(self.risk[pos] >= threshold, "alert", ""),
+            outcome_name: np.where(self.y[pos] == 1, "yes", "no"),
         })
         if self.trigger is not None:
-            out["trigger"] = self.trigger[pos]
+            d = dictionary if dictionary is not None else FeatureDictionary([])
+            out["recorded trigger"] = [d.group_label(str(t)) if t else "" for t in self.trigger[pos]]
         return out
+
+    def worklist(self, threshold: float, *, above_only: bool = False, outcome: str = "any", trigger: str = "any",
+                 search: str = "", limit: int | None = None, dictionary: FeatureDictionary | None = None,
+                 outcome_name: str = "outcome") -> pd.DataFrame:
+        """Matching patients sorted by risk (highest first); ``limit`` None = all of them."""
+        pos = self.matching(threshold, above_only=above_only, outcome=outcome, trigger=trigger, search=search)
+        if limit is not None:
+            pos = pos[:limit]
+        return self.frame(pos, threshold, dictionary, outcome_name)
 
     def count(self, threshold: float) -> dict:
         return {"patients": len(self.ids), "alerts": int((self.risk >= threshold).sum()), "events": int(self.y.sum())}
@@ -122,24 +153,19 @@ class PatientView:
     stability: float | None = None
     badge: tuple[str, str] | None = None
     summary: str = ""
-
-
-GROUP_LABELS = {"resp_rate": "respiratory rate", "heart_rate": "heart rate", "blood_pressure": "blood pressure",
-                "spo2": "SpO2", "consciousness": "consciousness (AVPU)", "temperature": "temperature",
-                "o2_flow": "O2 flow rate"}
+    row: Explanation | None = None  # the primary method's one-row explanation (base value included)
+    other_row: Explanation | None = None  # the second method's row (first seed)
 
 
 def _trigger_label(trigger: str, dictionary: FeatureDictionary) -> str:
-    """Readable name of a dictionary group ('resp_rate' -> 'respiratory rate')."""
-    if not trigger:
-        return ""
-    return GROUP_LABELS.get(trigger, trigger.replace("_", " "))
+    """Readable name of a dictionary group ('resp_rate' -> 'Respiratory rate')."""
+    return dictionary.group_label(trigger) if trigger else ""
 
 
 def patient_view(index: PatientIndex, patient_id: str, threshold: float, dictionary: FeatureDictionary,
                  other: np.ndarray | None = None, other_output: str = "", other_method: str = "",
                  other_seeds: list[np.ndarray] | None = None, k: int = 5,
-                 primary: Explanation | None = None) -> PatientView:
+                 primary: Explanation | None = None, other_row: Explanation | None = None) -> PatientView:
     """Everything one patient's page shows, from precomputed arrays (cheap: O(features)).
 
     ``primary`` (one row) replaces the index's stored explanation for per-patient methods."""
@@ -148,13 +174,16 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
     expl = primary if primary is not None else index.explanation
     if expl is None:
         raise ValueError("no stored explanation in the index: pass the patient's row as primary")
-    attr = expl.values[0] if primary is not None else expl.values[p]
+    row = primary if primary is not None else expl[p]
+    attr = row.values[0]
+    if other_row is not None:
+        other, other_output, other_method = other_row.values[0], other_row.output, other_row.method
     trig = "" if index.trigger is None else str(index.trigger[p] or "")
     tlabel = _trigger_label(trig, dictionary)
     view = PatientView(
         id=str(index.ids[p]), risk=risk, level=risk_level(risk, threshold), percentile=index.percentile(risk),
         outcome=int(index.y[p]), trigger=trig, trigger_label=tlabel, values=index.data[p], attributions=attr,
-        output=expl.output, method=expl.method,
+        output=expl.output, method=expl.method, row=row, other_row=other_row,
     )
     if other is not None:
         view.other, view.other_output, view.other_method = np.asarray(other, dtype=np.float64), other_output, other_method
@@ -163,5 +192,5 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
             view.stability = seed_stability(other_seeds, k=k)
         view.badge = badge(view.agreement, view.stability)
     view.summary = patient_summary(risk, threshold, index.feature_names, view.values, attr, dictionary,
-                                   method_label=expl.method.upper(), trigger_label=tlabel or None)
+                                   method_label=METHOD_WORDS.get(expl.method, expl.method), trigger_label=tlabel or None)
     return view

@@ -43,12 +43,27 @@ def describe_feature(name: str, value: float, dictionary: FeatureDictionary) -> 
     info = dictionary.get_info(name)
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return f"{info.label} was not recorded"
-    text = f"{info.label} was {info.format_value(float(value))}"
+    unit = (info.unit or "").strip().lower()
+    if unit and unit in info.label.lower().split():  # 'Pathology tests' in 'tests': '63 pathology tests'
+        text = f"{info.label}: {_fmt_number(float(value))}"
+    else:
+        text = f"{info.label} was {info.format_value(float(value))}"
     status = info.status(float(value))
     rng = info.normal_range_text
     if status and rng:
         text += f" ({status}; normal {rng})" if status != "normal" else f" (within normal {rng})"
     return text
+
+
+def _fmt_number(x: float) -> str:
+    from risklens.cohorts.dictionary import _fmt
+
+    return _fmt(x)
+
+
+def mid_sentence(label: str) -> str:
+    """'Respiratory rate' -> 'respiratory rate' inside a sentence; 'SpO2', 'AVPU score' stay as they are."""
+    return label[:1].lower() + label[1:] if len(label) > 1 and label[1:2].islower() else label
 
 
 def _join(parts: Sequence[str]) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from risklens.cohorts.dictionary import FeatureDictionary
+from risklens.explain.base import Explanation
+from risklens.metrics.consistency import top_k
 from risklens.plots.style import (
     ACCENT,
     LOWER,
@@ -22,14 +24,17 @@ from risklens.plots.style import (
 
 
 # ---- cohort explanations ---------------------------------------------------------------------
-def importance_bar(importance: pd.Series, dictionary: FeatureDictionary | None, output: str, top: int = 15,
-                   title: str = "Global importance", std: pd.Series | None = None) -> go.Figure:
-    imp = importance.sort_values(ascending=False, kind="stable").head(top)[::-1]
-    err = None if std is None else {"type": "data", "array": std.reindex(imp.index).to_numpy()}
-    fig = go.Figure(go.Bar(x=imp.to_numpy(), y=_labels(imp.index, dictionary), orientation="h",
-                           marker_color=LOWER, error_x=err, customdata=list(imp.index),
+def importance_bar(expl: Explanation, dictionary: FeatureDictionary | None, top: int = 15,
+                   title: str = "Global importance") -> go.Figure:
+    """Mean |attribution| per feature over the explanation's rows (the study's cohort level)."""
+    imp = np.abs(expl.values).mean(axis=0) if len(expl) else np.zeros(len(expl.feature_names))
+    order = top_k(imp, top)[::-1]
+    names = [expl.feature_names[j] for j in order]
+    fig = go.Figure(go.Bar(x=imp[order], y=_labels(names, dictionary), orientation="h",
+                           marker_color=LOWER, customdata=names,
                            hovertemplate="%{y} (%{customdata})<br>%{x:.4f}<extra></extra>"))
-    return _finish(fig, title, f"mean |{space_label(output)}|", "", height=max(300, 24 * len(imp) + 110), legend=False)
+    return _finish(fig, title, f"mean |{space_label(expl.output)}|", "", height=max(300, 24 * len(order) + 110),
+                   legend=False)
 
 def subgroup_importance_figure(frame: pd.DataFrame, dictionary: FeatureDictionary | None, output: str, top: int = 12,
                                title: str = "Importance by subgroup") -> go.Figure:
@@ -53,16 +58,14 @@ def _unit_scale(col: np.ndarray) -> np.ndarray:
         out[ok] = 0.5
     return out
 
-def beeswarm_figure(values: np.ndarray, data: np.ndarray, feature_names: Sequence[str], dictionary: FeatureDictionary | None,
-                    output: str, top: int = 12, max_points: int = 1500, seed: int = 0,
-                    title: str = "Attribution per patient (beeswarm)") -> go.Figure:
-    values = np.asarray(values, dtype=np.float64)
-    data = np.asarray(data, dtype=np.float64)
+def beeswarm_figure(expl: Explanation, dictionary: FeatureDictionary | None, top: int = 12, max_points: int = 1500,
+                    seed: int = 0, title: str = "Attribution per patient (beeswarm)") -> go.Figure:
+    values, data, feature_names, output = expl.values, expl.data, expl.feature_names, expl.output
     rng = np.random.default_rng(seed)
     rows = np.arange(values.shape[0])
     if len(rows) > max_points:
         rows = np.sort(rng.choice(rows, size=max_points, replace=False))
-    order = np.argsort(-np.abs(values).mean(axis=0), kind="stable")[:top]
+    order = top_k(np.abs(values).mean(axis=0), top)
     labels = _labels([feature_names[j] for j in order], dictionary)
     xs, ys, cs, hv = [], [], [], []
     for pos, j in enumerate(order[::-1]):
@@ -83,13 +86,12 @@ def beeswarm_figure(values: np.ndarray, data: np.ndarray, feature_names: Sequenc
     fig.add_vline(x=0, line_color=NEUTRAL, line_width=1)
     return _finish(fig, title, space_label(output), "", height=max(320, 30 * len(order) + 120), legend=False)
 
-def dependence_figure(values: np.ndarray, data: np.ndarray, feature_names: Sequence[str], feature: str,
-                      color_feature: str | None, dictionary: FeatureDictionary | None, output: str,
+def dependence_figure(expl: Explanation, feature: str, color_feature: str | None, dictionary: FeatureDictionary | None,
                       max_points: int = 3000, seed: int = 0, title: str | None = None) -> go.Figure:
-    names = list(feature_names)
+    """Each patient's attribution of ``feature`` against its value, coloured by ``color_feature``'s value
+    (rank scale), so an interaction shows as colours that separate vertically."""
+    names, values, data, output = list(expl.feature_names), expl.values, expl.data, expl.output
     j = names.index(feature)
-    values = np.asarray(values, dtype=np.float64)
-    data = np.asarray(data, dtype=np.float64)
     rows = np.arange(values.shape[0])
     if len(rows) > max_points:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_points, replace=False))
@@ -123,7 +125,30 @@ def dependence_figure(values: np.ndarray, data: np.ndarray, feature_names: Seque
                    legend=len(fig.data) > 1, legend_at="below")
 
 
-# ---- one patient -----------------------------------------------------------------------------
+def pdp_ice_figure(curves: dict, dictionary: FeatureDictionary | None, max_ice: int = 200,
+                   title: str | None = None) -> go.Figure:
+    """Partial dependence (bold) with individual conditional expectation curves (thin), risk in %.
+
+    ``curves``: ``{"feature", "grid", "average" (g,), "individual" (n, g)}`` as from
+    :func:`risklens.patients.pdp.partial_dependence_curves`."""
+    feature, grid = curves["feature"], np.asarray(curves["grid"], dtype=np.float64)
+    info = dictionary.get_info(feature) if dictionary is not None else None
+    xlab = (info.label + (f" ({info.unit})" if info and info.unit else "")) if info else feature
+    ice = 100 * np.asarray(curves["individual"], dtype=np.float64)[:max_ice]
+    xs = np.concatenate([np.append(grid, np.nan) for _ in range(len(ice))]) if len(ice) else []
+    ys = np.concatenate([np.append(r, np.nan) for r in ice]) if len(ice) else []
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name="one patient (ICE)", opacity=0.25,
+                               line={"color": NEUTRAL, "width": 1}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=grid, y=100 * np.asarray(curves["average"]), mode="lines", name="average (partial dependence)",
+                             line={"color": ACCENT, "width": 4},
+                             hovertemplate="value %{x:.4g}<br>average risk %{y:.1f}%<extra></extra>"))
+    if info is not None and info.normal_low is not None and info.normal_high is not None:
+        fig.add_vrect(x0=info.normal_low, x1=info.normal_high, fillcolor=ACCENT, opacity=0.10, line_width=0,
+                      annotation_text="normal range")
+    return _finish(fig, title or f"Predicted risk as {xlab} changes", xlab, "predicted risk (%)", height=420,
+                   legend=True, legend_at="below")
+
 
 # ---- data summaries --------------------------------------------------------------------------
 def missingness_figure(missing: pd.Series, dictionary: FeatureDictionary | None, top: int = 25,

@@ -1,104 +1,141 @@
-"""One patient: attributions, method comparison, values against normal ranges."""
+"""One patient: the waterfall from base risk, attributions, method comparison, values in real units.
+
+Every builder takes one row of an :class:`~risklens.explain.base.Explanation` (``expl[i]`` or a
+one-row explanation), so values, feature names, output space and base value travel together.
+"""
 
 from __future__ import annotations
-
-from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from risklens.cohorts.dictionary import FeatureDictionary
-from risklens.plots.style import (
-    ACCENT,
-    LOWER,
-    NEUTRAL,
-    RAISE,
-    _layout,
-    _vline,
-    space_label,
-)
+from risklens.explain.base import Explanation
+from risklens.metrics.consistency import top_k
+from risklens.patients.agreement import ranks
+from risklens.patients.waterfall import risk_waterfall
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, space_label
 
 
-# ---- one patient -----------------------------------------------------------------------------
-def patient_bar(feature_names: Sequence[str], attributions, data, dictionary: FeatureDictionary | None, output: str,
-                top: int = 10, title: str = "Why this risk") -> go.Figure:
-    attr = np.asarray(attributions, dtype=np.float64)
-    data = np.asarray(data, dtype=np.float64)
-    order = np.argsort(-np.abs(attr), kind="stable")[:top][::-1]
+def _one(row: Explanation) -> Explanation:
+    if len(row) != 1:
+        raise ValueError(f"a patient figure needs one explanation row, not {len(row)}")
+    return row
+
+
+def _label(dictionary: FeatureDictionary | None, name: str) -> str:
+    return dictionary.label(name) if dictionary is not None else name
+
+
+def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top: int = 10,
+                     title: str = "From the base risk to this patient's risk") -> go.Figure:
+    """Bars in risk percentage points from the base risk to the patient's risk (see risklens.patients.waterfall)."""
+    row = _one(row)
+    wf = risk_waterfall(row.base_values[0], row.values[0], row.data[0], row.feature_names, dictionary,
+                        output=row.output, top=top)
+    f = wf.frame.iloc[::-1]
+    labels = [f"{r.label} = {r.value_text}" if r.value_text else r.label for r in f.itertuples()]
+    base_pp, risk_pp = 100 * wf.base_risk, 100 * wf.risk
+    traces = [{"type": "bar", "orientation": "h", "y": labels, "x": f["step_pp"].to_numpy(), "base": f["start_pp"].to_numpy(),
+               "marker": {"color": [RAISE if s > 0 else LOWER for s in f["step_pp"]]},
+               "customdata": np.column_stack([f["step_pp"], f["end_pp"]]),
+               "hovertemplate": "%{y}<br>%{customdata[0]:+.2f} points, risk now %{customdata[1]:.1f}%<extra></extra>"}]
+    layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; orange raises, "
+                     "blue lowers</sup>", "risk (%)", "", height=max(320, 26 * len(f) + 140), legend=False)
+    s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
+    s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
+    layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
+    return go.Figure(data=traces, layout=layout)
+
+
+def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int = 10,
+                title: str = "Why this risk") -> go.Figure:
+    row = _one(row)
+    attr, data = row.values[0], row.data[0]
+    order = top_k(attr, top)[::-1]
     labels = []
     for j in order:
-        n = feature_names[j]
-        info = dictionary.get_info(n) if dictionary is not None else None
-        val = info.format_value(float(data[j])) if info else f"{data[j]:.4g}"
-        labels.append(f"{info.label if info else n} = {val}")
-    colours = [RAISE if attr[j] > 0 else LOWER for j in order]
-    traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h", "marker": {"color": colours},
+        n = row.feature_names[j]
+        val = dictionary.get_info(n).format_value(float(data[j])) if dictionary is not None else f"{data[j]:.4g}"
+        labels.append(f"{_label(dictionary, n)} = {val}")
+    traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h",
+               "marker": {"color": [RAISE if attr[j] > 0 else LOWER for j in order]},
                "hovertemplate": "%{y}<br>%{x:.4f}<extra></extra>"}]
-    layout = _layout(f"{title}<br><sup>orange raises the risk, blue lowers it</sup>", space_label(output), "",
+    layout = _layout(f"{title}<br><sup>orange raises the risk, blue lowers it</sup>", space_label(row.output), "",
                      height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
     return go.Figure(data=traces, layout=layout)
 
-def rank_comparison_figure(feature_names: Sequence[str], attr_a, attr_b, label_a: str, label_b: str,
+
+def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str, label_b: str,
                            dictionary: FeatureDictionary | None, top: int = 8,
-                           title: str = "Rank of each feature by |attribution| (1 = most important)") -> go.Figure:
+                           title: str = "Rank of each feature (1 = most important)") -> go.Figure:
     """Slope chart of ranks: works when the two methods live in different output spaces."""
-    a = np.asarray(attr_a, dtype=np.float64)
-    b = np.asarray(attr_b, dtype=np.float64)
-    rank_a = np.empty(len(a), dtype=int)
-    rank_a[np.argsort(-np.abs(a), kind="stable")] = np.arange(1, len(a) + 1)
-    rank_b = np.empty(len(b), dtype=int)
-    rank_b[np.argsort(-np.abs(b), kind="stable")] = np.arange(1, len(b) + 1)
+    a, b = _one(row_a).values[0], _one(row_b).values[0]
+    names = row_a.feature_names
+    rank_a, rank_b = ranks(a), ranks(b)
     shown = np.flatnonzero((rank_a <= top) | (rank_b <= top))
     beyond = top + 2  # ranks past the top are drawn on one "beyond" row, true rank in the hover
     traces = []
     for j in shown:
         same_sign = bool(np.sign(a[j]) == np.sign(b[j]))
         colour = ACCENT if same_sign else RAISE
-        lab = dictionary.label(feature_names[j]) if dictionary is not None else feature_names[j]
+        lab = _label(dictionary, names[j])
         ya, yb = int(min(rank_a[j], beyond)), int(min(rank_b[j], beyond))
         traces.append({"type": "scatter", "x": [label_a, label_b], "y": [ya, yb],
                        "mode": "lines+markers+text", "text": [lab if ya <= top else "", lab if yb <= top and ya > top else ""],
                        "textposition": ["middle left", "middle right"], "line": {"color": colour}, "showlegend": False,
                        "customdata": [int(rank_a[j]), int(rank_b[j])],
                        "hovertemplate": f"{lab}<br>%{{x}}: rank %{{customdata}}<br>"
-                                        f"{'same sign' if same_sign else 'opposite sign'}<extra></extra>"})
-    layout = _layout(title + " - green: same sign, orange: opposite sign", "", "rank", height=460, legend=False)
+                                        f"{'same direction' if same_sign else 'opposite direction'}<extra></extra>"})
+    layout = _layout(title + "<br><sup>green: both say the same direction, orange: opposite directions</sup>", "", "rank",
+                     height=460, legend=False)
     layout["yaxis"].update({"autorange": False, "range": [beyond + 0.5, 0.5],
                             "tickvals": list(range(1, top + 1)) + [beyond],
                             "ticktext": [str(r) for r in range(1, top + 1)] + [f"> {top}"]})
     layout["xaxis"]["range"] = [-1.3, 2.0]
     return go.Figure(data=traces, layout=layout)
 
-def vitals_figure(feature_names: Sequence[str], values, dictionary: FeatureDictionary,
-                  title: str = "Measurements against normal ranges") -> go.Figure:
-    """Each value placed relative to its normal range: 0 = lower limit, 1 = upper limit (units differ)."""
+
+def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
+                  title: str = "Top measurements against their normal ranges") -> go.Figure | None:
+    """One small panel per top feature that has a normal range, each on its own axis in its real unit:
+    the green band is the normal range, the dot this patient's value. None when no top feature has a range."""
+    row = _one(row)
     rows = []
-    for n, v in zip(feature_names, np.asarray(values, dtype=np.float64)):
+    for j in top_k(row.values[0], len(row.feature_names)):
+        n, v = row.feature_names[j], float(row.data[0, j])
         info = dictionary.get_info(n)
         if info.normal_low is None or info.normal_high is None or np.isnan(v) or info.normal_high <= info.normal_low:
             continue
-        pos = (v - info.normal_low) / (info.normal_high - info.normal_low)
-        rows.append((info.label, pos, info.format_value(v), info.normal_range_text, info.status(v)))
-    layout = _layout(title, "position in normal range (0 = low limit, 1 = high limit)", "",
-                     height=max(260, 22 * len(rows) + 110), legend=False)
-    traces = []
-    if rows:
-        rows = rows[::-1]
-        colours = [RAISE if r[4] == "high" else LOWER if r[4] == "low" else ACCENT for r in rows]
-        traces.append({"type": "scatter", "x": np.clip([r[1] for r in rows], -2.0, 3.0), "y": [r[0] for r in rows],
-                       "mode": "markers", "marker": {"size": 11, "color": colours},
-                       "customdata": [[r[2], r[3], r[4]] for r in rows],
-                       "hovertemplate": "%{y}: %{customdata[0]}<br>normal %{customdata[1]} (%{customdata[2]})<extra></extra>"})
-        layout["shapes"] = [{"type": "rect", "x0": 0, "x1": 1, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
-                             "fillcolor": ACCENT, "opacity": 0.15, "line": {"width": 0}}]
-        layout["annotations"] = [{"x": 0.5, "y": 1.0, "xref": "x", "yref": "paper", "text": "normal range",
-                                  "showarrow": False, "yanchor": "bottom"}]
-        layout["xaxis"]["range"] = [-2.1, 3.1]
-    else:
-        layout["annotations"] = [{"text": "no feature with a normal range in the dictionary", "showarrow": False,
-                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}]
+        rows.append((info, v))
+        if len(rows) == top:
+            break
+    if not rows:
+        return None
+    k, gap = len(rows), 0.35 / max(len(rows), 1)
+    h = (1.0 - gap * (k - 1)) / k
+    layout = _layout(title, "", "", height=70 * k + 90, legend=False)
+    layout.pop("xaxis"), layout.pop("yaxis")
+    layout["margin"] = {"l": 10, "r": 20, "t": 50, "b": 10}
+    traces, shapes = [], []
+    for i, (info, v) in enumerate(rows):
+        ax = "" if i == 0 else str(i + 1)
+        top_ = 1.0 - i * (h + gap)
+        lo, hi = info.normal_low, info.normal_high
+        span = hi - lo
+        x0, x1 = min(lo - 0.5 * span, v - 0.1 * span), max(hi + 0.5 * span, v + 0.1 * span)
+        status = info.status(v)
+        colour = RAISE if status == "high" else LOWER if status == "low" else ACCENT
+        unit = f" ({info.unit})" if info.unit else ""
+        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1],
+                                "title": {"text": f"{info.label}{unit}", "standoff": 2}, "ticks": "outside"}
+        layout[f"yaxis{ax}"] = {"domain": [max(top_ - h, 0), top_], "anchor": f"x{ax}", "visible": False, "range": [-1, 1]}
+        shapes.append({"type": "rect", "xref": f"x{ax}", "yref": f"y{ax}", "x0": lo, "x1": hi, "y0": -0.6, "y1": 0.6,
+                       "fillcolor": ACCENT, "opacity": 0.18, "line": {"width": 0}})
+        traces.append({"type": "scatter", "x": [v], "y": [0], "xaxis": f"x{ax}", "yaxis": f"y{ax}", "mode": "markers",
+                       "marker": {"size": 13, "color": colour},
+                       "hovertemplate": f"{info.label}: {info.format_value(v)}<br>normal {info.normal_range_text}"
+                                        f" ({status})<extra></extra>"})
+    layout["shapes"] = shapes
     return go.Figure(data=traces, layout=layout)
-
-
-# ---- consistency -----------------------------------------------------------------------------

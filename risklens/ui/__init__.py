@@ -11,6 +11,7 @@ from risklens.ui import audit, auth, cache, conformal, state
 from risklens.ui.guard import guarded, run_page, show_error
 from risklens.ui.widgets import (
     method_name,
+    model_label,
     model_name,
     need_models,
     page_context,
@@ -21,7 +22,8 @@ from risklens.ui.widgets import (
 )
 
 __all__ = [
-    "audit", "auth", "cache", "conformal", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded", "run_page",
-    "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_name", "need_models", "page_context",
+    "audit", "auth", "cache", "conformal", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded",
+    "run_page", "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_label", "model_name",
+    "need_models", "page_context",
     "pct", "pick_method", "pick_model", "sidebar_context",
 ]

@@ -204,3 +204,37 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation |
     extra = f"<p>{_html.escape(view.summary)}</p>"
     head, sep, tail = card.partition("</h1>")
     return head + sep + extra + tail if sep else card
+
+
+# ---- cached views of the Cohort explanations page (a repeat visit draws from here) --------------
+@st.cache_resource(show_spinner=False, max_entries=64)
+def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | None, top: int, _expl: Explanation,
+                   _dictionary) -> dict:
+    """Importance bar and beeswarm of one cohort explanation, built once per model + data + method + size."""
+    from risklens import plots
+
+    return {"bar": plots.importance_bar(_expl, _dictionary, top=top, title="Global importance"),
+            "bee": plots.beeswarm_figure(_expl, _dictionary, top=top)}
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def dependence_fig(model_id: str, cohort_hash: str, method: str, rows: int | None, feature: str, colour: str | None,
+                   _expl: Explanation, _dictionary):
+    from risklens import plots
+
+    return plots.dependence_figure(_expl, feature, colour, _dictionary)
+
+
+@st.cache_resource(show_spinner="Computing partial dependence ...", max_entries=128)
+def pdp_curves(model_id: str, cohort_hash: str, feature: str, _model: RiskModel, _cohort: Cohort) -> dict:
+    """Partial dependence + ICE of one feature over a seeded sample of held-out rows (sklearn's partial_dependence)."""
+    from risklens.patients.pdp import partial_dependence_curves
+
+    pos = held_out(_model, _cohort)
+    return partial_dependence_curves(_model, _cohort.X.iloc[pos], feature, n_rows=300, seed=0)
+
+
+def prepare_patients(model: RiskModel, cohort: Cohort, method: str) -> None:
+    """Warm what a patient switch needs (scores, the stored explanation, the index, the LIME background)."""
+    patient_index(model.model_id, cohort.hash, method, model, cohort)
+    background_rows(model.model_id, cohort.hash, model, cohort)

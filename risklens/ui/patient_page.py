@@ -63,8 +63,7 @@ def view_for(model: RiskModel, cohort: Cohort, index: PatientIndex, patient_id: 
     seeds = LIME_SEEDS if (stability and method_spec(other_method).stochastic) else LIME_SEEDS[:1]
     rows = other_rows(model, cohort, patient_id, other_method, seeds)
     first = rows[0]
-    return patient_view(index, patient_id, threshold, cohort.dictionary, other=first.values[0],
-                        other_output=first.output, other_method=other_method,
+    return patient_view(index, patient_id, threshold, cohort.dictionary, other_row=first,
                         other_seeds=[r.values[0] for r in rows] if len(rows) > 1 else None, primary=primary)
 
 
@@ -73,3 +72,73 @@ def what_if_row(cohort: Cohort, patient_id: str, edits: dict) -> pd.DataFrame:
     for k, v in edits.items():
         row[k] = np.nan if v is None else float(v)
     return row
+
+
+# ---- the worklist: filters, pages, selection ----------------------------------------------------
+PAGE_SIZE = 100
+#: Checkbox filters of the worklist: (label, session key, mask function(index, threshold) -> bool array).
+#: Further filters (e.g. "only uncertain" from prediction sets) are added here and appear on the page.
+WORKLIST_FILTERS: list[tuple[str, str, object]] = [
+    ("Only alerts (risk at or above the threshold)", "wl_above", lambda index, threshold: index.risk >= threshold),
+]
+
+
+def trigger_options(index: PatientIndex) -> list[str]:
+    """'any' and the recorded trigger groups of the held-out patients (shown with their labels)."""
+    if index.trigger is None:
+        return ["any"]
+    return ["any"] + sorted(str(t) for t in set(index.trigger) if t)
+
+
+def matching_positions(index: PatientIndex, threshold: float, checks: dict, outcome: str, trigger: str,
+                       search: str) -> np.ndarray:
+    """Every matching held-out patient, highest risk first; ``checks`` = {filter key: ticked}."""
+    extra = [fn(index, threshold) for _, key, fn in WORKLIST_FILTERS if checks.get(key)]
+    return index.matching(threshold, outcome=outcome, trigger=trigger, search=search, extra=extra)
+
+
+def resolve_patient(index: PatientIndex, positions: np.ndarray, wanted: str | None) -> str | None:
+    """The patient to show: the wanted one if the model has it (filters never drop a selection), else the
+    first matching patient, else the highest-risk held-out patient."""
+    if wanted is not None and str(wanted) in index.pos:
+        return str(wanted)
+    if len(positions):
+        return str(index.ids[positions[0]])
+    return str(index.ids[index.order[0]]) if len(index) else None
+
+
+def lime_note(view: PatientView, model: RiskModel, cohort: Cohort) -> str:
+    """Why LIME's top feature differs from the primary method's, in plain words ('' when they agree)."""
+    from risklens.patients.lime_bins import disagreement_note
+
+    if view.other is None or view.other_method not in ("lime", "lime-ref"):
+        return ""
+    background = cache.background_rows(model.model_id, cohort.hash, model, cohort)
+    return disagreement_note(view.row.feature_names, view.values, view.attributions, view.other, background,
+                             cohort.dictionary)
+
+
+def top_feature_table(view: PatientView, dictionary, top: int = 8) -> pd.DataFrame:
+    """The top features of the primary method: label, value with unit, normal range, status, effect in risk points."""
+    from risklens.patients.waterfall import risk_waterfall
+
+    row = view.row
+    wf = risk_waterfall(row.base_values[0], row.values[0], row.data[0], row.feature_names, dictionary,
+                        output=row.output, top=top)
+    f = wf.frame[wf.frame["feature"] != ""]
+    infos = [dictionary.get_info(n) for n in f["feature"]]
+    vals = [float(row.data[0, row.feature_names.index(n)]) for n in f["feature"]]
+    out = pd.DataFrame({
+        "feature": list(f["label"]),
+        "value": [i.format_value(v) for i, v in zip(infos, vals)],
+        "normal range": [i.normal_range_text or "-" for i in infos],
+        "status": [i.status(v) or "-" for i, v in zip(infos, vals)],
+        "effect on risk (points)": np.round(f["step_pp"].to_numpy(), 2),
+    })
+    if view.other is not None:
+        from risklens.patients.agreement import ranks
+        from risklens.ui.widgets import method_name
+
+        r = ranks(view.other)
+        out[f"rank by {method_name(view.other_method)}"] = [int(r[row.feature_names.index(n)]) for n in f["feature"]]
+    return out

@@ -12,7 +12,8 @@ from risklens.modeling.model import RiskModel
 K_COHORT = "rl_cohort"
 K_MODELS = "rl_models"  # cohort hash -> list of model directories
 K_THRESHOLD = "rl_threshold"  # model id -> alert threshold
-K_PATIENT = "rl_patient"
+K_PATIENT = "rl_patient"  # THE selected patient id: dropdown, worklist row click and deep link all write here
+K_LINK_WRITTEN = "rl_patient_link"  # the ?patient= value the Patients page itself last wrote
 K_EVAL = "rl_eval"  # evaluation results by key
 K_UPLOAD_ERROR = "rl_upload_error"
 
@@ -85,3 +86,36 @@ def threshold(model: RiskModel) -> float:
 
 def set_threshold(model: RiskModel, value: float) -> None:
     st.session_state.setdefault(K_THRESHOLD, {})[model.model_id] = float(value)
+
+
+# ---- the selected patient: one key, three ways in ----------------------------------------------
+def selected_patient() -> str | None:
+    pid = st.session_state.get(K_PATIENT)
+    return None if pid is None else str(pid)
+
+
+def select_patient(patient_id) -> None:
+    st.session_state[K_PATIENT] = str(patient_id)
+
+
+def read_deep_link(is_known) -> str | None:
+    """Apply ``?patient=ID`` when it differs from what the page itself last wrote (a new link, not our echo).
+
+    A known id becomes the selected patient; an unknown one is returned (for a plain-text message) and
+    the selection is left alone. Returns None when there is nothing to report."""
+    linked = st.query_params.get("patient")
+    if not linked or linked == st.session_state.get(K_LINK_WRITTEN):
+        return None
+    st.session_state[K_LINK_WRITTEN] = linked  # handled once, whatever it named
+    if is_known(linked):
+        select_patient(linked)
+        return None
+    return linked
+
+
+def write_deep_link(patient_id: str) -> None:
+    """Put the shown patient in the URL (shareable), remembering that this value is our own echo."""
+    patient_id = str(patient_id)
+    st.session_state[K_LINK_WRITTEN] = patient_id
+    if st.query_params.get("patient") != patient_id:
+        st.query_params["patient"] = patient_id

@@ -31,14 +31,26 @@ def sidebar_context(cohort: Cohort, models: list[RiskModel]) -> None:
         st.caption(f"**Models:** {len(models)} ready" if models else "**Models:** none yet (see Model page)")
 
 
+def model_label(model: RiskModel, models: list[RiskModel] | None = None) -> str:
+    """'XGBoost · seed 0' for clinician-facing places (the hash stays in cards); models that would read the
+    same get their training run number ('#2') so the label still picks one model."""
+    base = f"{FAMILY_LABELS.get(model.family, model.family)} · seed {model.seed}"
+    same = [m for m in (models or []) if m.family == model.family and m.seed == model.seed]
+    if len(same) > 1:
+        base += f" · #{[m.model_id for m in same].index(model.model_id) + 1}"
+    return base
+
+
 def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskModel:
-    names = [model_name(m) for m in models]
+    """A model picker shared across pages (the last choice is kept); labels without hashes."""
+    ids = [m.model_id for m in models]
     shared = "rl_model_choice"
     default = st.session_state.get(shared)
-    index = names.index(default) if default in names else 0
-    choice = st.selectbox(label, names, index=index, key=key)
+    index = ids.index(default) if default in ids else 0
+    by_id = {m.model_id: m for m in models}
+    choice = st.selectbox(label, ids, index=index, key=key, format_func=lambda i: model_label(by_id[i], models))
     st.session_state[shared] = choice
-    return models[names.index(choice)]
+    return by_id[choice]
 
 
 def pick_method(methods: list[str], key: str, label: str = "Explanation method", default: str = "shap") -> str:
