@@ -14,18 +14,19 @@ from risklens.ui import patient_page as pp
 BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[methods partly agree]",
          "red": ":red-badge[methods disagree]"}
 OUTCOMES = {"any": "any", "event": "yes", "no event": "no"}
+SURE = {"event": "sure: event", "no event": "sure: no event", "uncertain": "uncertain"}
 
 
-def worklist(index, threshold, cohort):
+def worklist(index, threshold, cohort, certainty):
     """Filters, counts and one page of the worklist; every matching patient's position, highest risk first."""
     st.subheader("Worklist (held-out patients, highest risk first)")
     c = st.columns([2, 1, 1, 1])
-    checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.WORKLIST_FILTERS}
+    checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.available_filters(certainty)}
     outcome = c[1].selectbox(cohort.outcome_name.capitalize(), list(OUTCOMES), format_func=OUTCOMES.get, key="wl_outcome")
     trigger = c[2].selectbox("Recorded trigger", pp.trigger_options(index), key="wl_trigger",
                              format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
     search = c[3].text_input("Search by id", key="wl_search")
-    positions = pp.matching_positions(index, threshold, checks, outcome, trigger, search)
+    positions = pp.matching_positions(index, threshold, checks, outcome, trigger, search, certainty)
     pages = max(1, -(-len(positions) // pp.PAGE_SIZE))
     counts = index.count(threshold)
     cc = st.columns([3, 1])
@@ -36,6 +37,8 @@ def worklist(index, threshold, cohort):
     page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1
     shown = index.page(positions, page, pp.PAGE_SIZE)
     frame = index.frame(shown, threshold, cohort.dictionary, cohort.outcome_name)
+    if certainty is not None:
+        frame.insert(3, "model sure?", [SURE[c] for c in certainty[shown]])
     ids = list(frame["id"])
     key = f"wl_table_{page}_{len(positions)}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
 
@@ -61,7 +64,7 @@ def choose_patient(shown_ids, n_matching, pid):
                  key="pt_select", on_change=lambda: state.select_patient(st.session_state["pt_select"]))
 
 
-def header(v, threshold, cohort, model, models):
+def header(v, threshold, cohort, model, models, sure=None):
     st.subheader(f"Patient {v.id}")
     c = st.columns(5)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
@@ -71,7 +74,11 @@ def header(v, threshold, cohort, model, models):
     c[3].metric(cohort.outcome_name.capitalize(), "yes" if v.outcome else "no")
     c[4].metric("Recorded trigger", v.trigger_label or "none recorded")
     st.caption(f"Model: {ui.model_label(model, models)}")
-    st.info(v.summary, icon=":material/description:")
+    if sure is not None:
+        a = ui.conformal.alpha()
+        text = (f"How sure (conformal prediction, error rate {100 * a:.0f}%): {ui.conformal.PLAIN[sure]}.")
+        (st.warning if sure == "uncertain" else st.caption)(text)
+    st.info(md_escape(v.summary), icon=":material/description:")
 
 
 def explanation(v, cohort, model):
@@ -136,12 +143,13 @@ def patient_section(model, models, cohort, index, threshold, other):
             st.error("The link names a patient who is not among this model's held-out patients; showing the "
                      "worklist instead. The link's patient value, as given:", icon=":material/error:")
             st.text(bad)  # plain text: a link value is never markdown
-        positions, shown = worklist(index, threshold, cohort)
-        patient_detail(model, models, cohort, index, threshold, other, shown, len(positions))
+        certainty = pp.certainty_for(model, cohort, index)
+        positions, shown = worklist(index, threshold, cohort, certainty)
+        patient_detail(model, models, cohort, index, threshold, other, shown, len(positions), certainty)
 
 
 @st.fragment
-def patient_detail(model, models, cohort, index, threshold, other, shown, n_matching):
+def patient_detail(model, models, cohort, index, threshold, other, shown, n_matching, certainty=None):
     """One patient: a dropdown switch reruns only this part (the worklist above stays as it is)."""
     with ui.guarded():
         wanted = state.selected_patient()
@@ -155,7 +163,8 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
         pick = st.container()  # the dropdown sits above the name but is drawn after it: the name shows first
         v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=cohort.hash)
-        header(v, threshold, cohort, model, models)
+        header(v, threshold, cohort, model, models,
+               None if certainty is None else certainty[index.position(v.id)])
         with pick:
             choose_patient(shown, n_matching, pid)
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")

@@ -7,7 +7,7 @@ from risklens import ui
 from risklens.safety import safe_slug
 from risklens.patients import exports
 from risklens.ui import state, study
-from risklens.ui.patient_page import index_for, primary_row, secondary_method, view_for
+from risklens.ui.patient_page import certainty_for, index_for, primary_row, secondary_method, view_for
 
 
 def evaluation_section(cohort) -> None:
@@ -48,7 +48,10 @@ def patient_section(cohort, models) -> None:
     other = secondary_method(methods_for(model.family), index.explanation.method if index.explanation else "shap")
     view = view_for(model, cohort, index, pid, threshold, other, stability=False)
     expl = index.explanation if index.explanation is not None else primary_row(model, cohort, pid)
-    card = ui.cache.patient_card_html(view, model, cohort, threshold, expl)
+    certainty = certainty_for(model, cohort, index)
+    card = ui.cache.patient_card_html(view, model, cohort, threshold, expl,
+                                      certainty=None if certainty is None else certainty[index.position(pid)],
+                                      alpha=ui.conformal.alpha())
     c = st.columns(2)
     c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{safe_slug(pid)}.html",
                          mime="text/html", key="rep_dl_card",

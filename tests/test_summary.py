@@ -50,3 +50,13 @@ def test_summary_mentions_trigger_and_handles_no_attribution():
 def test_summary_rejects_mismatched_lengths():
     with pytest.raises(ValueError):
         patient_summary(0.5, 0.1, NAMES, [1, 2], [0.1, 0.2, 0.3, 0.4], D)
+
+
+def test_summary_does_not_call_a_feature_within_its_error_of_zero_a_driver():
+    attr, values = [0.9, 0.5, -0.2, 0.01], [32, 88, 70, 3]
+    sure = patient_summary(0.34, 0.12, NAMES, values, attr, D, top=3, stderr=[0.01, 0.01, 0.01, 0.01])
+    assert "SpO2 (min) was 88 %" in sure and "error of zero" not in sure
+    noisy = patient_summary(0.34, 0.12, NAMES, values, attr, D, top=3, stderr=[0.01, 0.3, 0.01, 0.01])
+    assert "SpO2 (min) was 88 %" not in noisy  # |0.5| <= 2 x 0.3: within its error of zero
+    assert "SpO2 (min) is within the estimate's error of zero, so not called a driver." in noisy
+    assert "Respiratory rate (max) was 32 /min" in noisy

@@ -192,5 +192,6 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
             view.stability = seed_stability(other_seeds, k=k)
         view.badge = badge(view.agreement, view.stability)
     view.summary = patient_summary(risk, threshold, index.feature_names, view.values, attr, dictionary,
-                                   method_label=METHOD_WORDS.get(expl.method, expl.method), trigger_label=tlabel or None)
+                                   method_label=METHOD_WORDS.get(expl.method, expl.method), trigger_label=tlabel or None,
+                                   stderr=None if row.stderr is None else row.stderr[0])
     return view

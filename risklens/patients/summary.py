@@ -86,12 +86,14 @@ def patient_summary(
     top: int = 3,
     method_label: str = "SHAP",
     trigger_label: str | None = None,
+    stderr: Sequence[float] | None = None,
 ) -> str:
     """One paragraph: risk level against the threshold, the top risk-raising features with their
     values against normal ranges, the strongest risk-lowering feature, and the recorded trigger.
 
     ``attributions`` > 0 raise the risk. Features are ranked by |attribution|; only the ``top``
-    largest are mentioned.
+    largest are mentioned. With ``stderr`` (a sampling estimator's standard error per feature), a
+    feature whose attribution is within two standard errors of zero is not called a driver.
     """
     names = list(feature_names)
     vals = np.asarray(values, dtype=np.float64)
@@ -101,6 +103,12 @@ def patient_summary(
     level = risk_level(risk, threshold)
     head = f"Risk is {level} ({format_percent(risk)}, alert threshold {format_percent(threshold)})"
     order = np.argsort(-np.abs(attr), kind="stable")[: max(int(top), 0)]
+    noise = np.zeros(len(attr), dtype=bool)
+    if stderr is not None:
+        se = np.asarray(stderr, dtype=np.float64)
+        noise = np.isfinite(se) & (np.abs(attr) <= 2 * se)
+    unsure = [i for i in order if noise[i]]
+    order = [i for i in order if not noise[i]]
     raising = [i for i in order if attr[i] > 0]
     lowering = [i for i in order if attr[i] < 0]
     sentences = []
@@ -118,6 +126,10 @@ def patient_summary(
         sentences.append(f"Lowering it: {low}.")
     if not raising and not lowering:
         sentences.append(f"{method_label} attributes no feature a notable share of this risk.")
+    if unsure:
+        labels = _join([dictionary.label(names[i]) for i in unsure])
+        sentences.append(f"{labels} {'is' if len(unsure) == 1 else 'are'} within the estimate's error of zero, "
+                         "so not called a driver.")
     if trigger_label:
         sentences.append(f"The recorded alert trigger was {trigger_label}.")
     return " ".join(sentences)

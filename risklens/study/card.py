@@ -9,10 +9,19 @@ import numpy as np
 from risklens.study.render import CSS, fmt as _fmt
 
 
+CERTAINTY_WORDS = {
+    "event": "the model is confident this patient will have the event",
+    "no event": "the model is confident this patient will not have the event",
+    "uncertain": "the model cannot tell: both outcomes stay possible",
+}
+
+
 def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: str = "", risk: float | None = None,
-                      threshold: float | None = None, top: int = 8) -> str:
-    """A self-contained HTML card for one patient: risk, top contributions (inline SVG) and provenance
-    (model hash, data hash, method, seed, output space, explanation parameters)."""
+                      threshold: float | None = None, top: int = 8, certainty: str | None = None,
+                      alpha: float | None = None) -> str:
+    """A self-contained HTML card for one patient: risk, how sure the model is (its conformal prediction set
+    at error rate ``alpha``, when given), top contributions (inline SVG) and provenance (model hash, data
+    hash, method, seed, output space, explanation parameters)."""
     e = expl.rows_for_ids([row_id])
     vals, data, names = e.values[0], e.data[0], e.feature_names
     order = e.top_k(top)[0]
@@ -36,6 +45,10 @@ def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: s
     risk_txt = "" if risk is None else (f"<p><b>Predicted risk: {risk:.1%}</b>"
                                         + ("" if threshold is None else f" (alert threshold {threshold:.1%}: "
                                            f"{'alert' if risk >= threshold else 'no alert'})") + "</p>")
+    if certainty in CERTAINTY_WORDS:
+        rate = "" if alpha is None else f" at error rate {alpha:.0%}"
+        risk_txt += (f"<p>How sure (conformal prediction set{rate}): <b>{html.escape(certainty)}</b>, "
+                     f"{CERTAINTY_WORDS[certainty]}.</p>")
     seed = e.params.get("seed", "")
     prov = [("model hash", model_hash), ("data hash", data_hash or "–"), ("method", e.method), ("seed", seed),
             ("output space", e.output), ("row id", row_id)]

@@ -186,7 +186,8 @@ def report_html(report) -> str:
     return to_html(report)
 
 
-def patient_card_html(view, model, cohort, threshold: float, expl: Explanation | None = None) -> str:
+def patient_card_html(view, model, cohort, threshold: float, expl: Explanation | None = None,
+                      certainty: str | None = None, alpha: float | None = None) -> str:
     """The patient card of risklens.study.report (risk, top contributions, provenance) with the plain-language
     summary added; the dashboard's own card if that is unavailable."""
     import html as _html
@@ -200,7 +201,7 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation |
     except ImportError:
         return patient_card(view, model, cohort, threshold)
     card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,
-                   risk=view.risk, threshold=threshold)
+                   risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha)
     extra = f"<p>{_html.escape(view.summary)}</p>"
     head, sep, tail = card.partition("</h1>")
     return head + sep + extra + tail if sep else card

@@ -49,9 +49,7 @@ def select_model(model: RiskModel) -> None:
     """Make ``model`` the selected one on the next run (the picker's own state is reset)."""
     import streamlit as st
 
-    from risklens.ui.widgets import model_name
-
-    st.session_state[K_CHOICE] = model_name(model)
+    st.session_state[K_CHOICE] = model.model_id  # risklens.ui.widgets.pick_model keys on model ids
     st.session_state.pop("model_pick", None)
 
 

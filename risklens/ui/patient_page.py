@@ -76,11 +76,29 @@ def what_if_row(cohort: Cohort, patient_id: str, edits: dict) -> pd.DataFrame:
 
 # ---- the worklist: filters, pages, selection ----------------------------------------------------
 PAGE_SIZE = 100
-#: Checkbox filters of the worklist: (label, session key, mask function(index, threshold) -> bool array).
-#: Further filters (e.g. "only uncertain" from prediction sets) are added here and appear on the page.
+#: Checkbox filters of the worklist: (label, session key, mask function(index, threshold, certainty) -> bool array).
+#: ``certainty`` is each held-out patient's conformal prediction set in words (None when it cannot be calibrated);
+#: a filter that needs it is offered only when it exists.
 WORKLIST_FILTERS: list[tuple[str, str, object]] = [
-    ("Only alerts (risk at or above the threshold)", "wl_above", lambda index, threshold: index.risk >= threshold),
+    ("Only alerts (risk at or above the threshold)", "wl_above", lambda index, threshold, certainty: index.risk >= threshold),
+    ("Only uncertain (the model cannot tell at the chosen error rate)", "wl_uncertain",
+     lambda index, threshold, certainty: certainty == "uncertain"),
 ]
+
+
+def available_filters(certainty) -> list[tuple[str, str, object]]:
+    return [f for f in WORKLIST_FILTERS if certainty is not None or f[1] != "wl_uncertain"]
+
+
+def certainty_for(model: RiskModel, cohort: Cohort, index: PatientIndex) -> np.ndarray | None:
+    """Each held-out patient's conformal prediction set in words ("event", "no event", "uncertain"), in the
+    index's order; None when the held-out split is too small to calibrate at the session's error rate."""
+    from risklens.ui import conformal
+
+    labels = conformal.labels(model, cohort)
+    if labels.empty:
+        return None
+    return labels.reindex(pd.Index(index.ids.astype(str))).fillna("uncertain").to_numpy(dtype=object)
 
 
 def trigger_options(index: PatientIndex) -> list[str]:
@@ -91,9 +109,9 @@ def trigger_options(index: PatientIndex) -> list[str]:
 
 
 def matching_positions(index: PatientIndex, threshold: float, checks: dict, outcome: str, trigger: str,
-                       search: str) -> np.ndarray:
+                       search: str, certainty: np.ndarray | None = None) -> np.ndarray:
     """Every matching held-out patient, highest risk first; ``checks`` = {filter key: ticked}."""
-    extra = [fn(index, threshold) for _, key, fn in WORKLIST_FILTERS if checks.get(key)]
+    extra = [fn(index, threshold, certainty) for _, key, fn in available_filters(certainty) if checks.get(key)]
     return index.matching(threshold, outcome=outcome, trigger=trigger, search=search, extra=extra)
 
 
