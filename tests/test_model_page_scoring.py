@@ -58,5 +58,6 @@ def test_uploaded_model_file_is_imported_and_selected(trained, tmp_path):
     at.run()
     at.button(key="import_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.selectbox(key="model_pick").value.startswith("scikit-learn model (imported)")
+    pick = at.selectbox(key="model_pick")
+    assert pick.format_func(pick.value).startswith("scikit-learn model (imported)")  # the new model is selected
     assert any("Imported a scikit-learn model" in str(s.value) for s in at.success)
