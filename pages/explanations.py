@@ -75,7 +75,11 @@ def body() -> None:
     d = cohort.dictionary
     st.caption(f"{ui.method_name(method)} on {ui.model_label(model, models)}: {len(expl):,} held-out patients explained; "
                f"values in {plots.space_label(expl.output)}.")
-    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d)
+    grouped = model.contract.has_encoded_columns and st.toggle(
+        "One bar per original column (a category's columns summed)", value=True, key="expl_grouped",
+        help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
+             "sum is the original column's contribution.")
+    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped, model.contract)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")

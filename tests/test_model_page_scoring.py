@@ -61,3 +61,14 @@ def test_uploaded_model_file_is_imported_and_selected(trained, tmp_path):
     pick = at.selectbox(key="model_pick")
     assert pick.format_func(pick.value).startswith("scikit-learn model (imported)")  # the new model is selected
     assert any("Imported a scikit-learn model" in str(s.value) for s in at.success)
+
+
+def test_cohort_explanations_show_one_bar_per_original_column(trained):
+    cohort, model, session = trained
+    at = open_page("pages/explanations.py", session=session)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    bars = [c for c in at.get("plotly_chart") if "Global importance" in c.proto.spec]
+    assert bars and '"Ward"' in bars[0].proto.spec and "ward_medical" not in bars[0].proto.spec
+    at = at.toggle(key="expl_grouped").set_value(False).run()
+    bars = [c for c in at.get("plotly_chart") if "Global importance" in c.proto.spec]
+    assert '"Ward"' not in bars[0].proto.spec  # one bar per category column again

@@ -186,6 +186,11 @@ class InputContract:
         return {o: c.name for c in self.columns for o in c.outputs}
 
     @property
+    def has_encoded_columns(self) -> bool:
+        """Does a raw column become columns of other names (one-hot categories, yes/no flags)?"""
+        return any(o != c.name for c in self.columns for o in c.outputs)
+
+    @property
     def is_identity(self) -> bool:
         return all(c.kind == "numeric" for c in self.columns)
 

@@ -210,10 +210,15 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation |
 # ---- cached views of the Cohort explanations page (a repeat visit draws from here) --------------
 @st.cache_resource(show_spinner=False, max_entries=64)
 def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | None, top: int, _expl: Explanation,
-                   _dictionary) -> dict:
-    """Importance bar and beeswarm of one cohort explanation, built once per model + data + method + size."""
+                   _dictionary, grouped: bool = False, _contract=None) -> dict:
+    """Importance bar and beeswarm of one cohort explanation, built once per model + data + method + size;
+    ``grouped``: a category's one-hot columns summed per original column (its attributions add up)."""
     from risklens import plots
 
+    if grouped and _contract is not None:
+        from risklens.modeling.contract import group_onehot
+
+        _expl = group_onehot(_expl, _contract, _dictionary)
     return {"bar": plots.importance_bar(_expl, _dictionary, top=top, title="Global importance"),
             "bee": plots.beeswarm_figure(_expl, _dictionary, top=top)}
 
