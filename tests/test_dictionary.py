@@ -104,3 +104,12 @@ def test_csv_text_round_trip_and_hash_tracks_edits():
     assert again.to_records() == d.to_records() and again.hash == d.hash
     edited = d.with_entry(replace_entry(d["los_days"], kind="demographic"))
     assert edited.hash != d.hash
+
+
+def test_frame_shows_missing_ranges_as_empty_numbers_not_none():
+    from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+
+    frame = FeatureDictionary([FeatureInfo("a", "A", normal_low=1.0, normal_high=2.0), FeatureInfo("b", "B")]).to_frame()
+    assert frame["normal_low"].dtype == "float64" and frame["normal_high"].dtype == "float64"
+    assert frame.loc[1, ["normal_low", "normal_high"]].isna().all()
+    assert "None" not in frame.astype(str).to_string().replace("nan", "")

@@ -182,7 +182,11 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
 
     # ---- tabular form -------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(e) for e in self._entries.values()], columns=list(DICTIONARY_COLUMNS))
+        """One row per feature; a missing normal bound is NaN (a number column, shown empty, never "None")."""
+        out = pd.DataFrame([asdict(e) for e in self._entries.values()], columns=list(DICTIONARY_COLUMNS))
+        for col in ("normal_low", "normal_high"):
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(np.float64)
+        return out
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "FeatureDictionary":
