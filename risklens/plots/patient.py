@@ -113,11 +113,13 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
             break
     if not rows:
         return None
-    k, gap = len(rows), 0.35 / max(len(rows), 1)
-    h = (1.0 - gap * (k - 1)) / k
-    layout = _layout(title, "", "", height=70 * k + 90, legend=False)
+    # each panel: a 40 px band, then its ticks and axis title in a 50 px gap before the next panel
+    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 50, 50, 50
+    plot_px = k * band_px + (k - 1) * gap_px
+    gap, h = gap_px / plot_px, band_px / plot_px
+    layout = _layout(title, "", "", height=plot_px + top_px + bottom_px, legend=False)
     layout.pop("xaxis"), layout.pop("yaxis")
-    layout["margin"] = {"l": 10, "r": 20, "t": 50, "b": 10}
+    layout["margin"] = {"l": 10, "r": 20, "t": top_px, "b": bottom_px}
     traces, shapes = [], []
     for i, (info, v) in enumerate(rows):
         ax = "" if i == 0 else str(i + 1)

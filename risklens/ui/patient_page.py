@@ -81,7 +81,7 @@ PAGE_SIZE = 100
 #: a filter that needs it is offered only when it exists.
 WORKLIST_FILTERS: list[tuple[str, str, object]] = [
     ("Only alerts (risk at or above the threshold)", "wl_above", lambda index, threshold, certainty: index.risk >= threshold),
-    ("Only uncertain (the model cannot tell at the chosen error rate)", "wl_uncertain",
+    ("Only uncertain (the model cannot tell)", "wl_uncertain",
      lambda index, threshold, certainty: certainty == "uncertain"),
 ]
 
