@@ -132,3 +132,17 @@ def test_cli_score_and_explain_raw_files(files, capsys):
     assert main(["score", "--model", str(d / "model"), "--data", str(d / "extract.csv"), "--out",
                  str(d / "s3.csv"), "--expect-model-id", "000000000000"]) == 2
     assert "not the expected 000000000000" in capsys.readouterr().err
+
+
+def test_report_table1_sums_one_hot_columns_per_original_column(files):
+    from risklens.study import ExplainerKey, ProtocolSettings, run_protocol
+
+    d, cohort, model = files
+    settings = ProtocolSettings(families=("xgboost",), methods=("shap",), runs=1, stability_repeats=0, noise_seeds=0,
+                                faithfulness_patients=5, model_params={"xgboost": {"n_estimators": 40}})
+    rep = run_protocol(cohort, settings)
+    rows = [e for e in rep.table1 if e.explainer == ExplainerKey("xgboost", "shap")]
+    names = [e.feature for e in rows]
+    assert not any(n.startswith("ward_") for n in names)  # one row per original column, never per category
+    assert set(names) <= {"age", "sex", "ward", "smoker", "lactate"}
+    assert {e.label for e in rows if e.feature == "ward"} <= {"Ward"}

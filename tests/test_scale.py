@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -188,6 +189,21 @@ def test_score_on_cluster(client, saved, tmp_path):
     m = model("xgboost")
     assert summary["partitions"] == 3 and list(scores["id"]) == list(X.index[:400])
     assert (scores["risk"].to_numpy() == m.predict_proba(X.iloc[:400])).all()
+
+
+def test_cli_score_on_the_cluster_equals_in_process(client, saved, tmp_path, capsys):
+    common = ["score", "--model", str(saved / "xgboost"), "--data", str(saved / "rows.csv")]
+    assert main([*common, "--out", str(tmp_path / "one.csv")]) == 0
+    assert main([*common, "--out", str(tmp_path / "parts"), "--partition-rows", "150",
+                 "--scheduler", client.scheduler.address]) == 0
+    one = pd.read_csv(tmp_path / "one.csv", dtype={"id": str}).set_index("id")
+    parts = dataset.read_dataset(tmp_path / "parts").set_index("id")
+    assert len(dataset.part_paths(tmp_path / "parts")) == 3 and sorted(parts.index) == sorted(one.index)
+    np.testing.assert_allclose(parts.loc[one.index, "risk"], one["risk"], rtol=0, atol=1e-15)
+    assert (parts.loc[one.index, "alert"].astype(bool) == one["alert"].astype(bool)).all()
+    capsys.readouterr()
+    assert main([*common, "--explain", "shap", "--out", str(tmp_path / "x"), "--scheduler", client.scheduler.address]) == 2
+    assert "not offered" in capsys.readouterr().err
 
 
 def test_tampered_model_is_refused_on_the_worker(client, saved, tmp_path):

@@ -1,4 +1,9 @@
-"""``risklens audit``: list the audit trail (optionally one patient's or one user's rows) or verify its chain."""
+"""``risklens audit``: list the audit trail (optionally one patient's or one user's rows) or verify its chain.
+
+List who opened which patient, downloaded which export, uploaded data, trained, loaded or imported a model and
+ran an evaluation. --verify walks the hash chain and names the first row that was modified, deleted or
+inserted (exit status 1 when broken).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,7 @@ COLUMNS = ("id", "ts", "user", "action", "patient_id", "model_id", "data_hash")
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "audit", help="list or verify the audit trail",
-        description="List who opened which patient, downloaded which export, uploaded data, trained, loaded or "
-                    "imported a model and ran an evaluation. --verify walks the hash chain and names the first "
-                    "row that was modified, deleted or inserted (exit status 1 when broken).",
+        description=__doc__,
     )
     p.add_argument("--patient", help="only rows about this patient id")
     p.add_argument("--user", help="only rows by this user")

@@ -1,4 +1,10 @@
-"""``risklens conformal``: split-conformal prediction sets of a saved model; coverage per class as JSON."""
+"""``risklens conformal``: split-conformal prediction sets of a saved model; coverage per class as JSON.
+
+Calibrate split-conformal prediction sets (MAPIE, LAC score) on half of the model's held-out patients and
+measure them on the other half: coverage overall and per outcome class (with the range the finite-sample
+guarantee allows), and the share of patients whose set is {event}, {no event}, both (uncertain) or empty.
+--mondrian calibrates per class.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,7 @@ from risklens.errors import RiskLensError
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "conformal", help="how sure is a model: conformal prediction sets, coverage per class, share uncertain",
-        description="Calibrate split-conformal prediction sets (MAPIE, LAC score) on half of the model's held-out "
-                    "patients and measure them on the other half: coverage overall and per outcome class (with "
-                    "the range the finite-sample guarantee allows), and the share of patients whose set is "
-                    "{event}, {no event}, both (uncertain) or empty. --mondrian calibrates per class.",
+        description=__doc__,
     )
     add_cohort_source(p, data_help="the CSV or Parquet file the model was trained on",
                       trigger_help="recorded trigger column of --data, as given when training")

@@ -1,4 +1,9 @@
-"""``risklens explain``: attributions of a saved model for rows of a data file, written as CSV or Parquet."""
+"""``risklens explain``: attributions of a saved model for rows of a data file, written as CSV or Parquet.
+
+Compute SHAP, LIME, coefficient or DTD attributions of a saved model for rows of a CSV or Parquet file.
+Output: one row per patient (id, base value, method, output space, one column per feature) plus a sidecar
+<out>.json with the full metadata.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,7 @@ from risklens.scale.commands import add_scheduler_argument
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "explain", help="explain a saved model's predictions for rows of a data file",
-        description="Compute SHAP, LIME, coefficient or DTD attributions of a saved model for rows of a CSV or "
-                    "Parquet file. Output: one row per patient (id, base value, method, output space, one column "
-                    "per feature) plus a sidecar <out>.json with the full metadata.",
+        description=__doc__,
     )
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
     p.add_argument("--data", required=True,

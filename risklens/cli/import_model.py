@@ -1,4 +1,10 @@
-"""``risklens import-model``: bring an XGBoost (.json/.ubj) or scikit-learn (.skops) model into the store."""
+"""``risklens import-model``: bring an XGBoost (.json/.ubj) or scikit-learn (.skops) model into the store.
+
+Read a model file (never pickle; skops files only with allow-listed types), match its features with a data
+file that has the outcome, measure it on those rows and save it with a card (features, hash, metrics,
+versions, provenance). The model then works with the explainers that apply to it, the Patients page and the
+protocol.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,7 @@ from risklens.errors import RiskLensError
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "import-model", help="import an XGBoost (.json/.ubj) or scikit-learn (.skops) model trained elsewhere",
-        description="Read a model file (never pickle; skops files only with allow-listed types), match its "
-                    "features with a data file that has the outcome, measure it on those rows and save it "
-                    "with a card (features, hash, metrics, versions, provenance). The model then works with "
-                    "the explainers that apply to it, the Patients page and the protocol.",
+        description=__doc__,
     )
     p.add_argument("model_file", help="XGBoost model (.json/.ubj) or skops file (.skops)")
     p.add_argument("--data", required=True, help="CSV or Parquet file with the model's inputs and the outcome")

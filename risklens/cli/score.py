@@ -1,4 +1,10 @@
-"""``risklens score``: risk, alert and (optionally) attributions of a saved model for the raw rows of a file."""
+"""``risklens score``: risk, alert and (optionally) attributions of a saved model for the raw rows of a file.
+
+Send the rows of a CSV or Parquet file through the model's input contract (column selection, category
+encoding, yes/no parsing, id column) and write one row per patient: id, risk, alert at the model's threshold
+and, with --explain, attributions per input column. Extra columns are ignored; a missing column or text in a
+numeric column is an error naming it; an unseen category scores as 'other' and is counted in a warning.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +12,27 @@ import sys
 from pathlib import Path
 
 from risklens.errors import RiskLensError
+from risklens.scale.commands import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "score", help="score the raw rows of a data file with a saved model (risk, alert, attributions)",
-        description="Send the rows of a CSV or Parquet file through the model's input contract (column "
-                    "selection, category encoding, yes/no parsing, id column) and write one row per patient: "
-                    "id, risk, alert at the model's threshold and, with --explain, attributions per input "
-                    "column. Extra columns are ignored; a missing column or text in a numeric column is an "
-                    "error naming it; an unseen category scores as 'other' and is counted in a warning.",
+        description=__doc__,
     )
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
     p.add_argument("--data", required=True, help="CSV or Parquet file with the model's raw input columns")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula)")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
+                   "a folder name (no suffix) writes a partitioned dataset (id, risk, log_odds, alert, input order)")
     p.add_argument("--explain", dest="method", default=None, help="add attributions of this method (e.g. shap, lime)")
     p.add_argument("--threshold", type=float, default=None, help="alert threshold (default: the model's)")
     p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods (default 0)")
     p.add_argument("--samples", type=int, default=None, help="LIME samples per patient (default 5000)")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
+    add_scheduler_argument(p)
+    p.add_argument("--partition-rows", type=int, default=None, help="rows per partition of a partitioned output "
+                   "(default 50000)")
     p.set_defaults(func=run_score)
 
 
@@ -34,7 +41,10 @@ def run_score(args) -> int:
     from risklens.cohorts import read_table
     from risklens.modeling import load_model
     from risklens.modeling.scoring import score_table
+    from risklens.scale.dataset import wants_dataset
 
+    if args.scheduler or wants_dataset(args.out):
+        return _score_partitioned(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
     if args.threshold is not None and not 0 < args.threshold < 1:
@@ -60,3 +70,19 @@ def run_score(args) -> int:
                 "method": args.method, "unseen_categories": scored.report.unseen,
                 "ignored_columns": scored.report.ignored})
     return 0
+
+
+def _score_partitioned(args) -> int:
+    """Risk scores into a partitioned dataset, in this process or on a Dask cluster (``--scheduler``)."""
+    from risklens.modeling import load_model
+    from risklens.scale.commands import score_command
+
+    if args.method:
+        raise RiskLensError("--explain is not offered with a partitioned output or --scheduler; write attributions "
+                            "with `risklens explain --scheduler ... --out FOLDER`")
+    if args.threshold is not None:
+        raise RiskLensError("--threshold is not offered with a partitioned output or --scheduler: alerts use the "
+                            "model's threshold (the risk column lets you apply another)")
+    load_model(args.model, expect_model_id=args.expect_model_id)  # the pin, checked before any task starts
+    args.id_col, args.rows, args.ids = None, None, None
+    return score_command(args)

@@ -30,13 +30,24 @@ class Agreement:
     disagreement: list = field(default_factory=list)
 
 
-def table1(key, expl, dictionary, k: int = 5) -> list[Table1Entry]:
-    """Top-k cohort features (mean |attribution|) of one explanation, with dictionary label, group, kind."""
+def table1(key, expl, dictionary, k: int = 5, contract=None) -> list[Table1Entry]:
+    """Top-k cohort features (mean |attribution|) of one explanation, with dictionary label, group, kind.
+
+    With the input ``contract`` of a file whose text columns became one-hot columns, a category's columns are
+    summed back into their original column first (its attributions add up), as the dashboard shows them."""
+    labels, first = {}, {}
+    if contract is not None and contract.has_encoded_columns:
+        from risklens.modeling.contract import group_onehot
+
+        names = group_onehot(expl, contract).feature_names
+        labels = dict(zip(names, group_onehot(expl, contract, dictionary).feature_names))
+        first = {c.name: c.outputs[0] for c in contract.columns if c.outputs}
+        expl = group_onehot(expl, contract)
     imp = expl.cohort_importance().head(k)
     out = []
     for r, (name, v) in enumerate(imp.items(), start=1):
-        info = dictionary.get_info(name)
-        out.append(Table1Entry(key, r, name, info.label, info.group, info.kind, float(v)))
+        info = dictionary.get_info(first.get(name, name))
+        out.append(Table1Entry(key, r, name, labels.get(name, info.label), info.group, info.kind, float(v)))
     return out
 
 
@@ -99,7 +110,7 @@ def agree_stage(cohort, keys, exp: Explained, settings) -> Agreement:
     k = settings.k
     out = Agreement()
     for key in keys:
-        out.table1 += table1(key, exp.cohort[key][0], cohort.dictionary, 5)
+        out.table1 += table1(key, exp.cohort[key][0], cohort.dictionary, 5, cohort.contract)
         rc = C.run_consistency(exp.cohort[key], k=k)
         out.run_consistency.append(RunConsistency(key, rc["FA"], rc["CR"], rc["pairs"]))
         if key.method not in UNSIGNED and len(exp.patients[key]) > 1:

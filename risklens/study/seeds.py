@@ -50,38 +50,6 @@ class SeedPlan:
             raise KeyError(f"no seed stream named {name!r}; streams: {', '.join(BASE_STREAMS)}")
         return _derive(self.seed, BASE_STREAMS.index(name), None if r is None else int(r) - 1)
 
-    @property
-    def simulator(self) -> int:
-        return self.stream("simulator")
-
-    @property
-    def split(self) -> int:
-        return self.stream("split")
-
-    @property
-    def background(self) -> int:
-        return self.stream("background")
-
-    @property
-    def rows(self) -> int:
-        return self.stream("rows")
-
-    @property
-    def cohort_rows(self) -> int:
-        return self.stream("cohort rows")
-
-    @property
-    def conformal(self) -> int:
-        return self.stream("conformal")
-
-    @property
-    def faithfulness(self) -> int:
-        return self.stream("faithfulness")
-
-    @property
-    def rashomon(self) -> int:
-        return self.stream("rashomon")
-
     def model(self, r: int) -> int:
         return self.stream("model run", r)
 
@@ -104,3 +72,11 @@ class SeedPlan:
         out.update({f"stability repeat {j}": self.stability(j) for j in range(1, stability_repeats + 1)})
         out.update({f"noise-floor repeat {j}": self.noise(j) for j in range(1, noise_seeds + 1)})
         return out
+
+
+#: Single streams reachable as attributes (``plan.split``, ``plan.cohort_rows``, ...): attribute -> stream name.
+NAMED_STREAMS = {"simulator": "simulator", "split": "split", "background": "background", "rows": "rows",
+                 "cohort_rows": "cohort rows", "conformal": "conformal", "faithfulness": "faithfulness",
+                 "rashomon": "rashomon"}
+for _attr, _name in NAMED_STREAMS.items():
+    setattr(SeedPlan, _attr, property(lambda self, name=_name: self.stream(name), doc=f"seed of the {_name!r} stream"))
