@@ -58,9 +58,10 @@ def run_score(args) -> int:
         if model.family not in method(args.method).families:
             raise RiskLensError(f"{args.method!r} does not apply to {model.family} models; use one of: "
                                 f"{', '.join(methods_for(model.family))}")
-    id_col = model.contract.id_col
-    frame = read_table(args.data, text_columns=[id_col] if id_col else [])
-    scored = score_table(model, frame, args.method, seed=args.seed, samples=args.samples, threshold=args.threshold)
+    id_col = model.contract.id_col or "id"  # like `risklens explain`: an 'id' column when the model names none
+    frame = read_table(args.data, text_columns=[id_col])
+    scored = score_table(model, frame, args.method, seed=args.seed, samples=args.samples, threshold=args.threshold,
+                         id_col=id_col)
     for line in scored.warnings:
         print(f"warning: {line}", file=sys.stderr)
     out = write_table(scored.table, args.out)

@@ -56,6 +56,16 @@ def background_matrix(model, X: pd.DataFrame, background=None) -> np.ndarray:
     return B
 
 
+def lime_budget(method: str, num_samples: int, samples: int | None, params: dict) -> int:
+    """LIME's samples per patient (``samples`` is the CLI's name for ``num_samples``); other options are refused."""
+    if params:
+        raise ExplainError(f"{method} does not take: {', '.join(params)}; use num_samples, kernel_width, background")
+    n = int(samples if samples is not None else num_samples)
+    if n < 2:
+        raise ExplainError(f"{method} needs at least 2 samples per patient (5000 is lime's default)")
+    return n
+
+
 def array_hash(*arrays: np.ndarray) -> str:
     """Short SHA-256 of arrays (values, shapes); NaNs hash identically."""
     h = hashlib.sha256()

@@ -29,6 +29,21 @@ def _act(v, code):  # pragma: no cover - jitted
     return v
 
 
+@njit(cache=True, inline="always")
+def _sweep(h, Z, Bz, W1, perms, j, p, b, sign, row0, code, out):  # pragma: no cover - jitted
+    """Move ``h`` feature by feature along order ``perms[j]``, adding (sign 1) or removing (sign -1) the
+    patient's difference from the background row, and write each state's activations from row ``row0``."""
+    f, w = Z.shape[1], h.shape[0]
+    for k in range(f - 1):
+        q = perms[j, k]
+        d = Z[p, q] - Bz[b, q]
+        if d != 0.0:
+            for u in range(w):
+                h[u] += sign * d * W1[q, u]
+        for u in range(w):
+            out[row0 + k, u] = _act(h[u], code)
+
+
 @njit(cache=True, parallel=True)
 def walk_activations(Z, pre_x, Bz, pre_b, W1, pat, bg, perms, code, out):  # pragma: no cover - jitted
     """Fill ``out`` (J * (2f - 2), width) float32; rows of job j start at j * (2f - 2).
@@ -47,24 +62,8 @@ def walk_activations(Z, pre_x, Bz, pre_b, W1, pat, bg, perms, code, out):  # pra
         h = np.empty(w)
         for u in range(w):
             h[u] = pre_b[b, u]
-        for k in range(f - 1):
-            q = perms[j, k]
-            d = Z[p, q] - Bz[b, q]
-            if d != 0.0:
-                for u in range(w):
-                    h[u] += d * W1[q, u]
-            row = j * per + k
-            for u in range(w):
-                out[row, u] = _act(h[u], code)
+        _sweep(h, Z, Bz, W1, perms, j, p, b, 1.0, j * per, code, out)  # forward: from the background row
         for u in range(w):
             h[u] = pre_x[p, u]
-        for k in range(f - 1):
-            q = perms[j, k]
-            d = Z[p, q] - Bz[b, q]
-            if d != 0.0:
-                for u in range(w):
-                    h[u] -= d * W1[q, u]
-            row = j * per + f - 1 + k
-            for u in range(w):
-                out[row, u] = _act(h[u], code)
+        _sweep(h, Z, Bz, W1, perms, j, p, b, -1.0, j * per + f - 1, code, out)  # backward: from the patient
 

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from risklens.explain._common import (array_hash, background_matrix, check_frame, column_medians, impute,
+from risklens.explain._common import (array_hash, background_matrix, check_frame, column_medians, impute, lime_budget,
                                       model_fingerprint)
-from risklens.explain.base import Explanation, ExplainError
+from risklens.explain.base import Explanation
 
 MAX_BINS = 4
 #: Elements (patients x samples x features) generated per model call; bounds memory to ~0.4 GB.
@@ -189,11 +189,7 @@ def lime_weights(model, rows: np.ndarray, ids, stats: QuartileStats, *, num_samp
 
 def explain_lime(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
                  kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
-    if params:
-        raise ExplainError(f"lime does not take: {', '.join(params)}; use num_samples, kernel_width, background")
-    num_samples = int(samples if samples is not None else num_samples)
-    if num_samples < 2:
-        raise ExplainError("lime needs at least 2 samples per patient (5000 is lime's default)")
+    num_samples = lime_budget("lime", num_samples, samples, params)
     M, ids = check_frame(model, X)
     B = background_matrix(model, X, background)
     med = column_medians(B)

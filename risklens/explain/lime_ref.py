@@ -13,8 +13,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from risklens.explain._common import background_matrix, check_frame, column_medians, impute, model_fingerprint
-from risklens.explain.base import Explanation, ExplainError
+from risklens.explain._common import (background_matrix, check_frame, column_medians, impute, lime_budget,
+                                      model_fingerprint)
+from risklens.explain.base import Explanation
 from risklens.explain.lime_batched import lime_params
 
 
@@ -49,9 +50,7 @@ def reference_weights(model, rows: np.ndarray, Bi: np.ndarray, *, num_samples: i
 
 def explain_lime_ref(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
                      kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
-    if params:
-        raise ExplainError(f"lime-ref does not take: {', '.join(params)}; use num_samples, kernel_width, background")
-    num_samples = int(samples if samples is not None else num_samples)
+    num_samples = lime_budget("lime-ref", num_samples, samples, params)
     M, ids = check_frame(model, X)
     B = background_matrix(model, X, background)
     med = column_medians(B)

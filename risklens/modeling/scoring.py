@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from risklens.modeling.contract import TransformReport, group_onehot
+from risklens.modeling.contract import ContractError, TransformReport, group_onehot
 from risklens.modeling.model import RiskModel
 
 
@@ -33,14 +33,21 @@ class Scored:
 
 
 def score_table(model: RiskModel, raw: pd.DataFrame, method: str | None = None, *, seed: int = 0,
-                samples: int | None = None, threshold: float | None = None, dictionary=None) -> Scored:
+                samples: int | None = None, threshold: float | None = None, dictionary=None,
+                id_col: str | None = None) -> Scored:
     """Risk and alert (risk >= threshold, default the model's) for every row of ``raw``, sorted by risk.
 
+    ``id_col`` names the row ids when the model's contract has no id column (as ``risklens explain`` does).
     With ``method``, attributions of that explanation method are added per raw column (one-hot columns
     summed back per original column), named ``<method>:<column>``, labelled from ``dictionary``.
     """
     report = TransformReport()
     X = model.prepare(raw, report)
+    if id_col and id_col != model.contract.id_col and id_col in raw.columns:  # ids from another column
+        ids = raw[id_col].astype(str)
+        if ids.duplicated().any():
+            raise ContractError(f"the id column {id_col!r} repeats the id {ids[ids.duplicated()].iloc[0]!r}")
+        X.index = pd.Index(ids.to_numpy(dtype=object), name="id")
     risk = model.predict_proba(X)
     thr = model.threshold if threshold is None else float(threshold)
     table = pd.DataFrame({"id": X.index.to_numpy(dtype=object), "risk": risk, "alert": risk >= thr})
