@@ -190,17 +190,25 @@ def lime_weights(model, rows: np.ndarray, ids, stats: QuartileStats, *, num_samp
 def explain_lime(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
                  kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
     num_samples = lime_budget("lime", num_samples, samples, params)
+    M, ids, Mi, Bi, kw = lime_inputs(model, X, background, kernel_width)
+    coef, intercept = lime_weights(model, Mi, ids, QuartileStats.fit(Bi), num_samples=num_samples, kernel_width=kw,
+                                   seed=int(seed))
+    return lime_explanation(model, "lime", coef, intercept, M, ids, lime_params(seed, num_samples, kw, Bi, "batched"))
+
+
+def lime_inputs(model, X: pd.DataFrame, background, kernel_width):
+    """What both LIME implementations start from: (rows, ids, rows and background with missing values imputed by
+    the background's medians, kernel width; default 0.75 sqrt(features) as in lime)."""
     M, ids = check_frame(model, X)
     B = background_matrix(model, X, background)
     med = column_medians(B)
-    Bi = impute(B, med)
-    f = M.shape[1]
-    kw = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(f)
-    coef, intercept = lime_weights(model, impute(M, med), ids, QuartileStats.fit(Bi), num_samples=num_samples,
-                                   kernel_width=kw, seed=int(seed))
-    return Explanation(values=coef, base_values=intercept, data=M, feature_names=model.feature_names, method="lime",
-                       model_id=model_fingerprint(model), output="probability", ids=ids,
-                       params=lime_params(seed, num_samples, kw, Bi, "batched"))
+    kw = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(M.shape[1])
+    return M, ids, impute(M, med), impute(B, med), kw
+
+
+def lime_explanation(model, method: str, coef, intercept, M, ids, params: dict) -> Explanation:
+    return Explanation(values=coef, base_values=intercept, data=M, feature_names=model.feature_names, method=method,
+                       model_id=model_fingerprint(model), output="probability", ids=ids, params=params)
 
 
 def lime_params(seed, num_samples, kernel_width, Bi, implementation) -> dict:

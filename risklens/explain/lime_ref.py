@@ -13,10 +13,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from risklens.explain._common import (background_matrix, check_frame, column_medians, impute, lime_budget,
-                                      model_fingerprint)
+from risklens.explain._common import (lime_budget)
 from risklens.explain.base import Explanation
-from risklens.explain.lime_batched import lime_params
+from risklens.explain.lime_batched import lime_explanation, lime_inputs, lime_params
 
 
 def reference_explainer(Bi: np.ndarray, feature_names, kernel_width: float, seed: int):
@@ -51,13 +50,7 @@ def reference_weights(model, rows: np.ndarray, Bi: np.ndarray, *, num_samples: i
 def explain_lime_ref(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
                      kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
     num_samples = lime_budget("lime-ref", num_samples, samples, params)
-    M, ids = check_frame(model, X)
-    B = background_matrix(model, X, background)
-    med = column_medians(B)
-    Bi = impute(B, med)
-    kw = float(kernel_width) if kernel_width is not None else 0.75 * np.sqrt(M.shape[1])
-    coef, intercept = reference_weights(model, impute(M, med), Bi, num_samples=num_samples, kernel_width=kw,
-                                        seed=int(seed))
-    return Explanation(values=coef, base_values=intercept, data=M, feature_names=model.feature_names,
-                       method="lime-ref", model_id=model_fingerprint(model), output="probability", ids=ids,
-                       params=lime_params(seed, num_samples, kw, Bi, "lime package"))
+    M, ids, Mi, Bi, kw = lime_inputs(model, X, background, kernel_width)
+    coef, intercept = reference_weights(model, Mi, Bi, num_samples=num_samples, kernel_width=kw, seed=int(seed))
+    return lime_explanation(model, "lime-ref", coef, intercept, M, ids,
+                            lime_params(seed, num_samples, kw, Bi, "lime package"))
