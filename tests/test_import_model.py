@@ -126,3 +126,27 @@ def test_untrusted_and_pickled_models_are_refused_with_one_line(data, tmp_path, 
                      "--id", "id", "--out", str(tmp_path / "out")])
         err = capsys.readouterr().err
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_protocol_runs_on_imported_models(data, tmp_path):
+    from risklens.study import ExplainerKey, ProtocolSettings, run_protocol
+
+    d, frame, numeric, y = data
+    cohort = _cohort(frame)
+    xgb_path, _ = _xgb_file(d, numeric, y, ".json")
+    sk_path, _ = _skops_file(d, numeric, y)
+    models = {"xgboost": [import_model(xgb_path.read_bytes(), xgb_path.name, cohort, data_name="data.csv")],
+              "sklearn": [import_model(sk_path.read_bytes(), sk_path.name, cohort, data_name="data.csv")]}
+    settings = ProtocolSettings(families=("xgboost", "sklearn"), methods=("shap", "lime"), runs=1, max_patients=15,
+                                stability_repeats=2, stability_patients=5, noise_seeds=2, faithfulness_patients=5,
+                                budgets={"lime": {"num_samples": 300}})
+    rep = run_protocol(cohort, settings, models=models)
+    assert {(e.family, e.method) for e in rep.explainers} == {("xgboost", "shap"), ("xgboost", "lime"),
+                                                              ("sklearn", "shap"), ("sklearn", "lime")}
+    assert {m.model_id for m in rep.models} == {m[0].model_id for m in models.values()}  # used, not retrained
+    assert rep.record("noise_floor", ExplainerKey("xgboost", "shap")).FA == 1.0  # TreeSHAP: deterministic
+    floor = rep.record("noise_floor", ExplainerKey("sklearn", "shap"))
+    assert not floor.deterministic and 0 <= floor.FA <= 1  # permutation SHAP on an imported model: a noise floor
+    pair = [a for a in rep.method_agreement if {a.a.family, a.b.family} == {"xgboost", "sklearn"}]
+    assert pair and all(0 <= p.FA <= 1 for p in pair)
+    assert json.loads(rep.to_json())["settings"]["families"] == ["xgboost", "sklearn"]

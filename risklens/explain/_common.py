@@ -82,7 +82,10 @@ def model_fingerprint(model) -> str:
         return str(model.model_id)
     h = hashlib.sha256(model.family.encode())
     h.update("\x1f".join(model.feature_names).encode())
-    if model.family == "xgboost":
+    original = (model.card or {}).get("provenance", {}).get("original_sha256") if isinstance(model.card, dict) else None
+    if original:  # an imported model: the file it came from
+        h.update(str(original).encode())
+    elif model.family == "xgboost":
         h.update(bytes(model.booster.save_raw("json")))
     else:
         steps = model.estimator.named_steps

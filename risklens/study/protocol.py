@@ -73,7 +73,7 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     settings = settings or ProtocolSettings()
     say = progress or (lambda f, m: None)
     clock, plan = Clock(), SeedPlan(settings.seed)
-    families = check_families(settings.families)
+    families = check_families(settings.families, supplied=[f for f, ms in (models or {}).items() if ms])
     keys = resolve_methods(families, settings.methods)
     with clock.stage("train"):
         trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)

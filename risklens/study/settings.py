@@ -136,7 +136,7 @@ def resolve_methods(families, methods) -> list[ExplainerKey]:
     from risklens.explain import methods_for
 
     if not methods:
-        return [ExplainerKey(f, m) for f in families for m in STUDY_METHODS[f]]
+        return [ExplainerKey(f, m) for f in families for m in STUDY_METHODS.get(f, ("shap", "lime"))]
     keys = []
     for item in methods:
         if "/" in item:
@@ -154,13 +154,16 @@ def resolve_methods(families, methods) -> list[ExplainerKey]:
     return list(dict.fromkeys(keys))
 
 
-def check_families(families) -> list[str]:
-    from risklens.modeling.model import FAMILIES
+def check_families(families, supplied=()) -> list[str]:
+    """The families to evaluate; an imported family (``sklearn``) only with its models ``supplied``
+    (the protocol cannot train a model trained elsewhere)."""
+    from risklens.modeling.model import ALL_FAMILIES, FAMILIES
 
     fams = list(dict.fromkeys(families))
-    bad = [f for f in fams if f not in FAMILIES]
+    bad = [f for f in fams if f not in FAMILIES and not (f in ALL_FAMILIES and f in supplied)]
     if bad or not fams:
-        raise EvaluationError(f"unknown model family {', '.join(bad) or '(none given)'}; choose from {', '.join(FAMILIES)}")
+        raise EvaluationError(f"unknown model family {', '.join(bad) or '(none given)'}; choose from {', '.join(FAMILIES)}"
+                              " (imported models: pass them in)")
     return fams
 
 
