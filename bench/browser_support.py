@@ -38,15 +38,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0):
-    """Serve app.py from this checkout with RISKLENS_HOME=home; yields the base URL."""
-    port = free_port()
-    env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(demo_n), PYTHONPATH=str(ROOT))
+def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0, *, port: int | None = None,
+                     env: dict | None = None, args: tuple = ()):
+    """Serve app.py from this checkout with RISKLENS_HOME=home; yields the base URL.
+
+    ``port`` (default: a free one), extra ``env`` variables and extra ``streamlit run`` ``args`` are for
+    servers whose URL must be known before they start (an OIDC redirect) or that read other settings."""
+    port = port or free_port()
+    env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(demo_n), PYTHONPATH=str(ROOT), **(env or {}))
     home.mkdir(parents=True, exist_ok=True)
     log = open(home / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -9,12 +9,8 @@ Run: python -m pytest tests/test_auth_browser.py -q   (needs /usr/bin/chromium; 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,26 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("RISKLENS_CHROMIUM", "/usr/bin/chromium")
+sys.path.insert(0, str(ROOT / "bench"))
+from browser_support import CHROMIUM, free_port, launch, streamlit_server  # noqa: E402
+
 NURSE, ADMIN, STRANGER = "nurse@hospital.example", "admin@hospital.example", "visitor@elsewhere.example"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc, log: Path) -> None:
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail("streamlit did not become healthy: " + log.read_text()[-2000:])
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +32,7 @@ def app_url(tmp_path_factory):
     pytest.importorskip("playwright.sync_api")
     mock = pytest.importorskip("oidc_provider_mock")
     home = tmp_path_factory.mktemp("auth_home")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with mock.run_server_in_thread() as idp:
         issuer = f"http://localhost:{idp.server_port}"
@@ -65,23 +45,9 @@ def app_url(tmp_path_factory):
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n')
         config = home / "risklens.toml"
         config.write_text(f'[roles]\nclinician = ["{NURSE}"]\nadmin = ["{ADMIN}"]\nanalyst = ["analyst@hospital.example"]\n')
-        env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N="1500", RISKLENS_CONFIG=str(config),
-                   PYTHONPATH=str(ROOT))
-        log = home / "server.log"
-        with open(log, "w") as fh:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                 "--secrets.files", str(secrets)], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-            try:
-                _wait_healthy(url, proc, log)
-                yield url, home
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        with streamlit_server(home, 1500, timeout=90, port=port, env={"RISKLENS_CONFIG": str(config)},
+                              args=("--secrets.files", str(secrets))) as served:
+            yield served, home
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +55,7 @@ def browser(app_url):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        b = launch(p)
         yield b
         b.close()
 

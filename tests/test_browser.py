@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -19,19 +17,14 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from browser_support import CHROMIUM, launch, streamlit_server  # noqa: E402
 SHOTS = ROOT / "docs" / "screenshots"
 TEST_SHOTS = ROOT / "tests" / "screenshots"
-CHROMIUM = os.environ.get("RISKLENS_CHROMIUM", "/usr/bin/chromium")
 PAGES = [("home", ""), ("data", "data"), ("model", "model"), ("explanations", "explanations"),
          ("patients", "patients"), ("consistency", "consistency"), ("report", "report"), ("audit", "audit")]
 NAV_TITLES = {"data": "Data", "model": "Model", "explanations": "Cohort explanations", "patients": "Patients",
               "consistency": "Consistency", "report": "Report", "audit": "Audit trail"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,32 +33,8 @@ def server(tmp_path_factory):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
     home = tmp_path_factory.mktemp("browser_home")
-    port = _free_port()
-    env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=os.environ.get("RISKLENS_BROWSER_DEMO_N", "3000"),
-               PYTHONPATH=str(ROOT))
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy: " + (home / "server.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_server(home, int(os.environ.get("RISKLENS_BROWSER_DEMO_N", "3000")), timeout=90) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +42,7 @@ def page(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield pg
         browser.close()
