@@ -89,8 +89,9 @@ def test_waterfall_bars_add_up_to_risk_minus_base_risk():
 def test_vitals_are_drawn_in_real_units_against_the_normal_range():
     fig = plots.vitals_figure(_expl([0.4, -0.2, 0.05], [16, 88, 70]), D)
     assert [tr.x[0] for tr in fig.data] == [16, 88]  # real values, not positions; Age has no range
-    assert fig.layout.xaxis.title.text == "Respiratory rate (max) (/min)"
-    assert fig.layout.xaxis2.title.text == "SpO2 (min) (%)"
+    names = [(a.text, a.y) for a in fig.layout.annotations]  # each panel named above its band, top down
+    assert [n for n, _ in names] == ["Respiratory rate (max) (/min)", "SpO2 (min) (%)"]
+    assert names[0][1] == fig.layout.yaxis.domain[1] and names[1][1] == fig.layout.yaxis2.domain[1]
     band = fig.layout.shapes[1]
     assert (band.x0, band.x1, band.xref) == (94, 100, "x2")
     assert plots.vitals_figure(_expl([0.0, 0.0, 1.0], [np.nan, np.nan, 70]), D) is None  # nothing to draw

@@ -113,14 +113,14 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
             break
     if not rows:
         return None
-    # each panel: a 40 px band, then its ticks and axis title in a 50 px gap before the next panel
-    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 50, 50, 50
+    # each panel: its name above a 40 px band, then its ticks, in a 55 px gap before the next panel's name
+    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 55, 70, 30
     plot_px = k * band_px + (k - 1) * gap_px
     gap, h = gap_px / plot_px, band_px / plot_px
     layout = _layout(title, "", "", height=plot_px + top_px + bottom_px, legend=False)
     layout.pop("xaxis"), layout.pop("yaxis")
     layout["margin"] = {"l": 10, "r": 20, "t": top_px, "b": bottom_px}
-    traces, shapes = [], []
+    traces, shapes, annotations = [], [], []
     for i, (info, v) in enumerate(rows):
         ax = "" if i == 0 else str(i + 1)
         top_ = 1.0 - i * (h + gap)
@@ -130,8 +130,9 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
         status = info.status(v)
         colour = RAISE if status == "high" else LOWER if status == "low" else ACCENT
         unit = f" ({info.unit})" if info.unit else ""
-        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1],
-                                "title": {"text": f"{info.label}{unit}", "standoff": 2}, "ticks": "outside"}
+        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1], "ticks": "outside"}
+        annotations.append({"text": f"{info.label}{unit}", "xref": "paper", "yref": "paper", "x": 0, "y": top_,
+                            "xanchor": "left", "yanchor": "bottom", "showarrow": False})
         layout[f"yaxis{ax}"] = {"domain": [max(top_ - h, 0), top_], "anchor": f"x{ax}", "visible": False, "range": [-1, 1]}
         shapes.append({"type": "rect", "xref": f"x{ax}", "yref": f"y{ax}", "x0": lo, "x1": hi, "y0": -0.6, "y1": 0.6,
                        "fillcolor": ACCENT, "opacity": 0.18, "line": {"width": 0}})
@@ -139,5 +140,5 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
                        "marker": {"size": 13, "color": colour},
                        "hovertemplate": f"{info.label}: {info.format_value(v)}<br>normal {info.normal_range_text}"
                                         f" ({status})<extra></extra>"})
-    layout["shapes"] = shapes
+    layout["shapes"], layout["annotations"] = shapes, annotations
     return go.Figure(data=traces, layout=layout)
