@@ -4,11 +4,19 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.cohorts.dictionary import KINDS, FeatureDictionary
-from risklens.ui import state
+from risklens.cohorts.upload import (
+    apply_dictionary,
+    cohort_stats,
+    dictionary_editor_key,
+    guess_columns,
+    missingness,
+    read_dictionary_csv,
+    trigger_mix,
+)
 from risklens.errors import RiskLensError
+from risklens.patients import exports
 from risklens.safety import md_escape
-from risklens.cohorts.upload import (apply_dictionary, cohort_stats, dictionary_editor_key, guess_columns, missingness,
-                                   read_dictionary_csv, trigger_mix)
+from risklens.ui import state
 from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
 
 
@@ -154,7 +162,7 @@ def edit_dictionary(cohort) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Apply edits", key="dict_apply"):
         apply_dictionary_table(cohort, lambda: edited, "your edits")
-    c2.download_button("Download dictionary CSV", cohort.dictionary.subset(cohort.features).to_csv(),
+    c2.download_button("Download dictionary CSV", exports.dictionary_csv(cohort.dictionary.subset(cohort.features)),
                        file_name=f"{cohort.name}-dictionary.csv", mime="text/csv", key="dict_download",
                        on_click=ui.audit.download_callback(data=cohort.hash, file="dictionary CSV"))
     up = c3.file_uploader("Upload a dictionary CSV", type=["csv"], key="dict_upload")

@@ -122,6 +122,36 @@ def test_cli_csv_outputs_are_neutralised(tmp_path):
     np.testing.assert_allclose(back["value"], frame["value"])  # numbers, negative ones too, untouched
 
 
+def test_dashboard_downloads_are_neutralised():
+    import io
+
+    from risklens.cohorts.base import Cohort
+    from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
+    from risklens.explain import explain
+    from risklens.patients.exports import attributions_csv, dictionary_csv
+    from test_explain_fixtures import cohort, model
+
+    m = model("l1-logistic")
+    X, y = cohort()
+    rows = X.iloc[: len(HOSTILE)].copy()
+    rows.index = pd.Index([h.replace("\n", " ") for h in HOSTILE], name="id")
+    d = FeatureDictionary([FeatureInfo(f, HOSTILE[i % len(HOSTILE)].replace("\n", " ")) for i, f in enumerate(X.columns)])
+    c = Cohort("=cohort", rows, y[: len(rows)], d)
+    for text in (attributions_csv(explain(m, rows, "coef"), m, c), dictionary_csv(d)):
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        cells = [*frame.columns, *frame.to_numpy().ravel()]
+        bad = [x for x in cells if x.startswith(("=", "+", "@")) or (x.startswith("-") and not _number(x))]
+        assert not bad, bad[:3]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def test_cli_explain_with_hostile_ids_writes_a_neutralised_csv(tmp_path, capsys):
     from risklens.modeling import save_model
     from test_explain_fixtures import cohort, model

@@ -88,8 +88,6 @@ def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Coh
 
 
 BACKGROUND_ROWS = 500
-#: cheaper permutation-SHAP budget for the neural network (as in risklens.study.protocol)
-MLP_SHAP = {"background_size": 50, "samples": 500}
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -105,16 +103,9 @@ def method_params(model: RiskModel, cohort: Cohort, method: str) -> dict:
     """Parameters the dashboard passes to a method: training background for sampling methods."""
     if method in ("lime", "lime-ref"):
         return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
-    if method == "shap" and model.family == "mlp":
-        return {"background": background_rows(model.model_id, cohort.hash, model, cohort), **MLP_SHAP}
+    if method == "shap" and model.family == "mlp":  # the method's own budget (the registry's defaults)
+        return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
     return {}
-
-
-def explain_fn(cohort: Cohort):
-    """``fn(model, X, method, seed) -> Explanation`` with the dashboard's parameters (for run_protocol)."""
-    from risklens.explain import explain
-
-    return lambda m, X, meth, s: explain(m, X, meth, seed=s, **method_params(m, cohort, meth))
 
 
 def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
@@ -186,20 +177,14 @@ def report_html(report) -> str:
     return to_html(report)
 
 
-def patient_card_html(view, model, cohort, threshold: float, expl: Explanation | None = None,
-                      certainty: str | None = None, alpha: float | None = None) -> str:
-    """The patient card of risklens.study.report (risk, top contributions, provenance) with the plain-language
-    summary added; the dashboard's own card if that is unavailable."""
+def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, certainty: str | None = None,
+                      alpha: float | None = None) -> str:
+    """The patient card of risklens.study.card (risk, how sure, top contributions, provenance) with the
+    plain-language summary added."""
     import html as _html
 
-    from risklens.patients.exports import patient_card
+    from risklens.study.card import patient_card_html as card_fn
 
-    if expl is None:
-        return patient_card(view, model, cohort, threshold)
-    try:
-        from risklens.study.report import patient_card_html as card_fn
-    except ImportError:
-        return patient_card(view, model, cohort, threshold)
     card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,
                    risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha)
     extra = f"<p>{_html.escape(view.summary)}</p>"
