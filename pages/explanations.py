@@ -20,7 +20,7 @@ def dependence_tab(expl, model, cohort, method, rows):
                              format_func=lambda f: "none" if f == "(none)" else d.label(f), key="dep_colour",
                              help="if the colours separate vertically at the same value, the two features interact: "
                                   "the effect of the first depends on the second")
-    st.plotly_chart(ui.cache.dependence_fig(model.model_id, cohort.hash, method, rows, feat,
+    st.plotly_chart(ui.cache.dependence_fig(model.model_id, cohort.analysis_key, method, rows, feat,
                                             None if colour == "(none)" else colour, expl, d), key="expl_dep")
 
 
@@ -79,7 +79,7 @@ def body() -> None:
         "One bar per original column (a category's columns summed)", value=True, key="expl_grouped",
         help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
              "sum is the original column's contribution.")
-    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped, model.contract)
+    figs = ui.cache.global_figures(model.model_id, cohort.analysis_key, method, rows, top, expl, d, grouped, model.contract)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")

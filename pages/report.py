@@ -39,7 +39,7 @@ def patient_section(cohort, models) -> None:
 
     index = index_for(model, cohort)
     ids = [str(i) for i in index.ids[index.order[:500]]]
-    current = st.session_state.get("pt_select")
+    current = state.selected_patient()
     if current in index.pos and current not in ids:
         ids.insert(0, current)
     pid = st.selectbox("Patient (held out, highest risk first)", ids,

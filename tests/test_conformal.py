@@ -77,23 +77,23 @@ def fitted():
 
 def test_calibration_split_is_patient_level_inside_held_out(fitted):
     cohort, model = fitted
-    cal, ev = calibration_split(cohort, model, seed=0)
     from risklens.modeling import held_out_positions
 
-    held = set(held_out_positions(cohort, model).tolist())
+    cal, ev = calibration_split(cohort, held_out_positions(model, cohort), 0)
+    held = set(held_out_positions(model, cohort).tolist())
     assert set(cal) | set(ev) == held and not set(cal) & set(ev)
     assert not set(cohort.groups[cal]) & set(cohort.groups[ev])
-    assert np.array_equal(calibration_split(cohort, model, seed=0)[0], cal)
+    assert np.array_equal(calibration_split(cohort, held_out_positions(model, cohort), 0)[0], cal)
 
 
 @pytest.mark.parametrize("alpha", [0.1, 0.2])
 def test_coverage_within_the_finite_sample_band(fitted, alpha):
     cohort, model = fitted
-    _, s = conformal_for_cohort(model, cohort, alpha=alpha, seed=0)
+    _, s = conformal_for_cohort(model, cohort, 0, alpha=alpha)
     lo, hi = s.band["overall"]
     assert lo <= s.coverage <= hi
     assert lo < 1 - alpha < hi
-    _, m = conformal_for_cohort(model, cohort, alpha=alpha, mondrian=True, seed=0)
+    _, m = conformal_for_cohort(model, cohort, 0, alpha=alpha, mondrian=True)
     for cls in ("no event", "event"):
         lo, hi = m.band[cls]
         assert lo <= m.coverage_by_class[cls] <= hi, (cls, m.coverage_by_class[cls], m.band[cls])

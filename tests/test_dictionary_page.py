@@ -256,3 +256,20 @@ def test_dictionary_csv_uploaded_with_a_table():
     c = active(at)
     assert c.name == "mine" and c.n == 300 and c.dictionary["hr_max"].label == "Peak pulse"
     assert c.dictionary["hr_max"].group == "heart_rate" and c.trigger is not None
+
+
+def _chart_text(at) -> str:
+    return " ".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_label_edited_on_the_data_page_reaches_the_cached_cohort_explanations():
+    """The Cohort explanations figures are cached; a dictionary edit must draw them anew with the new label."""
+    at = open_page("pages/explanations.py")
+    top = next(f for f in demo().features if demo().dictionary.label(f) in _chart_text(at))  # a drawn feature
+    assert "Relabelled on the Data page" not in _chart_text(at)
+    at.switch_page("pages/data.py").run()
+    upload_dictionary(at, "labels.csv", f"name,label\n{top},Relabelled on the Data page\n".encode())
+    assert not at.error, at.error[0].value
+    at.switch_page("pages/explanations.py").run()
+    assert not at.exception
+    assert "Relabelled on the Data page" in _chart_text(at)

@@ -13,7 +13,7 @@ from risklens.metrics.consistency import agreement, run_consistency
 from risklens.metrics.faithfulness import baseline_from, faithfulness_curves
 from risklens.modeling import ModelError, load_model, save_model
 from risklens.modeling.imported import import_model
-from risklens.modeling.train import held_out_positions
+from risklens.modeling.split import held_out_positions
 
 N = 800
 
@@ -73,7 +73,7 @@ def test_xgboost_file_imports_with_card_and_same_predictions(data, tmp_path, suf
     assert card["provenance"]["source"] == "imported" and card["provenance"]["original_file"] == path.name
     assert card["metrics"]["n"] == N and 0.5 < card["metrics"]["auroc"] <= 1
     assert set(card["versions"]) >= {"xgboost", "sklearn"}
-    assert len(held_out_positions(cohort, loaded)) == N  # measured on all rows of the import data
+    assert len(held_out_positions(loaded, cohort)) == N  # measured on all rows of the import data
     e = explain(loaded, cohort.X.iloc[:20], "shap")
     np.testing.assert_allclose(e.values.sum(1) + e.base_values, loaded.predict_margin(cohort.X.iloc[:20]), atol=1e-4)
 
@@ -150,3 +150,22 @@ def test_the_protocol_runs_on_imported_models(data, tmp_path):
     pair = [a for a in rep.method_agreement if {a.a.family, a.b.family} == {"xgboost", "sklearn"}]
     assert pair and all(0 <= p.FA <= 1 for p in pair)
     assert json.loads(rep.to_json())["settings"]["families"] == ["xgboost", "sklearn"]
+
+
+def test_imported_model_roc_rows_and_conformal_rows_are_the_same_rows(data, tmp_path):
+    """The Model page's ROC (ui.models.held_out_outcomes) and conformal prediction read one held-out definition."""
+    from risklens.modeling.conformal import calibration_split
+    from risklens.study.seeds import SeedPlan
+    from risklens.ui.cache import held_out
+    from risklens.ui.models import held_out_outcomes
+
+    d, frame, numeric, y = data
+    path, _ = _xgb_file(d, numeric, y, ".json")
+    cohort = _cohort(frame)
+    save_model(import_model(path.read_bytes(), path.name, cohort, data_name="data.csv"), tmp_path / "m")
+    model = load_model(tmp_path / "m")
+    roc_y, _ = held_out_outcomes(model, cohort)
+    roc_rows = held_out(model, cohort)
+    cal, ev = calibration_split(cohort, held_out_positions(model, cohort), SeedPlan(0).conformal)
+    assert len(roc_y) == len(roc_rows) == N
+    assert np.array_equal(np.sort(np.concatenate([cal, ev])), np.sort(roc_rows))

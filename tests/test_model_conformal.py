@@ -45,7 +45,8 @@ def test_patients_page_filters_uncertain_patients_and_says_how_sure():
     from risklens.demo import demo_cohort, demo_paths
     from risklens.modeling import load_model
     from risklens.modeling.conformal import conformal_for_cohort
-    from risklens.modeling.train import held_out_positions
+    from risklens.modeling.split import held_out_positions
+    from risklens.study.seeds import SeedPlan
 
     at = open_page("pages/patients.py")
     assert not at.error
@@ -59,8 +60,8 @@ def test_patients_page_filters_uncertain_patients_and_says_how_sure():
     # the count on the page equals the library's: Mondrian sets at the default error rate, held-out patients
     cohort = demo_cohort()
     model = next(m for m in map(load_model, demo_paths()) if ui_model_picked(at, m))
-    cp, _ = conformal_for_cohort(model, cohort, alpha=0.1, mondrian=True)
-    held = held_out_positions(cohort, model)
+    cp, _ = conformal_for_cohort(model, cohort, SeedPlan(0).conformal, alpha=0.1, mondrian=True)
+    held = held_out_positions(model, cohort)
     expected = int((cp.labels(cohort.X.iloc[held]) == "uncertain").sum())
     assert any(f"{expected:,} of " in c.value for c in at.caption), [c.value for c in at.caption]
 

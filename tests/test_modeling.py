@@ -54,7 +54,7 @@ def test_l1_model_is_sparse_and_keeps_the_signal(models):
 
 def test_metrics_are_on_the_held_out_split(cohort, models):
     m = models["xgboost"]
-    test = held_out_positions(cohort, m)
+    test = held_out_positions(m, cohort)
     from risklens.modeling import classification_metrics
 
     again = classification_metrics(cohort.y[test], m.predict_proba(cohort.X.iloc[test]), m.metrics["threshold"])

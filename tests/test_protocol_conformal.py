@@ -8,7 +8,8 @@ import pytest
 
 from risklens.cohorts import load_builtin
 from risklens.study import EvaluationReport, ProtocolSettings, SeedPlan
-from risklens.study.conformal import calibration_rows, conformal_stage
+from risklens.modeling.conformal import calibration_split
+from risklens.study.conformal import conformal_stage
 from risklens.study.rows import train_stage
 from risklens.study.types import CohortInfo, ConformalRecord
 
@@ -34,12 +35,12 @@ def records(ward, trained):
 
 
 def test_calibration_rows_split_the_held_out_patients(ward, trained):
-    cal, ev = calibration_rows(ward, trained.test_pos, SeedPlan(2).conformal)
+    cal, ev = calibration_split(ward, trained.test_pos, SeedPlan(2).conformal)
     assert set(cal) | set(ev) == set(trained.test_pos) and not set(cal) & set(ev)
     assert not set(ward.groups[cal]) & set(ward.groups[ev])  # no patient on both sides
     assert ward.y[cal].sum() > 0 and ward.y[ev].sum() > 0  # stratified: events on both sides
-    again, _ = calibration_rows(ward, trained.test_pos, SeedPlan(2).conformal)
-    other, _ = calibration_rows(ward, trained.test_pos, SeedPlan(3).conformal)
+    again, _ = calibration_split(ward, trained.test_pos, SeedPlan(2).conformal)
+    other, _ = calibration_split(ward, trained.test_pos, SeedPlan(3).conformal)
     assert np.array_equal(cal, again) and not np.array_equal(cal, other)
 
 

@@ -36,6 +36,7 @@ def run(args) -> int:
     from risklens.cohorts import load_builtin, load_cohort_file
     from risklens.modeling import load_model
     from risklens.modeling.conformal import conformal_for_cohort
+    from risklens.study.seeds import SeedPlan
 
     if not 0.0 < args.alpha < 1.0:
         raise RiskLensError(f"--alpha must be between 0 and 1 (e.g. 0.1), got {args.alpha}")
@@ -50,7 +51,8 @@ def run(args) -> int:
     if model.card.get("data_hash") not in (None, cohort.hash):
         raise RiskLensError("the model was trained on different data (or the same file read with other "
                             "--id/--group/--trigger columns); give the file and columns it was trained with")
-    _, summary = conformal_for_cohort(model, cohort, alpha=args.alpha, mondrian=args.mondrian, seed=args.seed)
+    _, summary = conformal_for_cohort(model, cohort, SeedPlan(args.seed).conformal, alpha=args.alpha,
+                                      mondrian=args.mondrian)
     s = summary.to_dict()
     cov = ", ".join(f"{k} {v:.3f}" for k, v in s["coverage_by_class"].items())
     print(f"coverage {s['coverage']:.3f} (target >= {1 - args.alpha:.2f}); per class: {cov}; uncertain "

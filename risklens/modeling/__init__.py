@@ -4,10 +4,10 @@ from risklens.modeling.metrics import (
     calibration, classification_metrics, default_threshold, threshold_table,
 )
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS, ModelError, RiskModel
-from risklens.modeling.split import split_cohort
+from risklens.modeling.split import held_out_positions, split_cohort
 from risklens.modeling.store import list_models, load_model, save_model
 from risklens.modeling.train import (
-    DEFAULT_PARAMS, build_estimator, held_out_positions, train_model, train_runs,
+    DEFAULT_PARAMS, build_estimator, train_model, train_runs,
 )
 
 __all__ = [

@@ -31,7 +31,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from risklens.modeling.model import ModelError
-from risklens.modeling.split import split_groups
+from risklens.modeling.split import held_out_positions, split_groups
+
+#: Share of the held-out rows (patients) used for calibration; the rest measure coverage.
+CALIBRATION_SHARE = 0.5
 
 CLASSES = ("no event", "event")
 LABELS = ("event", "no event", "uncertain")
@@ -185,20 +188,21 @@ def summarize(sets: np.ndarray, y, alpha: float, mondrian: bool, n_calibration: 
     )
 
 
-def calibration_split(cohort, model, calibration_size: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``(calibration, evaluation)`` in ``cohort``: the model's held-out rows split by patient
-    (seeded, event-stratified); no patient is on both sides, none was used in training."""
-    from risklens.modeling.train import held_out_positions
-
-    held = held_out_positions(cohort, model)
-    cal, ev = split_groups(cohort.groups[held], cohort.y[held], test_size=1.0 - calibration_size, seed=seed)
+def calibration_split(cohort, held: np.ndarray, seed: int, calibration_share: float = CALIBRATION_SHARE
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(calibration, evaluation)`` in ``cohort``: the held-out rows ``held`` split by patient
+    (seeded, event-stratified); no patient is on both sides. The one conformal split: the pages, the CLI and
+    the protocol all call it, with the seed of the seed plan's ``conformal`` stream."""
+    held = np.asarray(held)
+    cal, ev = split_groups(cohort.groups[held], cohort.y[held], test_size=1.0 - calibration_share, seed=seed)
     return held[cal], held[ev]
 
 
-def conformal_for_cohort(model, cohort, alpha: float = 0.1, mondrian: bool = False, seed: int = 0,
-                         calibration_size: float = 0.5) -> tuple[ConformalRisk, ConformalSummary]:
-    """Calibrate on a calibration split of the model's held-out rows; coverage on the other part."""
-    cal, ev = calibration_split(cohort, model, calibration_size, seed)
+def conformal_for_cohort(model, cohort, seed: int, alpha: float = 0.1, mondrian: bool = False
+                         ) -> tuple[ConformalRisk, ConformalSummary]:
+    """Calibrate on the calibration part of the model's held-out rows (:func:`held_out_positions`, split by
+    :func:`calibration_split` with ``seed``); coverage on the other part."""
+    cal, ev = calibration_split(cohort, held_out_positions(model, cohort), seed)
     cp = ConformalRisk(model, alpha=alpha, mondrian=mondrian).calibrate(cohort.X.iloc[cal], cohort.y[cal])
     sets = cp.predict_sets(cohort.X.iloc[ev])
     return cp, summarize(sets, cohort.y[ev], alpha, mondrian, cp.n_calibration_)

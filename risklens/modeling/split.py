@@ -47,3 +47,20 @@ def split_groups(groups, y, test_size: float = 0.3, seed: int = 0) -> tuple[np.n
                 f"(it has {int(y.sum())} events in {len(y)} rows)"
             )
     return train_pos, test_pos
+
+
+def held_out_positions(model, cohort) -> np.ndarray:
+    """Positions of the rows of ``cohort`` that ``model`` was not fitted on: the one definition of held-out rows.
+
+    - A model trained here on this very cohort (its card's ``data_hash``): the held-out side of its card's
+      split (``test_size``, ``split_seed``), recomputed.
+    - An imported model, or one trained on other data: every row (RiskLens did not fit it on any of them; an
+      imported model is measured on every row of its import data).
+    The Model page's curves, conformal calibration, the Patients page and the protocol all read this.
+    """
+    card = model.card or {}
+    imported = (card.get("provenance") or {}).get("source") == "imported"
+    other_data = bool(card.get("data_hash")) and card["data_hash"] != cohort.hash
+    if imported or other_data:
+        return np.arange(cohort.n)
+    return split_cohort(cohort, float(card.get("test_size", 0.3)), int(card.get("split_seed", 0)))[1]

@@ -216,16 +216,3 @@ def train_runs(cohort, family: str, runs: int = 5, seed: int = 0, split_seed: in
     if progress is not None:
         progress(1.0, f"trained {runs} {FAMILY_LABELS[family]} model(s)")
     return models
-
-
-def held_out_positions(cohort, model: RiskModel) -> np.ndarray:
-    """Positions of the held-out rows a model was evaluated on (recomputed from its card)."""
-    card = model.card
-    if (card.get("provenance") or {}).get("source") == "imported" and card.get("data_hash") == cohort.hash:
-        return np.arange(cohort.n)  # an imported model was measured on every row of its import data
-    if card.get("data_hash") and card["data_hash"] != cohort.hash:
-        raise ModelError(
-            f"model {card.get('name', model.model_id)!r} was trained on different data than cohort "
-            f"{cohort.name!r}; its held-out split cannot be recomputed"
-        )
-    return split_cohort(cohort, card.get("test_size", 0.3), card.get("split_seed", 0))[1]

@@ -20,20 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from risklens.errors import RiskLensError
-from risklens.modeling.conformal import ConformalRisk, summarize
-from risklens.modeling.split import split_groups
+from risklens.modeling.conformal import ConformalRisk, calibration_split, summarize
 from risklens.study.types import ConformalRecord
 
-#: Share of the held-out rows (patients) used for calibration; the rest measure coverage.
-CALIBRATION_SHARE = 0.5
 VARIANTS = (("standard", False), ("mondrian", True))
-
-
-def calibration_rows(cohort, test_pos: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (calibration, evaluation) among ``test_pos``: split by patient, stratified, seeded."""
-    test_pos = np.asarray(test_pos)
-    cal, ev = split_groups(cohort.groups[test_pos], cohort.y[test_pos], test_size=1.0 - CALIBRATION_SHARE, seed=seed)
-    return test_pos[cal], test_pos[ev]
 
 
 def _in(v, band) -> bool:
@@ -62,7 +52,7 @@ def conformal_stage(cohort, trained, settings, plan) -> tuple[list[ConformalReco
     from risklens.modeling.model import FAMILY_LABELS
 
     try:
-        cal, ev = calibration_rows(cohort, trained.test_pos, plan.conformal)
+        cal, ev = calibration_split(cohort, trained.test_pos, plan.conformal)
     except RiskLensError as exc:
         return [], [f"conformal prediction is not computed: {str(exc).rstrip('.')}"]
     out, notes = [], []

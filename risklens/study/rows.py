@@ -69,7 +69,7 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
     ``models`` ({family: [RiskModel, ...]}) replaces training for the families it names; those models
     must have been trained on this same split, or the held-out rows leak.
     """
-    from risklens.modeling import split_cohort, train_model
+    from risklens.modeling import held_out_positions, split_cohort, train_model
     from risklens.modeling.model import FAMILY_LABELS
 
     say = progress or (lambda f, m: None)
@@ -78,6 +78,10 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
     for i, fam in enumerate(families):
         if models and models.get(fam):
             out[fam] = list(models[fam])
+            for m in out[fam]:  # a supplied model must not have been fitted on any of the protocol's held-out rows
+                if np.setdiff1d(test_pos, held_out_positions(m, cohort)).size:
+                    raise EvaluationError(f"{FAMILY_LABELS[fam]} model {m.model_id} was fitted on rows the "
+                                          "protocol holds out; supply models trained on its split or imported ones")
             notes.append(f"{FAMILY_LABELS[fam]}: {len(out[fam])} supplied model(s) used instead of training")
             continue
         out[fam] = []

@@ -64,22 +64,16 @@ def load_model(path: str | Path) -> RiskModel:
     return load_model_dir(str(Path(path).resolve()), model_stamp(path))
 
 
-def split_of(model: RiskModel) -> tuple[float, int]:
-    card = model.card or {}
-    src = card.get("split") if isinstance(card.get("split"), dict) else card
-    return float(src.get("test_size", 0.3)), int(src.get("split_seed", 0))
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
-def test_positions(cohort_hash: str, test_size: float, split_seed: int, _cohort: Cohort) -> np.ndarray:
-    from risklens.modeling import split_cohort
+def _held_out(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort) -> np.ndarray:
+    from risklens.modeling.split import held_out_positions
 
-    return np.asarray(split_cohort(_cohort, test_size=test_size, seed=split_seed)[1])
+    return held_out_positions(_model, _cohort)
 
 
 def held_out(model: RiskModel, cohort: Cohort) -> np.ndarray:
-    test_size, split_seed = split_of(model)
-    return test_positions(cohort.hash, test_size, split_seed, cohort)
+    """The model's held-out rows of ``cohort`` (:func:`risklens.modeling.split.held_out_positions`), cached."""
+    return _held_out(model.model_id, cohort.hash, model, cohort)
 
 
 @st.cache_resource(show_spinner="Scoring the cohort ...", max_entries=32)
@@ -194,9 +188,10 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, 
 
 # ---- cached views of the Cohort explanations page (a repeat visit draws from here) --------------
 @st.cache_resource(show_spinner=False, max_entries=64)
-def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | None, top: int, _expl: Explanation,
+def global_figures(model_id: str, analysis_key: str, method: str, rows: int | None, top: int, _expl: Explanation,
                    _dictionary, grouped: bool = False, _contract=None) -> dict:
-    """Importance bar and beeswarm of one cohort explanation, built once per model + data + method + size;
+    """Importance bar and beeswarm of one cohort explanation, built once per model + data and dictionary
+    (``Cohort.analysis_key``: an edited label draws anew) + method + size;
     ``grouped``: a category's one-hot columns summed per original column (its attributions add up)."""
     from risklens import plots
 
@@ -209,8 +204,9 @@ def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | Non
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
-def dependence_fig(model_id: str, cohort_hash: str, method: str, rows: int | None, feature: str, colour: str | None,
+def dependence_fig(model_id: str, analysis_key: str, method: str, rows: int | None, feature: str, colour: str | None,
                    _expl: Explanation, _dictionary):
+    """Dependence figure, keyed on ``Cohort.analysis_key`` (data and dictionary: its labels are drawn)."""
     from risklens import plots
 
     return plots.dependence_figure(_expl, feature, colour, _dictionary)

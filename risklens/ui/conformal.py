@@ -1,8 +1,8 @@
 """How sure the model is, per patient: split-conformal prediction sets for the pages (cached).
 
 The predictor is calibrated once per (model, data, error rate, variant) on a seeded calibration half of
-the model's held-out patients (:func:`risklens.modeling.conformal.conformal_for_cohort`); coverage is
-measured on the other half. Pages use the Mondrian (class-conditional) variant by default: its error
+the model's held-out patients (:func:`risklens.modeling.conformal.conformal_for_cohort`; seed: the seed plan's
+``conformal`` stream of seed 0, the protocol's default); coverage is measured on the other half. Pages use the Mondrian (class-conditional) variant by default: its error
 rate holds within patients with the event too, where the standard variant mostly says "no event".
 """
 
@@ -15,6 +15,7 @@ import streamlit as st
 from risklens.cohorts.base import Cohort
 from risklens.errors import RiskLensError
 from risklens.modeling.model import RiskModel
+from risklens.study.seeds import SeedPlan
 
 DEFAULT_ALPHA = 0.1
 K_ALPHA = "rl_conformal_alpha"
@@ -34,7 +35,7 @@ def alpha() -> float:
 def _calibrated(model_id: str, data_hash: str, a: float, mondrian: bool, _model: RiskModel, _cohort: Cohort):
     from risklens.modeling.conformal import conformal_for_cohort
 
-    return conformal_for_cohort(_model, _cohort, alpha=a, mondrian=mondrian)
+    return conformal_for_cohort(_model, _cohort, SeedPlan(0).conformal, alpha=a, mondrian=mondrian)
 
 
 def calibrated(model: RiskModel, cohort: Cohort, a: float | None = None, mondrian: bool = True):
