@@ -23,10 +23,22 @@ import pandas as pd
 from risklens.explain._common import array_hash, background_matrix, check_frame, model_fingerprint, seeded_rows
 from risklens.explain.base import Explanation, ExplainError
 from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP, mlp_shap, relative_error
+from risklens.explain.params import Param
 
-#: Options of SHAP on the MLP; the exact families accept and ignore them (one settings record for all)
-MLP_OPTIONS = ("background", "background_size", "samples", "permutations", "tolerance", "min_rounds", "max_rounds",
-               "implementation")
+#: Options of SHAP on the MLP and imported models; the exact families accept and ignore them (one settings record
+#: for all)
+SHAP_PARAMS = (
+    Param("background_size", int, DEFAULT_MLP_SHAP["background_size"], min=1,
+          help="background rows used (a larger background: k-means strata); 100 for the batched algorithms"),
+    Param("tolerance", float, DEFAULT_MLP_SHAP["tolerance"], min=0, help="target relative error of the MLP estimator"),
+    Param("min_rounds", int, DEFAULT_MLP_SHAP["min_rounds"], min=1, help="fewest rounds of the MLP estimator"),
+    Param("max_rounds", int, DEFAULT_MLP_SHAP["max_rounds"], min=1, help="most rounds of the MLP estimator"),
+    Param("permutations", int, None, min=1, help="exactly this many rounds (permutations for the batched algorithms)"),
+    Param("samples", int, None, min=2, help="model evaluations per patient (shap's max_evals)"),
+    Param("implementation", str, "stratified", choices=("stratified", "batched", "shap"),
+          help="the MLP estimator: stratified (default), batched or the shap package"),
+)
+MLP_OPTIONS = ("background", *(p.name for p in SHAP_PARAMS))
 
 
 def tree_shap_implementation():
@@ -114,10 +126,11 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
 
 
 def _agnostic_shap(model, X, M, seed, background=None, background_size=None, permutations=None, samples=None,
-                   tolerance=None, min_rounds=None, max_rounds=None):
+                   tolerance=None, min_rounds=None, max_rounds=None, implementation=None):
     """Antithetic permutation SHAP through ``predict_margin`` (any model): 10 permutations over a seeded
     100-row background sample unless told otherwise. The MLP estimator's stopping options (tolerance,
-    rounds) need the network's weights and do not apply; they are accepted so one budget serves every family."""
+    rounds, the stratified implementation) need the network's weights and do not apply; they are accepted so one
+    budget serves every family."""
     size = min(int(background_size or 100), 100)
     return _permutation_shap(model, X, M, seed, background, size, permutations or 10, samples, "batched")
 
