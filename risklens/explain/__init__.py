@@ -14,13 +14,13 @@ from risklens.explain.base import OUTPUTS, Explanation, ExplainError, comparable
 from risklens.explain.params import Param
 from risklens.explain.registry import (IN_PROCESS, InProcess, MethodSpec, Prepared, all_methods, deterministic_for,
                                        method, methods_for, needs_background, patient_methods, prepare, register,
-                                       registered, unregister)
+                                       registered, row_summaries, unregister)
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import STARTS, explain_dtd
 from risklens.explain.lime_batched import LIME_PARAMS, explain_lime
 from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP
 from risklens.explain.lime_ref import explain_lime_ref
-from risklens.explain.shap_adapter import SHAP_PARAMS, explain_shap
+from risklens.explain.shap_adapter import SHAP_PARAMS, explain_shap, merge_row_summaries
 from risklens.families import ALL_FAMILIES
 
 #: Options an exact method accepts and ignores, so that one command line (``--samples``) serves every method.
@@ -32,7 +32,7 @@ register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap
                     "imported models; seeded, with standard errors)",
                     short="SHAP", cost="slow", exact_on=("xgboost", "l1-logistic"), defaults=DEFAULT_MLP_SHAP,
                     params=SHAP_PARAMS, background=True, page_rows={"mlp": 20}, additive=True,
-                    patients="first"))
+                    patients="first", merge_params=merge_row_summaries))
 register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
                     "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)",
                     short="LIME", cost="slow", defaults={"num_samples": 2000}, params=LIME_PARAMS, background=True,
@@ -47,7 +47,8 @@ register(MethodSpec("coef", "Coefficients", ("l1-logistic",), "log-odds", False,
 register(MethodSpec("dtd", "Deep Taylor decomposition", ("mlp",), "log-odds", False, explain_dtd,
                     "non-negative relevance of the positive logit, conserved layer to layer (LRP z+)", short="DTD",
                     params=(Param("start", str, "logit", choices=STARTS, help="relevance put on the output: logit "
-                                  "or evidence"), *EXACT_PARAMS), additive=True, signed=False, patients="first"))
+                                  "or evidence"), *EXACT_PARAMS), additive=True, signed=False, patients="first",
+                    merge_params=row_summaries(sums=("rows_nonpositive_logit",), maxima=("max_lost_relevance",))))
 
 
 def explain(model, X: pd.DataFrame, method: str, *, seed: int = 0, **params) -> Explanation:
@@ -65,5 +66,5 @@ __all__ = [
     "EXACT_PARAMS", "IN_PROCESS", "OUTPUTS", "Explanation", "ExplainError", "ExplanationStore", "InProcess",
     "MethodSpec", "Param", "Prepared", "all_methods", "cached_explain", "comparable", "comparison_note",
     "deterministic_for", "explain", "method", "methods_for", "needs_background", "patient_methods", "prepare",
-    "register", "registered", "run_cached", "unregister",
+    "register", "registered", "row_summaries", "run_cached", "unregister",
 ]

@@ -63,6 +63,8 @@ class MethodSpec:
       dashboard's protocol settings).
     - ``patients`` (one of :data:`PATIENT_ROLES`) and ``patients_rank`` (higher first within a role): which
       method the Patients page shows first and which beside it.
+    - ``merge_params``: how the explanation parameters of chunks explained apart combine into those of one call
+      on all their rows (for parameters that summarise the rows); None: the chunks' parameters must agree.
     """
 
     name: str
@@ -86,6 +88,7 @@ class MethodSpec:
     reference: bool = False
     patients: str = "second"
     patients_rank: int = 0
+    merge_params: Callable[[list[dict]], dict] | None = None
 
     def __post_init__(self) -> None:
         if self.cost not in COSTS:
@@ -132,11 +135,36 @@ class MethodSpec:
         """Rows the pages explain by default: None (every row) when fast, else a seeded sample of this many."""
         return None if self.is_fast(family) else int(self.page_rows.get(family, PAGE_ROWS))
 
+    def merged_params(self, parts: list[dict]) -> dict:
+        """The parameters of an explanation stitched from chunks (:attr:`merge_params`); ExplainError when chunks
+        that cannot be merged disagree."""
+        if self.merge_params is not None:
+            return self.merge_params(list(parts))
+        if any(p != parts[0] for p in parts):
+            raise ExplainError(f"{self.name}: chunks explained apart disagree on their parameters")
+        return dict(parts[0])
+
     def budget_for(self, family: str, overrides: dict | None = None) -> dict:
         """Budget parameters for a ``family`` model: ``defaults`` updated by ``overrides``; {} where exact."""
         if self.deterministic_for(family):
             return {}
         return {**self.defaults, **(overrides or {})}
+
+
+def row_summaries(sums: tuple[str, ...] = (), maxima: tuple[str, ...] = ()) -> Callable[[list[dict]], dict]:
+    """A ``merge_params`` for parameters that count (``sums``) or bound (``maxima``) over the rows explained; every
+    other parameter must agree between chunks."""
+
+    def merge(parts: list[dict]) -> dict:
+        fixed = [{k: v for k, v in p.items() if k not in (*sums, *maxima)} for p in parts]
+        if any(f != fixed[0] for f in fixed):
+            raise ExplainError("chunks explained apart disagree on their parameters")
+        out = dict(parts[0])
+        out.update({k: sum(p[k] for p in parts) for k in sums if k in out})
+        out.update({k: max(p[k] for p in parts) for k in maxima if k in out})
+        return out
+
+    return merge
 
 
 # ---- one checked call -----------------------------------------------------------------------------

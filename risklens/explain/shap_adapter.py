@@ -119,10 +119,35 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
     used = {"algorithm": "stratified-permutation", "implementation": "stratified", "seed": seed,
             "background_rows": int(len(B)), "background_hash": array_hash(B), "background_size": size,
             "strata": int(res.n_strata), "strata_sampled": bool(res.sampled), "tolerance": tol,
-            "min_rounds": lo, "max_rounds": hi, "rounds_mean": float(res.rounds.mean()),
-            "rounds_max": int(res.rounds.max()), "relative_error_max": float(est.max()),
-            "evals_per_patient_mean": float(res.rounds.mean() * res.n_strata * max(2 * f - 2, 1))}
+            "min_rounds": lo, "max_rounds": hi, **_round_summary(int(res.rounds.sum()), len(M), int(res.rounds.max()),
+                                                                 float(est.max()), res.n_strata * max(2 * f - 2, 1))}
     return res.values, res.base, used, res.stderr
+
+
+#: Parameters of the MLP estimator that summarise the rows explained (combined by :func:`merge_row_summaries`).
+ROW_SUMMARIES = ("rounds_total", "rows", "rounds_mean", "rounds_max", "relative_error_max", "evals_per_patient_mean")
+
+
+def _round_summary(total: int, rows: int, most: int, worst: float, evals_per_round: int) -> dict:
+    mean = total / rows if rows else 0.0
+    return {"rounds_total": int(total), "rows": int(rows), "rounds_mean": float(mean), "rounds_max": int(most),
+            "relative_error_max": float(worst), "evals_per_round": int(evals_per_round),
+            "evals_per_patient_mean": float(mean * evals_per_round)}
+
+
+def merge_row_summaries(parts: list[dict]) -> dict:
+    """The parameters of rows explained in chunks, as one call on all of them would report them (the SHAP spec's
+    ``merge_params``): the rounds' totals add up, maxima are maxima; every other parameter must agree."""
+    first = parts[0]
+    fixed = [{k: v for k, v in p.items() if k not in ROW_SUMMARIES} for p in parts]
+    if any(f != fixed[0] for f in fixed):
+        raise ExplainError("shap: chunks explained apart disagree on their parameters")
+    if "rounds_total" not in first:
+        return dict(first)
+    merged = {**first, **_round_summary(sum(p["rounds_total"] for p in parts), sum(p["rows"] for p in parts),
+                                        max(p["rounds_max"] for p in parts),
+                                        max(p["relative_error_max"] for p in parts), first["evals_per_round"])}
+    return merged
 
 
 def _agnostic_shap(model, X, M, seed, background=None, background_size=None, permutations=None, samples=None,

@@ -51,10 +51,12 @@ def score_task(files: dict, X):
 
 # ---- driver -----------------------------------------------------------------------------------------
 def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tuple, *, kind: str, client=None,
-                  part_rows: int, progress: bool = True, shared_tail: tuple = ()) -> dict:
+                  part_rows: int, progress: bool = True, shared_tail: tuple = (), merge_params=None) -> dict:
     """Run ``task(files, X, *task_args, *shared_tail)`` per chunk of the selected rows; write the dataset.
 
     ``shared_tail`` are large inputs every task takes (a background frame): sent to the cluster once.
+    ``merge_params`` combines the partitions' ``params`` metadata (e.g. an explanation's round counts); without
+    it every partition's metadata must agree.
     Returns the manifest metadata plus rows, partitions, out and seconds.
     """
     if part_rows < 1:
@@ -87,6 +89,12 @@ def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tup
     if sorted(rows) != list(range(len(rows))):
         raise RiskLensError(f"partitions {sorted(set(range(max(rows) + 1)) - set(rows))[:5]} are missing")
     first = metas[0]
+    if merge_params is not None:
+        try:
+            first = {**first, "params": merge_params([metas[i]["params"] for i in sorted(metas)])}
+        except RiskLensError as exc:
+            raise RiskLensError(f"{exc}; rerun without --scheduler") from None
+        metas = {i: {**m, "params": first["params"]} for i, m in metas.items()}
     if any(m != first for m in metas.values()):
         raise RiskLensError("partitions disagree on the explanation parameters; rerun without --scheduler")
     meta = {**first, "n": sum(rows.values())}
@@ -130,7 +138,8 @@ def explain_to_dataset(model_dir, data, method: str, out, *, seed: int = 0, samp
         part_rows = 2**62
     part_rows = int(part_rows or (PART_ROWS_EXACT if spec.is_fast(model.family) else PART_ROWS_SAMPLED))
     return run_model_job(model_dir, sel, out, explain_task, (spec, int(seed), params), kind="explanation",
-                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail)
+                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail,
+                         merge_params=spec.merged_params)
 
 
 def score_to_dataset(model_dir, data, out, *, id_col=None, rows=None, ids=None, client=None,

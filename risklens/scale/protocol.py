@@ -25,17 +25,22 @@ from risklens.scale.shipping import files_of_model
 MIN_ROWS = 100
 
 
-def _stitch(parts: list, model_id: str):
-    from risklens.explain import Explanation
+def _stitch(parts: list, model_id: str, spec):
+    from risklens.explain import Explanation, ExplainError
 
     first = parts[0]
-    if any(p.metadata() | {"n": 0} != first.metadata() | {"n": 0} for p in parts):
-        raise RiskLensError("explanation chunks disagree on their parameters; rerun without --scheduler")
+    same = {k: v for k, v in first.metadata().items() if k not in ("n", "params")}
+    if any({k: v for k, v in p.metadata().items() if k not in ("n", "params")} != same for p in parts):
+        raise RiskLensError("explanation chunks disagree on their features or output; rerun without --scheduler")
+    try:
+        params = spec.merged_params([p.params for p in parts])
+    except ExplainError as exc:
+        raise RiskLensError(f"{exc}; rerun without --scheduler") from None
     return Explanation(values=np.vstack([p.values for p in parts]),
                        base_values=np.concatenate([p.base_values for p in parts]),
                        data=np.vstack([p.data for p in parts]), feature_names=first.feature_names,
                        method=first.method, model_id=model_id, output=first.output,
-                       ids=np.concatenate([p.ids for p in parts]), params=dict(first.params),
+                       ids=np.concatenate([p.ids for p in parts]), params=params,
                        stderr=None if any(p.stderr is None for p in parts) else np.vstack([p.stderr for p in parts]))
 
 
@@ -63,4 +68,4 @@ class DaskExecutor:
                 for s in range(0, len(call.X), size))
         cluster.run_tasks(self.client, explain_rows, args, parts.__setitem__, label=f"explain-{call.method}",
                           progress=False)
-        return _stitch([parts[i] for i in range(len(parts))], key)
+        return _stitch([parts[i] for i in range(len(parts))], key, call.spec)
