@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Protocol
 
 import pandas as pd
 
-from risklens.explain._common import MIN_BACKGROUND
+from risklens.explain._common import MIN_BACKGROUND, check_own_background
 from risklens.explain.base import OUTPUTS, Explanation, ExplainError
 from risklens.explain.params import Param, check_params
 
@@ -210,11 +210,8 @@ def prepare(model, X: pd.DataFrame, method: "str | MethodSpec", *, seed: int = 0
         reference = background() if callable(background) else background
         own = reference is None or (isinstance(reference, pd.DataFrame) and isinstance(X, pd.DataFrame)
                                     and reference.index.equals(X.index))
-        if own and len(X) < MIN_BACKGROUND:
-            raise ExplainError(
-                f"explaining {len(X)} row(s) with {spec.name} needs a background sample of the population (at least "
-                f"{MIN_BACKGROUND} rows, e.g. training rows): pass background=<frame>; on the command line give the "
-                "whole file and pick the patients with --rows or --ids")
+        if own:
+            check_own_background(len(X), spec.name)
         reference = X if reference is None else reference
     return Prepared(spec, model, X, int(seed), dict(params), reference)
 

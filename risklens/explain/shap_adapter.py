@@ -128,11 +128,17 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
 ROW_SUMMARIES = ("rounds_total", "rows", "rounds_mean", "rounds_max", "relative_error_max", "evals_per_patient_mean")
 
 
-def _round_summary(total: int, rows: int, most: int, worst: float, evals_per_round: int) -> dict:
+def _round_summary(total: int, rows: int, most: int, worst, evals_per_round: int) -> dict:
+    """``worst`` is kept as given (a float, or its JSON-safe text "inf" in stored metadata)."""
     mean = total / rows if rows else 0.0
     return {"rounds_total": int(total), "rows": int(rows), "rounds_mean": float(mean), "rounds_max": int(most),
-            "relative_error_max": float(worst), "evals_per_round": int(evals_per_round),
+            "relative_error_max": worst, "evals_per_round": int(evals_per_round),
             "evals_per_patient_mean": float(mean * evals_per_round)}
+
+
+def _worst(values: list):
+    """The largest relative error; stored metadata writes an infinite one as text ("inf")."""
+    return max(values, key=lambda v: float(v))
 
 
 def merge_row_summaries(parts: list[dict]) -> dict:
@@ -146,7 +152,7 @@ def merge_row_summaries(parts: list[dict]) -> dict:
         return dict(first)
     merged = {**first, **_round_summary(sum(p["rounds_total"] for p in parts), sum(p["rows"] for p in parts),
                                         max(p["rounds_max"] for p in parts),
-                                        max(p["relative_error_max"] for p in parts), first["evals_per_round"])}
+                                        _worst([p["relative_error_max"] for p in parts]), first["evals_per_round"])}
     return merged
 
 
