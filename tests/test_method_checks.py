@@ -272,3 +272,22 @@ def test_throwaway_method_on_the_patients_page(occlusion, tmp_path_factory):
         assert table is not None and "rank by LIME" in table.columns
     finally:
         next(home, None)
+
+
+def test_register_unregister_and_a_replaced_method_returns():
+    from risklens.explain import register, unregister
+
+    shap = method("shap")
+    with registered(MethodSpec("shap", "SHAP (stand-in)", ("xgboost",), "log-odds", False, shap.explain)):
+        assert method("shap").label == "SHAP (stand-in)" and "shap" not in method_names_for("mlp")
+    assert method("shap") is shap
+    spare = register(MethodSpec("spare", "Spare", ("xgboost",), "log-odds", False, shap.explain))
+    assert unregister("spare") is spare and "spare" not in all_methods()
+    with pytest.raises(Exception, match="unknown explanation method 'spare'"):
+        unregister("spare")
+
+
+def method_names_for(family: str) -> list[str]:
+    from risklens.explain import methods_for
+
+    return methods_for(family)
