@@ -50,7 +50,8 @@ class MethodSpec:
     - ``cost``: "fast" or "slow" where the method samples; slow methods explain a sample of rows on the pages
       (``page_rows``: rows per family, default :data:`PAGE_ROWS`) and at most ``max_patients`` in the protocol.
     - ``background``: the method compares each row with reference rows (a background) where it is not exact;
-      callers hand in the rows they have (training rows), :func:`prepare` passes them only where needed.
+      callers hand in the rows they have (training rows), :func:`prepare` passes them only where needed;
+      ``background_rows``: how many training rows the dashboard samples for it (default :data:`BACKGROUND_ROWS`).
     - ``params``: the declared parameters (:class:`~risklens.explain.params.Param`); ``defaults``: the budget the
       evaluation protocol passes where the method samples, unless its settings override it.
     - ``additive``: values plus base value equal the model's output in ``output`` space (checked by the suite).
@@ -80,6 +81,7 @@ class MethodSpec:
     exact_on: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     background: bool = False
+    background_rows: int = BACKGROUND_ROWS
     page_rows: dict = field(default_factory=dict)
     additive: bool = False
     batch_independent: bool = True
@@ -95,6 +97,8 @@ class MethodSpec:
             raise ExplainError(f"method {self.name!r}: cost must be one of {COSTS}, not {self.cost!r}")
         if self.output not in OUTPUTS:
             raise ExplainError(f"method {self.name!r}: output must be one of {OUTPUTS}, not {self.output!r}")
+        if int(self.background_rows) < 1:
+            raise ExplainError(f"method {self.name!r}: background_rows must be at least 1")
         if self.patients not in PATIENT_ROLES:
             raise ExplainError(f"method {self.name!r}: patients must be one of {PATIENT_ROLES}, not {self.patients!r}")
         object.__setattr__(self, "families", tuple(self.families))

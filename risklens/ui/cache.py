@@ -15,6 +15,7 @@ import streamlit as st
 
 from risklens.cohorts.base import Cohort
 from risklens.explain.base import Explanation
+from risklens.explain.registry import BACKGROUND_ROWS
 from risklens.modeling.model import RiskModel
 from risklens.patients.index import PatientIndex, build_patient_index
 from risklens.settings import store_root
@@ -84,23 +85,24 @@ def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Coh
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort) -> pd.DataFrame:
-    """A seeded sample of the model's training rows: the reference data of methods that need a background."""
-    from risklens.explain.registry import BACKGROUND_ROWS
-
+def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort,
+                    size: int = BACKGROUND_ROWS) -> pd.DataFrame:
+    """A seeded sample of ``size`` of the model's training rows (a method spec's ``background_rows``): the reference
+    data of methods that need a background."""
     train = np.setdiff1d(np.arange(_cohort.n), held_out(_model, _cohort))
-    if len(train) > BACKGROUND_ROWS:
-        train = np.sort(np.random.default_rng(0).choice(train, size=BACKGROUND_ROWS, replace=False))
+    if len(train) > size:
+        train = np.sort(np.random.default_rng(0).choice(train, size=size, replace=False))
     return _cohort.X.iloc[train][_model.feature_names]
 
 
 def prepared(model: RiskModel, cohort: Cohort, X: pd.DataFrame, method: str, seed: int = 0):
     """The checked call of ``method`` on rows ``X``: the training background goes to the methods that need one
     (the registry decides; the sample is drawn only then)."""
-    from risklens.explain import prepare
+    from risklens.explain import method as spec, prepare
 
+    size = spec(method).background_rows
     return prepare(model, X[model.feature_names], method, seed=seed,
-                   background=lambda: background_rows(model.model_id, cohort.hash, model, cohort))
+                   background=lambda: background_rows(model.model_id, cohort.hash, model, cohort, size))
 
 
 def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
@@ -215,6 +217,10 @@ def pdp_curves(model_id: str, cohort_hash: str, feature: str, _model: RiskModel,
 
 
 def prepare_patients(model: RiskModel, cohort: Cohort, method: str) -> None:
-    """Warm what a patient switch needs (scores, the stored explanation, the index, the LIME background)."""
+    """Warm what a patient switch needs (scores, the stored explanation, the index, the second method's background)."""
+    from risklens.explain import method as spec, patient_methods
+
     patient_index(model.model_id, cohort.hash, method, model, cohort)
-    background_rows(model.model_id, cohort.hash, model, cohort)
+    second = patient_methods(model.family)[1]
+    if second is not None and spec(second).needs_background(model.family):
+        background_rows(model.model_id, cohort.hash, model, cohort, spec(second).background_rows)

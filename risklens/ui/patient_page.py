@@ -131,7 +131,8 @@ def lime_note(view: PatientView, model: RiskModel, cohort: Cohort) -> str:
 
     if view.other is None or not method_spec(view.other_method).surrogate:
         return ""
-    background = cache.background_rows(model.model_id, cohort.hash, model, cohort)
+    background = cache.background_rows(model.model_id, cohort.hash, model, cohort,
+                                       method_spec(view.other_method).background_rows)
     return disagreement_note(view.row.feature_names, view.values, view.attributions, view.other, background,
                              cohort.dictionary)
 
