@@ -177,12 +177,8 @@ def body() -> None:
     if ctx is None:
         return
     cohort, models = ctx
-    from risklens.explain import methods_for
-
     model = ui.pick_model(models, key="pt_model")
-    methods = methods_for(model.family)
-    primary = pp.primary_method(methods)
-    other = pp.secondary_method(methods, primary)
+    primary, other = pp.primary_method(model), pp.secondary_method(model)
     threshold = state.threshold(model)
     index = pp.index_for(model, cohort, primary)
     patient_section(model, models, cohort, index, threshold, other)

@@ -45,7 +45,7 @@ def patient_section(cohort, models) -> None:
     pid = st.selectbox("Patient (held out, highest risk first)", ids,
                        index=ids.index(current) if current in ids else 0, key="rep_patient")
     threshold = state.threshold(model)
-    other = secondary_method(methods_for(model.family), index.explanation.method if index.explanation else "shap")
+    other = secondary_method(model)
     view = view_for(model, cohort, index, pid, threshold, other, stability=False)
     expl = index.explanation if index.explanation is not None else primary_row(model, cohort, pid)
     certainty = certainty_for(model, cohort, index)

@@ -1,4 +1,5 @@
-"""The house's layout rules: the library never loads streamlit, and no two modules import each other in a circle."""
+"""The house's layout rules: the library never loads streamlit, and no two modules import each other in a circle
+(imports inside functions included)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ def test_library_never_imports_streamlit():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 
-def _top_level_imports(path: Path, modules: set[str]) -> set[str]:
-    """risklens modules imported at module level (function-level imports are deferred and cannot circle)."""
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """risklens modules a module imports anywhere: at module level and inside functions and classes (an import
+    deferred into a function still makes the two modules depend on each other)."""
     tree = ast.parse(path.read_text())
     me = _module_name(path)
     found = set()
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -49,7 +51,7 @@ def _top_level_imports(path: Path, modules: set[str]) -> set[str]:
 
 def import_cycles() -> list[list[str]]:
     files = {(_module_name(p)): p for p in PACKAGE.rglob("*.py")}
-    graph = {m: _top_level_imports(p, set(files)) for m, p in files.items()}
+    graph = {m: _imports(p, set(files)) for m, p in files.items()}
     # a package's __init__ that imports its own sub-modules is not a cycle of two modules
     graph = {m: {d for d in deps if not d.startswith(m + ".")} for m, deps in graph.items()}
     cycles, state = [], {}
@@ -84,3 +86,18 @@ def test_cycle_finder_finds_a_planted_cycle(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", pkg)
     assert import_cycles() and set(import_cycles()[0]) == {"risklens.a", "risklens.b"}
+
+
+def test_cycle_finder_sees_imports_inside_functions(tmp_path, monkeypatch):
+    """A cycle hidden by deferring one import into a function (or a method) is still a cycle."""
+    pkg = tmp_path / "risklens"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from risklens.sub import c\n")
+    (pkg / "sub" / "c.py").write_text("class C:\n    def go(self):\n        from risklens import a\n        return a\n")
+    (pkg / "d.py").write_text("def f():\n    import risklens.a\n")  # d -> a only: no cycle of its own
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", pkg)
+    cycles = import_cycles()
+    assert len(cycles) == 1 and set(cycles[0]) == {"risklens.a", "risklens.sub.c"}

@@ -231,7 +231,7 @@ def test_cli_errors_stay_one_line(saved, tmp_path, capsys):
 @pytest.mark.slow
 def test_evaluation_on_cluster_equals_in_process(client):
     from risklens.cohorts import load_builtin
-    from risklens.scale.protocol import explanations_on
+    from risklens.scale.protocol import DaskExecutor
     from risklens.study import ProtocolSettings, run_protocol
 
     ward = load_builtin("ward", n=1500, seed=3)
@@ -240,8 +240,8 @@ def test_evaluation_on_cluster_equals_in_process(client):
     from distributed import get_task_stream
 
     here = run_protocol(ward, settings).to_dict()
-    with get_task_stream(client) as stream, explanations_on(client, min_rows=20):
-        there = run_protocol(ward, settings).to_dict()
+    with get_task_stream(client) as stream:
+        there = run_protocol(ward, settings, executor=DaskExecutor(client, min_rows=20)).to_dict()
     ran = {str(t["key"]).split("-0")[0] for t in stream.data}
     assert {"explain-shap", "explain-lime"} <= ran  # the explanations really ran on the workers
     for rep in (here, there):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from risklens.cli.common import write_table
 from risklens.errors import RiskLensError
-from risklens.scale.commands import add_scheduler_argument
+from risklens.cli.scheduler import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +36,7 @@ def run(args) -> int:
     if args.n is not None and args.n < 1:
         raise RiskLensError(f"--n must be a positive number of rows, got {args.n}")
     if args.partitions is not None or args.scheduler:
-        from risklens.scale.commands import cohort_command
+        from risklens.cli.scheduler import cohort_command
 
         if args.partitions is None:
             raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")

@@ -9,7 +9,7 @@ import sys
 from risklens import audit
 from risklens.cli.common import add_cohort_source
 from risklens.errors import RiskLensError
-from risklens.scale.commands import add_scheduler_argument
+from risklens.cli.scheduler import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -90,7 +90,7 @@ def settings_from(args):
 
 def load_cohort(args, settings):
     from risklens.cohorts import load_builtin
-    from risklens.scale.commands import load_cohort_any
+    from risklens.scale.dataset import load_cohort_any
     from risklens.study import SeedPlan
 
     if args.cohort:
@@ -107,16 +107,16 @@ def load_cohort(args, settings):
 def run_evaluate(args) -> int:
     from risklens.cli.common import print_json, stderr_progress
     from risklens.explain import ExplanationStore
-    from risklens.scale.commands import evaluation_context
+    from risklens.cli.scheduler import evaluation_executor
     from risklens.study import run_protocol
     from risklens.study.report import write_report
 
     settings = settings_from(args)
     cohort = load_cohort(args, settings)
     print(f"evaluating cohort {cohort.name} ({cohort.n} rows, {cohort.n_events} events)", file=sys.stderr)
-    with evaluation_context(args.scheduler):
+    with evaluation_executor(args.scheduler) as executor:
         rep = run_protocol(cohort, settings, progress=stderr_progress,
-                           store=ExplanationStore(args.cache) if args.cache else None)
+                           store=ExplanationStore(args.cache) if args.cache else None, executor=executor)
     paths = write_report(rep, args.out)
     audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})

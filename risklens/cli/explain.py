@@ -14,10 +14,12 @@ from pathlib import Path
 
 from risklens import audit
 from risklens.errors import RiskLensError
-from risklens.scale.commands import add_scheduler_argument
+from risklens.cli.scheduler import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
+    from risklens.explain import all_methods, method
+
     p = subparsers.add_parser(
         "explain", help="explain a saved model's predictions for rows of a data file",
         description=__doc__,
@@ -25,7 +27,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
     p.add_argument("--data", required=True,
                    help="CSV or Parquet file with the model's raw input columns (extra columns are ignored)")
-    p.add_argument("--method", required=True, help="shap, lime, lime-ref, coef (L1 model) or dtd (MLP)")
+    p.add_argument("--method", required=True, help="an explanation method: " + ", ".join(
+        f"{m} ({', '.join(method(m).families)})" if len(method(m).families) < 4 else m for m in all_methods()))
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--rows", type=int, default=None, help="explain the first N rows (default: all)")
     sel.add_argument("--ids", nargs="+", default=None, help="explain the rows with these ids")
@@ -86,24 +89,14 @@ def _rows_frame(args, model):
     return background, background
 
 
-def output_frame(expl, seed: int):
-    """One row per patient: id, base_value, method, output, model_id, seed, then one column per feature."""
-    frame = expl.to_frame()
-    frame.insert(2, "method", expl.method)
-    frame.insert(3, "output", expl.output)
-    frame.insert(4, "model_id", expl.model_id)
-    frame.insert(5, "seed", int(seed))
-    return frame
-
-
 def run_explain(args) -> int:
     from risklens.cli.common import print_json, write_table, write_text
-    from risklens.explain import ExplainError, explain, method, methods_for
+    from risklens.explain import method, prepare
     from risklens.modeling import load_model
     from risklens.scale.dataset import wants_dataset
 
     if args.scheduler or wants_dataset(args.out):
-        from risklens.scale.commands import explain_command
+        from risklens.cli.scheduler import explain_command
 
         if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
             load_model(args.model, expect_model_id=args.expect_model_id)
@@ -112,20 +105,16 @@ def run_explain(args) -> int:
         raise RiskLensError("--samples must be at least 2")
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
-    spec = method(args.method)
+    method(args.method)  # an unknown method fails before the model and the data are read
     model = load_model(args.model, expect_model_id=args.expect_model_id)
-    if model.family not in spec.families:
-        raise ExplainError(f"{args.method!r} does not apply to {model.family} models; use one of: "
-                           f"{', '.join(methods_for(model.family))}")
     X, background = _rows_frame(args, model)
     params = {} if args.samples is None else {"samples": args.samples}
-    if args.method in ("lime", "lime-ref", "shap") and len(background) > len(X):
-        params["background"] = background
+    call = prepare(model, X, args.method, seed=args.seed, background=background, **params)  # the whole file
     print(f"explaining {len(X)} row(s) with {args.method}", file=sys.stderr)
     t0 = time.perf_counter()
-    expl = explain(model, X, args.method, seed=args.seed, **params)
+    expl = call.run()
     seconds = time.perf_counter() - t0
-    out = write_table(output_frame(expl, args.seed), args.out)
+    out = write_table(expl.output_frame(args.seed), args.out)
     sidecar = write_text(out.with_name(out.name + ".json"), json.dumps(expl.metadata(), indent=1))
     audit.record(audit.EXPORT_WRITTEN, model=expl.model_id, out=str(out), method=expl.method, rows=len(expl))
     print_json({"out": str(out), "metadata": str(sidecar), "rows": len(expl), "method": expl.method,

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from risklens.errors import RiskLensError
-from risklens.scale.commands import add_scheduler_argument
+from risklens.cli.scheduler import add_scheduler_argument
 
 
 def add_parser(subparsers) -> None:
@@ -76,7 +76,7 @@ def run_score(args) -> int:
 def _score_partitioned(args) -> int:
     """Risk scores into a partitioned dataset, in this process or on a Dask cluster (``--scheduler``)."""
     from risklens.modeling import load_model
-    from risklens.scale.commands import score_command
+    from risklens.cli.scheduler import score_command
 
     if args.method:
         raise RiskLensError("--explain is not offered with a partitioned output or --scheduler; write attributions "

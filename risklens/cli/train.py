@@ -51,7 +51,7 @@ def _load_cohort(args):
         raise RiskLensError("--outcome is required with --data (name of the 0/1 outcome column)")
     if not Path(args.data).exists():
         raise FileNotFoundError(2, "No such file or directory", args.data)
-    from risklens.scale.commands import load_cohort_any  # a file or a partitioned dataset folder
+    from risklens.scale.dataset import load_cohort_any  # a file or a partitioned dataset folder
 
     return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
                             group_col=args.group_col)

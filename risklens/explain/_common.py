@@ -34,15 +34,20 @@ def check_frame(model, X) -> tuple[np.ndarray, np.ndarray]:
 MIN_BACKGROUND = 20
 
 
+def check_own_background(n_rows: int, method: str = "") -> None:
+    """Rows explained without a background serve as their own: refused (ExplainError) below MIN_BACKGROUND."""
+    if n_rows < MIN_BACKGROUND:
+        raise ExplainError(
+            f"explaining {n_rows} row(s){' with ' + method if method else ''} needs a background sample of the "
+            f"population (at least {MIN_BACKGROUND} rows, e.g. training rows): pass background=<frame>; on the "
+            "command line give the whole file and pick the patients with --rows or --ids")
+
+
 def background_matrix(model, X: pd.DataFrame, background=None) -> np.ndarray:
     """The background rows (params['background'] if given, else the rows being explained -- which must then
     be enough rows to stand for the population: a lone patient as its own background explains nothing)."""
     if background is None:
-        if len(X) < MIN_BACKGROUND:
-            raise ExplainError(
-                f"explaining {len(X)} row(s) needs a background sample of the population (at least "
-                f"{MIN_BACKGROUND} rows, e.g. training rows): pass background=<frame>; on the command line give the "
-                "whole file and pick the patients with --rows or --ids")
+        check_own_background(len(X))
         return X[list(model.feature_names)].to_numpy(dtype=np.float64)
     if isinstance(background, pd.DataFrame):
         missing = [c for c in model.feature_names if c not in background.columns]

@@ -114,6 +114,16 @@ class Explanation:
         df.insert(0, "id", self.ids)
         return df
 
+    def output_frame(self, seed: int) -> pd.DataFrame:
+        """What ``risklens explain`` writes: one row per patient with id, base_value, method, output, model_id,
+        seed, then one column per feature."""
+        frame = self.to_frame()
+        frame.insert(2, "method", self.method)
+        frame.insert(3, "output", self.output)
+        frame.insert(4, "model_id", self.model_id)
+        frame.insert(5, "seed", int(seed))
+        return frame
+
     def top_features(self, row: int, k: int) -> list[str]:
         """Names of the k features with largest |attribution| for row position ``row``."""
         return [self.feature_names[j] for j in self.top_k(k)[int(row)]]
@@ -224,16 +234,3 @@ def json_safe(obj):
         return to_json_safe(obj, nonfinite="string", strict=True)
     except TypeError as exc:
         raise ExplainError(f"parameter value of type {exc} cannot be stored; pass numbers or strings") from None
-
-
-_REGISTRY_NAMES = frozenset({"COSTS", "Explainer", "MethodSpec", "all_methods", "deterministic_for", "method",
-                             "methods_for", "register"})
-
-
-def __getattr__(name: str):
-    """The method registry's names, still importable from here (they live in :mod:`risklens.explain.registry`)."""
-    if name in _REGISTRY_NAMES:
-        from risklens.explain import registry
-
-        return getattr(registry, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

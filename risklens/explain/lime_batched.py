@@ -40,7 +40,14 @@ from scipy.special import ndtr
 from risklens.explain._common import (array_hash, background_matrix, check_frame, column_medians, impute, lime_budget,
                                       model_fingerprint)
 from risklens.explain.base import Explanation
+from risklens.explain.params import Param
 
+#: The options of both LIME implementations.
+LIME_PARAMS = (
+    Param("num_samples", int, 5000, min=2, help="perturbed samples per patient"),
+    Param("samples", int, None, min=2, help="the command line's name for num_samples"),
+    Param("kernel_width", float, None, min=0, help="default 0.75 sqrt(features), as in lime"),
+)
 MAX_BINS = 4
 #: Elements (patients x samples x features) generated per model call; bounds memory to ~0.4 GB.
 CHUNK_ELEMENTS = 6_000_000

@@ -23,10 +23,22 @@ import pandas as pd
 from risklens.explain._common import array_hash, background_matrix, check_frame, model_fingerprint, seeded_rows
 from risklens.explain.base import Explanation, ExplainError
 from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP, mlp_shap, relative_error
+from risklens.explain.params import Param
 
-#: Options of SHAP on the MLP; the exact families accept and ignore them (one settings record for all)
-MLP_OPTIONS = ("background", "background_size", "samples", "permutations", "tolerance", "min_rounds", "max_rounds",
-               "implementation")
+#: Options of SHAP on the MLP and imported models; the exact families accept and ignore them (one settings record
+#: for all)
+SHAP_PARAMS = (
+    Param("background_size", int, DEFAULT_MLP_SHAP["background_size"], min=1,
+          help="background rows used (a larger background: k-means strata); 100 for the batched algorithms"),
+    Param("tolerance", float, DEFAULT_MLP_SHAP["tolerance"], min=0, help="target relative error of the MLP estimator"),
+    Param("min_rounds", int, DEFAULT_MLP_SHAP["min_rounds"], min=1, help="fewest rounds of the MLP estimator"),
+    Param("max_rounds", int, DEFAULT_MLP_SHAP["max_rounds"], min=1, help="most rounds of the MLP estimator"),
+    Param("permutations", int, None, min=1, help="exactly this many rounds (permutations for the batched algorithms)"),
+    Param("samples", int, None, min=2, help="model evaluations per patient (shap's max_evals)"),
+    Param("implementation", str, "stratified", choices=("stratified", "batched", "shap"),
+          help="the MLP estimator: stratified (default), batched or the shap package"),
+)
+MLP_OPTIONS = ("background", *(p.name for p in SHAP_PARAMS))
 
 
 def tree_shap_implementation():
@@ -107,17 +119,49 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
     used = {"algorithm": "stratified-permutation", "implementation": "stratified", "seed": seed,
             "background_rows": int(len(B)), "background_hash": array_hash(B), "background_size": size,
             "strata": int(res.n_strata), "strata_sampled": bool(res.sampled), "tolerance": tol,
-            "min_rounds": lo, "max_rounds": hi, "rounds_mean": float(res.rounds.mean()),
-            "rounds_max": int(res.rounds.max()), "relative_error_max": float(est.max()),
-            "evals_per_patient_mean": float(res.rounds.mean() * res.n_strata * max(2 * f - 2, 1))}
+            "min_rounds": lo, "max_rounds": hi, **_round_summary(int(res.rounds.sum()), len(M), int(res.rounds.max()),
+                                                                 float(est.max()), res.n_strata * max(2 * f - 2, 1))}
     return res.values, res.base, used, res.stderr
 
 
+#: Parameters of the MLP estimator that summarise the rows explained (combined by :func:`merge_row_summaries`).
+ROW_SUMMARIES = ("rounds_total", "rows", "rounds_mean", "rounds_max", "relative_error_max", "evals_per_patient_mean")
+
+
+def _round_summary(total: int, rows: int, most: int, worst, evals_per_round: int) -> dict:
+    """``worst`` is kept as given (a float, or its JSON-safe text "inf" in stored metadata)."""
+    mean = total / rows if rows else 0.0
+    return {"rounds_total": int(total), "rows": int(rows), "rounds_mean": float(mean), "rounds_max": int(most),
+            "relative_error_max": worst, "evals_per_round": int(evals_per_round),
+            "evals_per_patient_mean": float(mean * evals_per_round)}
+
+
+def _worst(values: list):
+    """The largest relative error; stored metadata writes an infinite one as text ("inf")."""
+    return max(values, key=lambda v: float(v))
+
+
+def merge_row_summaries(parts: list[dict]) -> dict:
+    """The parameters of rows explained in chunks, as one call on all of them would report them (the SHAP spec's
+    ``merge_params``): the rounds' totals add up, maxima are maxima; every other parameter must agree."""
+    first = parts[0]
+    fixed = [{k: v for k, v in p.items() if k not in ROW_SUMMARIES} for p in parts]
+    if any(f != fixed[0] for f in fixed):
+        raise ExplainError("shap: chunks explained apart disagree on their parameters")
+    if "rounds_total" not in first:
+        return dict(first)
+    merged = {**first, **_round_summary(sum(p["rounds_total"] for p in parts), sum(p["rows"] for p in parts),
+                                        max(p["rounds_max"] for p in parts),
+                                        _worst([p["relative_error_max"] for p in parts]), first["evals_per_round"])}
+    return merged
+
+
 def _agnostic_shap(model, X, M, seed, background=None, background_size=None, permutations=None, samples=None,
-                   tolerance=None, min_rounds=None, max_rounds=None):
+                   tolerance=None, min_rounds=None, max_rounds=None, implementation=None):
     """Antithetic permutation SHAP through ``predict_margin`` (any model): 10 permutations over a seeded
     100-row background sample unless told otherwise. The MLP estimator's stopping options (tolerance,
-    rounds) need the network's weights and do not apply; they are accepted so one budget serves every family."""
+    rounds, the stratified implementation) need the network's weights and do not apply; they are accepted so one
+    budget serves every family."""
     size = min(int(background_size or 100), 100)
     return _permutation_shap(model, X, M, seed, background, size, permutations or 10, samples, "batched")
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from risklens.explain._common import model_fingerprint
 from risklens.explain.base import Explanation, ExplainError, json_safe
+from risklens.explain.registry import IN_PROCESS, Prepared, prepare
 from risklens.safety import atomic_path, atomic_write_text
 
 try:
@@ -119,15 +120,20 @@ class ExplanationStore:
 
 
 def cached_explain(model, X: pd.DataFrame, method: str, *, seed: int = 0, store: ExplanationStore | None = None,
-                   **params) -> Explanation:
-    """The stored explanation for exactly these inputs if there is one, else compute, save and return it."""
-    from risklens.explain import explain
+                   executor=None, **params) -> Explanation:
+    """The stored explanation for exactly these inputs if there is one, else compute, save and return it
+    (:func:`~risklens.explain.registry.prepare` checks the request; ``executor`` runs it, default here)."""
+    return run_cached(prepare(model, X, method, seed=seed, **params), store, executor)
 
+
+def run_cached(call: Prepared, store: ExplanationStore | None = None, executor=None) -> Explanation:
+    """A prepared call through the store: the stored explanation when there is one, else run on ``executor``
+    (default: this process), saved and returned."""
     store = store if store is not None else ExplanationStore()
-    key, desc = cache_key(model, X, method, seed, params)
-    found = store.get(method, key)
+    key, desc = cache_key(call.model, call.X, call.method, call.seed, call.arguments())
+    found = store.get(call.method, key)
     if found is not None:
         return found
-    expl = explain(model, X, method, seed=seed, **params)
-    store.put(method, key, expl, desc)
+    expl = (executor or IN_PROCESS).explain(call)
+    store.put(call.method, key, expl, desc)
     return expl

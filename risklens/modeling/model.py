@@ -8,16 +8,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.errors import RiskLensError
-
-#: Families RiskLens trains.
-FAMILIES = ("xgboost", "l1-logistic", "mlp")
-#: Families only reached by importing a model trained elsewhere (``risklens import-model``): any allow-listed
-#: scikit-learn estimator or pipeline, explained with model-agnostic methods (permutation SHAP, LIME).
-IMPORTED_FAMILIES = ("sklearn",)
-#: Every family a saved model can have (imported XGBoost models are family "xgboost").
-ALL_FAMILIES = FAMILIES + IMPORTED_FAMILIES
-FAMILY_LABELS = {"xgboost": "XGBoost", "l1-logistic": "L1 logistic regression", "mlp": "ReLU neural network",
-                 "sklearn": "scikit-learn model (imported)"}
+from risklens.families import ALL_FAMILIES, FAMILIES, FAMILY_LABELS, IMPORTED_FAMILIES  # noqa: F401  (re-exported)
 
 
 class ModelError(RiskLensError):

@@ -56,9 +56,7 @@ def score_table(model: RiskModel, raw: pd.DataFrame, method: str | None = None, 
         from risklens.explain import explain
 
         params = {} if samples is None else {"samples": samples}
-        if method in ("lime", "lime-ref", "shap") and len(X) > 1:
-            params["background"] = X
-        expl = explain(model, X, method, seed=seed, **params)
+        expl = explain(model, X, method, seed=seed, background=X, **params)  # the scored rows are the population
         grouped = group_onehot(expl, model.contract, dictionary)
         values = pd.DataFrame(grouped.values, columns=[f"{method}:{n}" for n in grouped.feature_names])
         table = pd.concat([table, values], axis=1)

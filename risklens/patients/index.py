@@ -14,11 +14,9 @@ import pandas as pd
 
 from risklens.cohorts.dictionary import FeatureDictionary
 from risklens.explain.base import Explanation
+from risklens.explain.registry import label
 from risklens.patients.summary import patient_summary, risk_level
 from risklens.patients.agreement import badge, patient_agreement, seed_stability
-
-METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "lime-ref": "LIME", "coef": "The model's coefficients",
-                "dtd": "Deep Taylor decomposition"}
 
 __all__ = ["PatientIndex", "build_patient_index", "PatientView", "patient_view"]
 
@@ -192,6 +190,6 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
             view.stability = seed_stability(other_seeds, k=k)
         view.badge = badge(view.agreement, view.stability)
     view.summary = patient_summary(risk, threshold, index.feature_names, view.values, attr, dictionary,
-                                   method_label=METHOD_WORDS.get(expl.method, expl.method), trigger_label=tlabel or None,
+                                   method_label=label(expl.method), trigger_label=tlabel or None,
                                    stderr=None if row.stderr is None else row.stderr[0])
     return view

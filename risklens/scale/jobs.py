@@ -22,26 +22,20 @@ from risklens.scale.shipping import load_shipped, model_files
 PART_ROWS_EXACT, PART_ROWS_SAMPLED = 50_000, 1_000
 
 
-def needs_background(method: str, family: str) -> bool:
-    """Methods whose numbers depend on a background sample of the population (the whole data by default)."""
-    return method in ("lime", "lime-ref") or (method == "shap" and family == "mlp")
-
-
 # ---- tasks (run on workers; importable module-level functions) ---------------------------------------
-def explain_rows(files: dict, X, method: str, seed: int, params: dict, background=None):
-    """The :class:`~risklens.explain.Explanation` of rows ``X`` by the shipped model."""
-    from risklens.explain import explain
+def explain_rows(files: dict, X, method, seed: int, params: dict, background=None):
+    """The :class:`~risklens.explain.Explanation` of rows ``X`` by the shipped model. ``method`` is a
+    :class:`~risklens.explain.MethodSpec` (it travels with the task, so a worker needs no registration of its
+    own) or a registered name; the call is checked and run as in this process (:func:`~risklens.explain.prepare`)."""
+    from risklens.explain import prepare
 
-    extra = {} if background is None else {"background": background}
-    return explain(load_shipped(files), X, method, seed=int(seed), **params, **extra)
+    return prepare(load_shipped(files), X, method, seed=int(seed), background=background, **params).run()
 
 
-def explain_task(files: dict, X, method: str, seed: int, params: dict, background=None):
+def explain_task(files: dict, X, method, seed: int, params: dict, background=None):
     """(output rows as ``risklens explain`` writes them, explanation metadata)."""
-    from risklens.cli.explain import output_frame
-
     expl = explain_rows(files, X, method, seed, params, background)
-    return output_frame(expl, seed), expl.metadata()
+    return expl.output_frame(seed), expl.metadata()
 
 
 def score_task(files: dict, X):
@@ -57,10 +51,12 @@ def score_task(files: dict, X):
 
 # ---- driver -----------------------------------------------------------------------------------------
 def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tuple, *, kind: str, client=None,
-                  part_rows: int, progress: bool = True, shared_tail: tuple = ()) -> dict:
+                  part_rows: int, progress: bool = True, shared_tail: tuple = (), merge_params=None) -> dict:
     """Run ``task(files, X, *task_args, *shared_tail)`` per chunk of the selected rows; write the dataset.
 
     ``shared_tail`` are large inputs every task takes (a background frame): sent to the cluster once.
+    ``merge_params`` combines the partitions' ``params`` metadata (e.g. an explanation's round counts); without
+    it every partition's metadata must agree.
     Returns the manifest metadata plus rows, partitions, out and seconds.
     """
     if part_rows < 1:
@@ -93,6 +89,12 @@ def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tup
     if sorted(rows) != list(range(len(rows))):
         raise RiskLensError(f"partitions {sorted(set(range(max(rows) + 1)) - set(rows))[:5]} are missing")
     first = metas[0]
+    if merge_params is not None:
+        try:
+            first = {**first, "params": merge_params([metas[i]["params"] for i in sorted(metas)])}
+        except RiskLensError as exc:
+            raise RiskLensError(f"{exc}; rerun without --scheduler") from None
+        metas = {i: {**m, "params": first["params"]} for i, m in metas.items()}
     if any(m != first for m in metas.values()):
         raise RiskLensError("partitions disagree on the explanation parameters; rerun without --scheduler")
     meta = {**first, "n": sum(rows.values())}
@@ -118,25 +120,26 @@ def explain_to_dataset(model_dir, data, method: str, out, *, seed: int = 0, samp
 
     Same rows, ids, values, parameters and metadata as the in-process single-file output.
     """
-    from risklens.explain import ExplainError, method as method_spec, methods_for
+    from risklens.explain import method as method_spec
     from risklens.modeling import load_model
 
     spec = method_spec(method)
     model = load_model(model_dir)  # checked here once, so a bad model fails before any task starts
-    if model.family not in spec.families:
-        raise ExplainError(f"{method!r} does not apply to {model.family} models; use one of: "
-                           f"{', '.join(methods_for(model.family))}")
-    sel = selection(model, data, id_col, rows, ids)
+    spec.check_family(model.family)
     params = {} if samples is None else {"samples": int(samples)}
-    sampled = needs_background(method, model.family)
+    spec.check_params(params)
+    sel = selection(model, data, id_col, rows, ids)
     tail = ()
-    if sampled:
+    if spec.needs_background(model.family):  # every row of the file, as `risklens explain` in one process
         from risklens.scale.rows import feature_frame
 
         tail = (feature_frame(RowSelection(**sel)),)
-    part_rows = int(part_rows or (PART_ROWS_SAMPLED if sampled else PART_ROWS_EXACT))
-    return run_model_job(model_dir, sel, out, explain_task, (method, int(seed), params), kind="explanation",
-                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail)
+    if not spec.batch_independent:  # its rows depend on each other: one partition
+        part_rows = 2**62
+    part_rows = int(part_rows or (PART_ROWS_EXACT if spec.is_fast(model.family) else PART_ROWS_SAMPLED))
+    return run_model_job(model_dir, sel, out, explain_task, (spec, int(seed), params), kind="explanation",
+                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail,
+                         merge_params=spec.merged_params)
 
 
 def score_to_dataset(model_dir, data, out, *, id_col=None, rows=None, ids=None, client=None,

@@ -1,82 +1,71 @@
-"""The evaluation protocol with its explanations computed on a Dask cluster.
+"""The evaluation protocol with its explanations computed on a Dask cluster: :class:`DaskExecutor`.
 
-:func:`explanations_on` swaps, for the duration of a ``with`` block, every method of the
-explanation registry for one that cuts the rows into chunks, explains each chunk on the cluster
-with the model shipped as its files' bytes, and stitches the chunks back in order. Nothing else
-changes: the protocol (``risklens.study.run_protocol``) asks the registry for methods by
-name as always, and because every method's randomness is keyed by row id (LIME, SHAP on the MLP)
-or absent, the stitched explanation equals the in-process one. Small requests (fewer than
-``2 * min_rows`` rows, e.g. the protocol's robustness probes) stay in this process.
+``run_protocol(cohort, settings, executor=DaskExecutor(client))`` hands every prepared explanation call
+(:func:`risklens.explain.prepare`) to the executor instead of running it in this process. The executor cuts
+the rows into chunks, explains each chunk on the cluster with the model shipped as its files' bytes and the
+method's :class:`~risklens.explain.MethodSpec` sent with the task, and stitches the chunks back in order.
+Nothing process-wide changes (the method registry is never touched), so two sessions can run side by side.
+Because every batch-independent method's randomness is keyed by row id (LIME, SHAP on the MLP) or absent,
+and the call carries its background explicitly (:func:`~risklens.explain.prepare` decides it once), the
+stitched explanation equals the in-process one. Small requests (fewer than ``2 * min_rows`` rows, e.g. the
+protocol's robustness probes) and methods whose rows depend on each other run in this process.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 
 from risklens.errors import RiskLensError
 from risklens.scale import cluster
-from risklens.scale.jobs import explain_rows, needs_background
+from risklens.scale.jobs import explain_rows
 from risklens.scale.shipping import files_of_model
 
 MIN_ROWS = 100
 
 
-def _stitch(parts: list, model_id: str):
-    from risklens.explain import Explanation
+def _stitch(parts: list, model_id: str, spec):
+    from risklens.explain import Explanation, ExplainError
 
     first = parts[0]
-    if any(p.metadata() | {"n": 0} != first.metadata() | {"n": 0} for p in parts):
-        raise RiskLensError("explanation chunks disagree on their parameters; rerun without --scheduler")
+    same = {k: v for k, v in first.metadata().items() if k not in ("n", "params")}
+    if any({k: v for k, v in p.metadata().items() if k not in ("n", "params")} != same for p in parts):
+        raise RiskLensError("explanation chunks disagree on their features or output; rerun without --scheduler")
+    try:
+        params = spec.merged_params([p.params for p in parts])
+    except ExplainError as exc:
+        raise RiskLensError(f"{exc}; rerun without --scheduler") from None
     return Explanation(values=np.vstack([p.values for p in parts]),
                        base_values=np.concatenate([p.base_values for p in parts]),
                        data=np.vstack([p.data for p in parts]), feature_names=first.feature_names,
                        method=first.method, model_id=model_id, output=first.output,
-                       ids=np.concatenate([p.ids for p in parts]), params=dict(first.params))
+                       ids=np.concatenate([p.ids for p in parts]), params=params,
+                       stderr=None if any(p.stderr is None for p in parts) else np.vstack([p.stderr for p in parts]))
 
 
-def _on_cluster(spec, client, min_rows: int, shipped: dict):
-    from risklens.explain._common import model_fingerprint
+class DaskExecutor:
+    """Runs prepared explanation calls of at least ``2 * min_rows`` rows on ``client``'s workers, chunk by chunk."""
 
-    def explain_spread(model, X, *, seed: int = 0, **params):
-        if client is None or len(X) < 2 * min_rows:
-            return spec.explain(model, X, seed=seed, **params)
-        if needs_background(spec.name, model.family) and params.get("background") is None:
-            params["background"] = X  # what the method itself would use: the rows being explained
-        key = model_fingerprint(model)
-        if key not in shipped:
-            shipped[key] = cluster.share(client, files_of_model(model))
-        background = cluster.share(client, params.pop("background", None))
-        n_chunks = min(math.ceil(len(X) / min_rows), 4 * cluster.n_workers(client))
-        size = math.ceil(len(X) / n_chunks)
+    def __init__(self, client, min_rows: int = MIN_ROWS) -> None:
+        self.client = client
+        self.min_rows = int(min_rows)
+        self._shipped: dict = {}  # model fingerprint -> its files, sent to the cluster once
+
+    def explain(self, call):
+        from risklens.explain._common import model_fingerprint
+
+        if self.client is None or len(call.X) < 2 * self.min_rows or not call.spec.batch_independent:
+            return call.run()
+        key = model_fingerprint(call.model)
+        if key not in self._shipped:
+            self._shipped[key] = cluster.share(self.client, files_of_model(call.model))
+        background = cluster.share(self.client, call.background)
+        n_chunks = min(math.ceil(len(call.X) / self.min_rows), 4 * cluster.n_workers(self.client))
+        size = math.ceil(len(call.X) / n_chunks)
         parts: dict[int, object] = {}
-        args = ((shipped[key], X.iloc[s:s + size], spec.name, seed, params, background)
-                for s in range(0, len(X), size))
-        cluster.run_tasks(client, explain_rows, args, parts.__setitem__, label=f"explain-{spec.name}",
+        args = ((self._shipped[key], call.X.iloc[s:s + size], call.spec, call.seed, call.params, background)
+                for s in range(0, len(call.X), size))
+        cluster.run_tasks(self.client, explain_rows, args, parts.__setitem__, label=f"explain-{call.method}",
                           progress=False)
-        return _stitch([parts[i] for i in range(len(parts))], key)
-
-    return explain_spread
-
-
-@contextmanager
-def explanations_on(client, min_rows: int = MIN_ROWS) -> Iterator[None]:
-    """Within the block, every registered method computes large requests on ``client`` (None: no change)."""
-    from risklens.explain import all_methods, method, register
-
-    if client is None:
-        yield
-        return
-    originals = [method(name) for name in all_methods()]
-    shipped: dict = {}
-    try:
-        for spec in originals:
-            register(dataclasses.replace(spec, explain=_on_cluster(spec, client, int(min_rows), shipped)))
-        yield
-    finally:
-        for spec in originals:
-            register(spec)
+        return _stitch([parts[i] for i in range(len(parts))], key, call.spec)

@@ -9,14 +9,13 @@ from itertools import combinations
 
 import numpy as np
 
+from risklens.explain.registry import method
 from risklens.metrics import consistency as C
 from risklens.study.explain import Explained
 from risklens.study.types import (
     CrossModel, DisagreementRow, PairAgreement, RunConsistency, SignAgreement, Table1Entry, TopContributor,
 )
 
-#: Methods whose values are never negative: no sign agreement.
-UNSIGNED = ("dtd",)
 
 
 @dataclass
@@ -113,7 +112,7 @@ def agree_stage(cohort, keys, exp: Explained, settings) -> Agreement:
         out.table1 += table1(key, exp.cohort[key][0], cohort.dictionary, 5, cohort.contract)
         rc = C.run_consistency(exp.cohort[key], k=k)
         out.run_consistency.append(RunConsistency(key, rc["FA"], rc["CR"], rc["pairs"]))
-        if key.method not in UNSIGNED and len(exp.patients[key]) > 1:
+        if method(key.method).signed and len(exp.patients[key]) > 1:
             s = C.sign_agreement_runs(exp.patients[key])
             out.sign_agreement.append(SignAgreement(key, s["leading"], s["top5"], s["all"]))
     out.cross_model = cross_model(keys, exp, k)

@@ -1,8 +1,9 @@
 """Stage 3: explain every run of every explainer on its rows (seed ``explainer run r``).
 
 Each explainer explains the union of its patient rows and cohort rows once per run and is sliced
-afterwards; sampling methods get the seeded training background and their budget
-(:meth:`ProtocolSettings.budget`: the method registry's defaults unless the settings override them).
+afterwards; every call offers the seeded training background (the method registry passes it to the methods
+that need one) and the method's budget (:meth:`ProtocolSettings.budget`: the registry's defaults unless the
+settings override them). Calls run on the protocol's executor (this process unless one is given).
 """
 
 from __future__ import annotations
@@ -27,25 +28,23 @@ class Explained:
 
 
 def method_params(key: ExplainerKey, settings: ProtocolSettings, background: pd.DataFrame) -> dict:
-    """Parameters passed to the method: budget and background where it samples, nothing where exact."""
-    budget = settings.budget(key.family, key.method)
-    from risklens.explain import deterministic_for
-
-    return budget if deterministic_for(key.method, key.family) else {**budget, "background": background}
+    """Parameters offered to the method: its budget (empty where exact) and the training background."""
+    return {**settings.budget(key.family, key.method), "background": background}
 
 
-def explain_rows(model, X: pd.DataFrame, method: str, seed: int, store, params: dict):
-    """One explanation through the store when one is given (reused across calls), else computed."""
-    from risklens.explain import cached_explain, explain
+def explain_rows(model, X: pd.DataFrame, method: str, seed: int, store, params: dict, executor=None):
+    """One explanation through the store when one is given (reused across calls), else computed; on
+    ``executor`` (default: this process)."""
+    from risklens.explain import IN_PROCESS, prepare, run_cached
 
-    X = X[model.feature_names]
+    call = prepare(model, X[model.feature_names], method, seed=seed, **params)
     if store is None:
-        return explain(model, X, method, seed=seed, **params)
-    return cached_explain(model, X, method, seed=seed, store=store, **params)
+        return (executor or IN_PROCESS).explain(call)
+    return run_cached(call, store, executor)
 
 
 def explain_stage(cohort, trained: Trained, rows: Rows, keys: list[ExplainerKey], settings: ProtocolSettings,
-                  plan: SeedPlan, store=None, progress=None, clock=None) -> Explained:
+                  plan: SeedPlan, store=None, progress=None, clock=None, executor=None) -> Explained:
     say = progress or (lambda f, m: None)
     clock = clock or Clock()
     pat, coh, used = {}, {}, {}
@@ -55,12 +54,12 @@ def explain_stage(cohort, trained: Trained, rows: Rows, keys: list[ExplainerKey]
         union = pd.Index(rows.patient_rows[key]).append(pd.Index(rows.cohort_rows[key])).unique()
         X = cohort.X.loc[union]
         params = method_params(key, settings, rows.background)
-        used[key] = {k: v for k, v in params.items() if k != "background"}
+        used[key] = settings.budget(key.family, key.method)
         runs = []
         with clock.stage(f"explain {key}"):
             for r, model in enumerate(trained.models[key.family], start=1):
                 say(done / units, f"explaining with {key}, run {r}/{len(trained.models[key.family])} ({len(X)} rows)")
-                runs.append(explain_rows(model, X, key.method, plan.explainer(r), store, params))
+                runs.append(explain_rows(model, X, key.method, plan.explainer(r), store, params, executor))
                 done += 1
         pat[key] = [e.rows_for_ids(rows.patient_rows[key]) for e in runs]
         coh[key] = [e.rows_for_ids(rows.cohort_rows[key]) for e in runs]

@@ -17,12 +17,12 @@ from risklens.study.types import FaithfulnessRecord
 LIPSCHITZ_ROWS = 25
 
 
-def _array_explainer(model, method: str, seed: int, names):
+def _array_explainer(model, method: str, seed: int, names, background=None):
     from risklens.explain import explain
 
     def fn(M):
         X = pd.DataFrame(M, columns=names, index=[str(i) for i in range(len(M))])
-        return explain(model, X, method, seed=seed).values
+        return explain(model, X, method, seed=seed, background=background).values
     return fn
 
 
@@ -32,7 +32,7 @@ def faithfulness_record(key, model, expl, rows: Rows, seed: int) -> Faithfulness
     gaps = pgi_pgu(model.predict_proba, e.data, e.values, scale=rows.scale, seed=seed)
     lip = None
     if not is_capped(key):
-        lip = float(np.mean(local_lipschitz(_array_explainer(model, key.method, seed, e.feature_names),
+        lip = float(np.mean(local_lipschitz(_array_explainer(model, key.method, seed, e.feature_names, rows.background),
                                             e.data[:LIPSCHITZ_ROWS], scale=rows.scale, seed=seed)))
     curves = {f"{m}{s}": f[f"mean_curve_{m}{s}"] for m in ("deletion", "insertion") for s in ("", "_random")}
     return FaithfulnessRecord(key, f["deletion_auc"], f["deletion_auc_random"], f["insertion_auc"],

@@ -18,7 +18,6 @@ import numpy as np
 
 from risklens.metrics import consistency as C
 from risklens.metrics.stability import lime_stability, stability_summary
-from risklens.study.agree import UNSIGNED
 from risklens.study.explain import Explained, explain_rows, method_params
 from risklens.study.types import NoiseFloorRecord, StabilityRecord
 
@@ -45,12 +44,13 @@ def verdict(rec: NoiseFloorRecord) -> str:
     return f"model changes between runs dominate: explainer noise accounts for {said} run-to-run disagreement"
 
 
-def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_rec, sign_rec, store):
-    from risklens.explain import deterministic_for
+def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_rec, sign_rec, store, executor=None):
+    from risklens.explain import method
 
+    spec = method(key.method)
     run = (run_rec.FA, run_rec.CR, sign_rec.top5 if sign_rec else None)
-    if deterministic_for(key.method, key.family):
-        vals = (1.0, 1.0, None if key.method in UNSIGNED else 1.0)
+    if spec.deterministic_for(key.family):
+        vals = (1.0, 1.0, 1.0 if spec.signed else None)
         rec = NoiseFloorRecord(key, True, settings.noise_seeds, *vals, *run, None, None, None, "")
     elif settings.noise_seeds < 2:
         rec = NoiseFloorRecord(key, False, settings.noise_seeds, None, None, None, *run, None, None, None, "")
@@ -59,21 +59,21 @@ def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_
         union = list(dict.fromkeys([*pat[0].ids, *coh[0].ids]))
         params = method_params(key, settings, rows.background)
         for j in range(2, settings.noise_seeds + 1):
-            e = explain_rows(models[0], cohort.X.loc[union], key.method, plan.noise(j), store, params)
+            e = explain_rows(models[0], cohort.X.loc[union], key.method, plan.noise(j), store, params, executor)
             pat.append(e.rows_for_ids(pat[0].ids))
             coh.append(e.rows_for_ids(coh[0].ids))
         rc = C.run_consistency(coh, k=settings.k)
-        sign = None if key.method in UNSIGNED else C.sign_agreement_runs(pat, ks=(5,))["top5"]
+        sign = C.sign_agreement_runs(pat, ks=(5,))["top5"] if spec.signed else None
         rec = NoiseFloorRecord(key, False, settings.noise_seeds, rc["FA"], rc["CR"], sign, *run, None, None, None, "")
     rec.share_FA, rec.share_CR, rec.share_sign = share(rec.FA, rec.run_FA), share(rec.CR, rec.run_CR), share(rec.sign, rec.run_sign)
     rec.verdict = verdict(rec)
     return rec
 
 
-def stability_record(key, cohort, model, rows, settings, plan, store) -> StabilityRecord:
+def stability_record(key, cohort, model, rows, settings, plan, store, executor=None) -> StabilityRecord:
     X = cohort.X.loc[rows.patient_rows[key][: settings.stability_patients]]
     params = method_params(key, settings, rows.background)
-    reps = [explain_rows(model, X, key.method, plan.stability(j), store, params)
+    reps = [explain_rows(model, X, key.method, plan.stability(j), store, params, executor)
             for j in range(1, settings.stability_repeats + 1)]
     table = lime_stability(reps, k=settings.k)
     s = stability_summary(table, settings.stability_repeats, k=settings.k)
@@ -82,17 +82,19 @@ def stability_record(key, cohort, model, rows, settings, plan, store) -> Stabili
 
 
 def noise_stage(cohort, keys, trained, exp: Explained, rows, agreement, settings, plan, store=None,
-                progress=None) -> tuple[list, list]:
-    """(LIME stability records, noise-floor records)."""
+                progress=None, executor=None) -> tuple[list, list]:
+    """(LIME stability records of the surrogate methods, noise-floor records)."""
+    from risklens.explain import method
+
     say = progress or (lambda f, m: None)
     stab, floors = [], []
     for i, key in enumerate(keys):
         models = trained.models[key.family]
-        if key.method.startswith("lime") and settings.stability_repeats >= 2:
+        if method(key.method).surrogate and settings.stability_repeats >= 2:
             say(i / len(keys), f"LIME stability of {key} ({settings.stability_repeats} seeds)")
-            stab.append(stability_record(key, cohort, models[0], rows, settings, plan, store))
+            stab.append(stability_record(key, cohort, models[0], rows, settings, plan, store, executor))
         say(i / len(keys), f"noise floor of {key}")
         run_rec = next(r for r in agreement.run_consistency if r.explainer == key)
         sign_rec = next((r for r in agreement.sign_agreement if r.explainer == key), None)
-        floors.append(floor_record(key, cohort, models, exp, rows, settings, plan, run_rec, sign_rec, store))
+        floors.append(floor_record(key, cohort, models, exp, rows, settings, plan, run_rec, sign_rec, store, executor))
     return stab, floors

@@ -62,11 +62,13 @@ def versions() -> dict:
 
 
 def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Progress | None = None, store=None,
-                 models: dict | None = None) -> EvaluationReport:
+                 models: dict | None = None, executor=None) -> EvaluationReport:
     """Run every stage on ``cohort`` and return the report (the same numbers wherever it is called).
 
     ``store``: an :class:`~risklens.explain.ExplanationStore` reusing explanations across calls.
     ``models``: {family: [RiskModel, ...]} to use instead of training (trained on the same split).
+    ``executor``: where the explanations run (``explain(call) -> Explanation``; default this process,
+    :class:`risklens.scale.protocol.DaskExecutor` for a cluster). Nothing of the caller's is changed.
     """
     from risklens.study import paper
 
@@ -78,7 +80,7 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     with clock.stage("train"):
         trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)
     rows = select_patients(cohort, trained, keys, settings, plan)
-    exp = explain_stage(cohort, trained, rows, keys, settings, plan, store, _sub(say, "explain"), clock)
+    exp = explain_stage(cohort, trained, rows, keys, settings, plan, store, _sub(say, "explain"), clock, executor)
     say(0.7, "agreement and consistency")
     with clock.stage("agreement"):
         agreement = agree_stage(cohort, keys, exp, settings)
@@ -86,7 +88,7 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
         trig, mech, conc_notes = concordance_stage(cohort, keys, exp, settings)
     with clock.stage("noise floor and stability"):
         stab, floors = noise_stage(cohort, keys, trained, exp, rows, agreement, settings, plan, store,
-                                   _sub(say, "noise"))
+                                   _sub(say, "noise"), executor)
     with clock.stage("faithfulness"):
         faith = faithfulness_stage(keys, trained, exp, rows, settings, plan, _sub(say, "faithfulness"))
     say(0.93, "conformal prediction sets")

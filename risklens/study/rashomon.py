@@ -72,13 +72,13 @@ def spread_table(importances: np.ndarray, feature_names: Sequence[str]) -> pd.Da
 def importance_spread(models: Sequence, X: pd.DataFrame, *, seed: int = 0, store=None, background=None) -> pd.DataFrame:
     """:func:`spread_table` of SHAP importances of ``models`` on rows ``X`` (explanations cached)."""
     from risklens.explain import cached_explain
+    from risklens.study.settings import STUDY_IMPORTANCE
 
     if not models:
         raise ValueError("the Rashomon set is empty")
     imps = []
     for m in models:
-        params = {"background": background} if (background is not None and m.family == "mlp") else {}
-        e = cached_explain(m, X, "shap", seed=seed, store=store, **params)
+        e = cached_explain(m, X, STUDY_IMPORTANCE, seed=seed, store=store, background=background)
         imps.append(normalised_importance(e.values))
     return spread_table(np.stack(imps), list(X.columns))
 

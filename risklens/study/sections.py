@@ -4,6 +4,7 @@ mechanism concordance, conformal prediction, and the agreement tables."""
 from __future__ import annotations
 
 from risklens.study.render import Section
+from risklens.study.settings import STUDY_IMPORTANCE
 
 
 def _pub(rep, *path):
@@ -39,7 +40,7 @@ def study_sections(rep) -> list[Section]:
         out.append(Section("Consistency across models (the same method on two families, cohort level)",
                            ["comparison", "FA top-k", "CR all", "study FA", "study CR", "run pairs"],
                            [[f"{v.a.label} vs {v.b.label}", v.FA, v.CR,
-                             *((_pub(rep, "cross_model", "FA"), _pub(rep, "cross_model", "CR")) if v.a.method == "shap"
+                             *((_pub(rep, "cross_model", "FA"), _pub(rep, "cross_model", "CR")) if v.a.method == STUDY_IMPORTANCE
                                else (None, None)), v.pairs] for v in rep.cross_model]))
     if rep.sign_agreement:
         sp = _pub(rep, "sign_agreement") or {}

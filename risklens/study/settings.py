@@ -8,10 +8,14 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from risklens.errors import RiskLensError
 
-#: The study's methods per model family (plus LIME for every family, as RiskLens adds).
+#: The study's methods per model family (plus LIME for every family, as RiskLens adds); other families (imported
+#: models) get :data:`STUDY_OTHER_METHODS`.
 STUDY_METHODS: dict[str, tuple[str, ...]] = {
     "l1-logistic": ("coef", "lime"), "xgboost": ("shap", "lime"), "mlp": ("shap", "dtd", "lime"),
 }
+STUDY_OTHER_METHODS = ("shap", "lime")
+#: The study's importance method: the one its cross-model figures and the Rashomon spread are published for.
+STUDY_IMPORTANCE = "shap"
 
 
 class EvaluationError(RiskLensError):
@@ -136,7 +140,7 @@ def resolve_methods(families, methods) -> list[ExplainerKey]:
     from risklens.explain import methods_for
 
     if not methods:
-        return [ExplainerKey(f, m) for f in families for m in STUDY_METHODS.get(f, ("shap", "lime"))]
+        return [ExplainerKey(f, m) for f in families for m in STUDY_METHODS.get(f, STUDY_OTHER_METHODS)]
     keys = []
     for item in methods:
         if "/" in item:

@@ -13,6 +13,7 @@ import logging
 import streamlit as st
 
 from risklens import audit
+from risklens.ui.identity import current_user
 
 log = logging.getLogger("risklens.ui")
 K_LAST_VIEW = "_risklens_audit_last_view"
@@ -21,8 +22,6 @@ VIEW_ACTIONS = (audit.PATIENT_OPENED, audit.MODEL_LOADED)
 
 def record(action: str, *, patient=None, model=None, data=None, **details) -> dict | None:
     """Append one audit row for this session's user; the stored row, or None when skipped or failed."""
-    from risklens.ui.auth import current_user
-
     if action in VIEW_ACTIONS:
         key = (action, str(patient), str(model), str(data))
         last = st.session_state.setdefault(K_LAST_VIEW, {})

@@ -15,10 +15,11 @@ import streamlit as st
 
 from risklens import access
 from risklens.settings import load_config
+from risklens.ui.audit import record
+from risklens.ui.identity import OPEN_USER, configured, current_user, identity  # noqa: F401  (re-exported)
 
 K_ROLES = "_risklens_roles"
 K_LOGGED = "_risklens_login_recorded"
-OPEN_USER = "open-session"
 
 
 @dataclass(frozen=True)
@@ -27,29 +28,6 @@ class PageSpec:
     path: str
     title: str
     icon: str
-
-
-def configured() -> bool:
-    """True when .streamlit/secrets.toml has an [auth] section (st.login is then required)."""
-    try:
-        return bool(st.secrets.get("auth"))
-    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: no login configured
-        return False
-
-
-def identity() -> str | None:
-    """The signed-in user's e-mail (or OIDC subject when the provider marks the e-mail unverified);
-    None in an open session or before login."""
-    if not configured() or not st.user.is_logged_in:
-        return None
-    email = st.user.get("email") if st.user.get("email_verified") is not False else None
-    return str(email or st.user.get("sub") or "") or None
-
-
-def current_user() -> str:
-    """Who acts, for the audit trail: the signed-in identity, or ``open-session@<address>``."""
-    who = identity()
-    return who if who else f"{OPEN_USER}@{st.get_option('server.address') or 'all-interfaces'}"
 
 
 def current_roles() -> tuple[str, ...]:
@@ -94,8 +72,6 @@ def gate() -> tuple[str, ...]:
     if not roles:
         _only(lambda: _no_role(who), "No access")
     if not st.session_state.get(K_LOGGED):
-        from risklens.ui.audit import record
-
         record("login", roles=list(roles))
         st.session_state[K_LOGGED] = True
     return roles

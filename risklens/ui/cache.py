@@ -15,26 +15,23 @@ import streamlit as st
 
 from risklens.cohorts.base import Cohort
 from risklens.explain.base import Explanation
+from risklens.explain.registry import BACKGROUND_ROWS
 from risklens.modeling.model import RiskModel
 from risklens.patients.index import PatientIndex, build_patient_index
 from risklens.settings import store_root
 
-#: methods that are fast enough to explain every held-out row; others are run on a seeded sample
-FAST = {("xgboost", "shap"), ("l1-logistic", "shap"), ("l1-logistic", "coef"), ("mlp", "dtd")}
-SAMPLE_ROWS = 100
-#: default sample for the slowest method (permutation SHAP on the MLP: seconds per patient)
-SLOW_SAMPLE = {("mlp", "shap"): 20}
-
-
 def is_fast(family: str, method: str) -> bool:
-    return (family, method) in FAST
+    """Fast enough to explain every held-out row (the method registry's cost on this family)."""
+    from risklens.explain import method as spec
+
+    return spec(method).is_fast(family)
 
 
 def default_rows(family: str, method: str) -> int | None:
     """Rows explained by default on the Cohort explanations page (None = every held-out row)."""
-    if is_fast(family, method):
-        return None
-    return SLOW_SAMPLE.get((family, method), SAMPLE_ROWS)
+    from risklens.explain import method as spec
+
+    return spec(method).rows_for(family)
 
 
 @st.cache_resource(show_spinner="Loading the cohort ...", max_entries=8)
@@ -81,25 +78,25 @@ def predictions(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Coh
     return np.asarray(_model.predict_proba(_cohort.X), dtype=np.float64)
 
 
-BACKGROUND_ROWS = 500
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
-def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort) -> pd.DataFrame:
-    """A seeded sample of the model's training rows: the reference data of LIME and permutation SHAP."""
+def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort: Cohort,
+                    size: int = BACKGROUND_ROWS) -> pd.DataFrame:
+    """A seeded sample of ``size`` of the model's training rows (a method spec's ``background_rows``): the reference
+    data of methods that need a background."""
     train = np.setdiff1d(np.arange(_cohort.n), held_out(_model, _cohort))
-    if len(train) > BACKGROUND_ROWS:
-        train = np.sort(np.random.default_rng(0).choice(train, size=BACKGROUND_ROWS, replace=False))
+    if len(train) > size:
+        train = np.sort(np.random.default_rng(0).choice(train, size=size, replace=False))
     return _cohort.X.iloc[train][_model.feature_names]
 
 
-def method_params(model: RiskModel, cohort: Cohort, method: str) -> dict:
-    """Parameters the dashboard passes to a method: training background for sampling methods."""
-    if method in ("lime", "lime-ref"):
-        return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
-    if method == "shap" and model.family == "mlp":  # the method's own budget (the registry's defaults)
-        return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
-    return {}
+def prepared(model: RiskModel, cohort: Cohort, X: pd.DataFrame, method: str, seed: int = 0):
+    """The checked call of ``method`` on rows ``X``: the training background goes to the methods that need one
+    (the registry decides; the sample is drawn only then)."""
+    from risklens.explain import method as spec, prepare
+
+    size = spec(method).background_rows
+    return prepare(model, X[model.feature_names], method, seed=seed,
+                   background=lambda: background_rows(model.model_id, cohort.hash, model, cohort, size))
 
 
 def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
@@ -114,18 +111,17 @@ def cohort_explanation(model_id: str, cohort_hash: str, method: str, seed: int, 
     limit = max_rows if max_rows is not None else default_rows(_model.family, method)
     if limit is not None and len(pos) > limit:
         pos = np.sort(np.random.default_rng(seed).choice(pos, size=limit, replace=False))
-    X = _cohort.X.iloc[pos][_model.feature_names]
-    return _stored_explain(_model, X, method, seed, **method_params(_model, _cohort, method))
+    return _stored_explain(prepared(_model, _cohort, _cohort.X.iloc[pos], method, seed))
 
 
-def _stored_explain(model: RiskModel, X: pd.DataFrame, method: str, seed: int, **params) -> Explanation:
-    from risklens.explain import ExplanationStore, cached_explain
+def _stored_explain(call) -> Explanation:
+    from risklens.explain import ExplanationStore, run_cached
 
     try:
         store = ExplanationStore(store_root())
     except Exception:  # a read-only home still works, without the disk store
         store = None
-    return cached_explain(model, X, method, seed=seed, store=store, **params)
+    return run_cached(call, store) if store is not None else call.run()
 
 
 @st.cache_resource(show_spinner="Preparing the worklist ...", max_entries=16)
@@ -142,17 +138,12 @@ def patient_index(model_id: str, cohort_hash: str, method: str, _model: RiskMode
 def row_explanation(model_id: str, row_id: str, method: str, seed: int, _model: RiskModel, _row: pd.DataFrame,
                     _cohort: Cohort) -> Explanation:
     """One patient's explanation by a (slow, per-patient) method, e.g. LIME (training rows as background)."""
-    from risklens.explain import explain
-
-    return explain(_model, _row[_model.feature_names], method, seed=seed, **method_params(_model, _cohort, method))
+    return prepared(_model, _cohort, _row, method, seed).run()
 
 
 def what_if(model: RiskModel, cohort: Cohort, row: pd.DataFrame, method: str) -> tuple[float, Explanation]:
     """Risk and explanation of an edited copy of one patient's row (not cached: values change)."""
-    from risklens.explain import explain
-
-    return float(model.predict_proba(row)[0]), explain(model, row[model.feature_names], method, seed=0,
-                                                       **method_params(model, cohort, method))
+    return float(model.predict_proba(row)[0]), prepared(model, cohort, row, method).run()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -222,6 +213,10 @@ def pdp_curves(model_id: str, cohort_hash: str, feature: str, _model: RiskModel,
 
 
 def prepare_patients(model: RiskModel, cohort: Cohort, method: str) -> None:
-    """Warm what a patient switch needs (scores, the stored explanation, the index, the LIME background)."""
+    """Warm what a patient switch needs (scores, the stored explanation, the index, the second method's background)."""
+    from risklens.explain import method as spec, patient_methods
+
     patient_index(model.model_id, cohort.hash, method, model, cohort)
-    background_rows(model.model_id, cohort.hash, model, cohort)
+    second = patient_methods(model.family)[1]
+    if second is not None and spec(second).needs_background(model.family):
+        background_rows(model.model_id, cohort.hash, model, cohort, spec(second).background_rows)

@@ -13,24 +13,22 @@ from risklens.ui import cache
 LIME_SEEDS = (0, 1, 2)
 
 
-def primary_method(methods: list[str]) -> str:
-    for m in ("shap", "coef", "dtd"):
-        if m in methods:
-            return m
-    return methods[0]
+def primary_method(model: RiskModel) -> str:
+    """The method the Patients page shows first for this model (the method registry's roles)."""
+    from risklens.explain import patient_methods
+
+    return patient_methods(model.family)[0]
 
 
-def secondary_method(methods: list[str], primary: str) -> str | None:
-    for m in ("lime", "lime-ref", "shap", "coef", "dtd"):
-        if m in methods and m != primary:
-            return m
-    return None
+def secondary_method(model: RiskModel) -> str | None:
+    """The method shown beside it (the second opinion), None when only one method applies."""
+    from risklens.explain import patient_methods
+
+    return patient_methods(model.family)[1]
 
 
 def index_method(model: RiskModel) -> str:
-    from risklens.explain import methods_for
-
-    return primary_method(methods_for(model.family))
+    return primary_method(model)
 
 
 def index_for(model: RiskModel, cohort: Cohort, method: str | None = None) -> PatientIndex:
@@ -58,9 +56,9 @@ def view_for(model: RiskModel, cohort: Cohort, index: PatientIndex, patient_id: 
         primary = primary_row(model, cohort, patient_id)
     if other_method is None:
         return patient_view(index, patient_id, threshold, cohort.dictionary, primary=primary)
-    from risklens.explain.base import method as method_spec
+    from risklens.explain import method as method_spec
 
-    seeds = LIME_SEEDS if (stability and method_spec(other_method).stochastic) else LIME_SEEDS[:1]
+    seeds = LIME_SEEDS if (stability and not method_spec(other_method).deterministic_for(model.family)) else LIME_SEEDS[:1]
     rows = other_rows(model, cohort, patient_id, other_method, seeds)
     first = rows[0]
     return patient_view(index, patient_id, threshold, cohort.dictionary, other_row=first,
@@ -129,9 +127,12 @@ def lime_note(view: PatientView, model: RiskModel, cohort: Cohort) -> str:
     """Why LIME's top feature differs from the primary method's, in plain words ('' when they agree)."""
     from risklens.patients.lime_bins import disagreement_note
 
-    if view.other is None or view.other_method not in ("lime", "lime-ref"):
+    from risklens.explain import method as method_spec
+
+    if view.other is None or not method_spec(view.other_method).surrogate:
         return ""
-    background = cache.background_rows(model.model_id, cohort.hash, model, cohort)
+    background = cache.background_rows(model.model_id, cohort.hash, model, cohort,
+                                       method_spec(view.other_method).background_rows)
     return disagreement_note(view.row.feature_names, view.values, view.attributions, view.other, background,
                              cohort.dictionary)
 

@@ -15,13 +15,13 @@ from risklens.ui import audit, state
 #: The dashboard's defaults: smaller than the CLI's so a run takes about a minute on the demo.
 PAGE_DEFAULTS = ProtocolSettings(runs=2, max_patients=30, max_cohort=1000, stability_patients=10,
                                  stability_repeats=3, faithfulness_patients=20)
-SKIP_METHODS = ("lime-ref",)  # the slow reference implementation is for tests, not the dashboard
 
 
 def explainer_options(families) -> list[ExplainerKey]:
-    from risklens.explain import methods_for
+    """Every (family, method) the registry offers, without the slow reference implementations (tests only)."""
+    from risklens.explain import method, methods_for
 
-    return [ExplainerKey(f, m) for f in families for m in methods_for(f) if m not in SKIP_METHODS]
+    return [ExplainerKey(f, m) for f in families for m in methods_for(f) if not method(m).reference]
 
 
 def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) -> ProtocolSettings:

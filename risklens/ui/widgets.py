@@ -8,18 +8,15 @@ from risklens.cohorts.base import Cohort
 from risklens.modeling.model import FAMILY_LABELS, RiskModel
 from risklens.safety import md_escape
 
-METHOD_LABELS = {
-    "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)", "coef": "Coefficients",
-    "dtd": "Deep Taylor decomposition",
-}
-
-
 def model_name(model: RiskModel) -> str:
     return f"{FAMILY_LABELS.get(model.family, model.family)} · seed {model.seed} · {model.model_id[:8]}"
 
 
 def method_name(method: str) -> str:
-    return METHOD_LABELS.get(method, method)
+    """The method's label from the method registry."""
+    from risklens.explain.registry import label
+
+    return label(method)
 
 
 def sidebar_context(cohort: Cohort, models: list[RiskModel]) -> None:
@@ -53,7 +50,12 @@ def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskM
     return by_id[choice]
 
 
-def pick_method(methods: list[str], key: str, label: str = "Explanation method", default: str = "shap") -> str:
+def pick_method(methods: list[str], key: str, label: str = "Explanation method", default: str | None = None) -> str:
+    """A method picker; ``default`` (None: the method the registry shows first for these methods) preselected."""
+    if default is None:
+        from risklens.explain.registry import shown_first
+
+        default = shown_first(methods)
     index = methods.index(default) if default in methods else 0
     return st.selectbox(label, methods, index=index, key=key, format_func=method_name)
 

@@ -1,11 +1,11 @@
-"""The command-line branches for partitioned data and ``--scheduler`` (the CLI modules call these).
+"""The command-line branches for partitioned data and ``--scheduler`` (the CLI modules call these; the work
+itself is in :mod:`risklens.scale`, which knows nothing of the command line).
 
 - :func:`add_scheduler_argument`: the ``--scheduler`` option, one help text for every command.
 - :func:`cohort_command`: ``risklens cohort NAME --n N --out DIR --partitions P [--scheduler S]``.
 - :func:`explain_command`: ``risklens explain ... --out DIR [--scheduler S]``.
 - :func:`score_command`: risk scores of a saved model as a partitioned dataset (for ``risklens score``).
-- :func:`evaluation_context`: a ``with`` block in which the protocol's explanations run on the scheduler.
-- :func:`load_cohort_any`: a cohort from a data file or a partitioned dataset folder.
+- :func:`evaluation_executor`: a ``with`` block giving the executor ``run_protocol`` runs its explanations on.
 """
 
 from __future__ import annotations
@@ -91,20 +91,12 @@ def _check_dataset_out(out) -> None:
 
 
 @contextmanager
-def evaluation_context(scheduler: str | None):
-    """``with evaluation_context(args.scheduler): run_protocol(...)`` -- explanations on the cluster."""
+def evaluation_executor(scheduler: str | None):
+    """``with evaluation_executor(args.scheduler) as ex: run_protocol(..., executor=ex)``: the protocol's
+    explanations on the scheduler's cluster (None: in this process)."""
+    from risklens.explain import IN_PROCESS
     from risklens.scale.cluster import connect
-    from risklens.scale.protocol import explanations_on
+    from risklens.scale.protocol import DaskExecutor
 
-    with connect(scheduler) as client, explanations_on(client):
-        yield client
-
-
-def load_cohort_any(path, outcome: str, **columns):
-    """:func:`risklens.cohorts.load_cohort_file` for a file, the same for a partitioned dataset folder."""
-    from risklens.cohorts import cohort_from_frame, load_cohort_file
-    from risklens.scale.dataset import read_dataset
-
-    if not Path(path).is_dir():
-        return load_cohort_file(path, outcome, **columns)
-    return cohort_from_frame(read_dataset(path), outcome, name=Path(path).name, **columns)
+    with connect(scheduler) as client:
+        yield IN_PROCESS if client is None else DaskExecutor(client)
