@@ -244,6 +244,12 @@ def post_outcome_reason(name: str) -> str | None:
     return next((why for pattern, why in POST_OUTCOME_WORDS if re.search(pattern, norm)), None)
 
 
+def looks_like_id(col: pd.Series) -> bool:
+    """An identifier: an id-like name with unique values, or a different value in every row (text, or whole
+    numbers in a run such as 1..n)."""
+    return _id_like(col)
+
+
 def _id_like(col: pd.Series) -> bool:
     if is_id_like(col):
         return True
@@ -367,5 +373,16 @@ def check_cohort(cohort: Cohort, **split) -> list[Finding]:
     return findings_of(cohort_input(cohort, **split))
 
 
-__all__ = ["CheckInput", "CohortError", "Finding", "LEAK_AUROC", "check_cohort", "check_table",
+__all__ = ["CheckInput", "CohortError", "Finding", "LEAK_AUROC", "check_cohort", "check_table", "findings_frame",
            "cohort_input", "findings_of", "leakage_table", "post_outcome_reason", "table_input"]
+
+
+def findings_frame(findings) -> pd.DataFrame:
+    """The findings as a table for a page (text cells): severity, check, column, measured, threshold, finding, what
+    to do."""
+    rows = [{"severity": f.severity, "check": f.kind, "column": f.column or "(table)",
+             "measured": None if f.measured is None else round(float(f.measured), 3),
+             "threshold": None if f.threshold is None else round(float(f.threshold), 3),
+             "finding": f.message, "what to do": f.action} for f in findings]
+    return pd.DataFrame(rows, columns=["severity", "check", "column", "measured", "threshold", "finding",
+                                       "what to do"])
