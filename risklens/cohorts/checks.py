@@ -43,6 +43,7 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
 from risklens.cohorts.user_checks import check_columns, check_drop, is_id_like, parse_outcome, text_ids
+from risklens.modeling.contract import NOT_RECORDED
 
 LEAK_AUROC = 0.90
 N_BINS = 10
@@ -139,6 +140,8 @@ def cohort_input(cohort: Cohort, *, test_size: float = 0.3, split_seed: int = 0,
             level = np.array(spec.levels, dtype=object)[np.nan_to_num(block, nan=0).argmax(axis=1)]
             level[np.nansum(block, axis=1) == 0] = "other"
             level[np.isnan(block).all(axis=1)] = None
+            if spec.has_not_recorded:  # a blank in the table: blank again here, so its signal is measured
+                level[level == NOT_RECORDED] = None
             cols[spec.name] = pd.Series(level, index=cohort.X.index, dtype=object)
     features = pd.DataFrame(cols, index=cohort.X.index).reset_index(drop=True)
     if split is not None:
@@ -323,7 +326,8 @@ def _duplicate_columns(features: pd.DataFrame) -> list[Finding]:
 
 
 def _duplicate_patients(inp: CheckInput, ids: set[str]) -> list[Finding]:
-    features = inp.features[[c for c in inp.features.columns if c not in ids]]  # identifiers differ by design
+    # identifiers differ by design; a copied column would count twice in the chance estimate
+    features = inp.features[[c for c in inp.features.columns if c not in ids]]
     if inp.train_pos is None or features.shape[1] == 0:
         return []
     text = features.astype("string").fillna("\x00")
@@ -354,7 +358,7 @@ def findings_of(inp: CheckInput, table: pd.DataFrame | None = None) -> list[Find
     leaks = _leak_findings(table, post_outcome_reason)
     flagged = {f.column for f in leaks}
     columns = _column_findings(inp.features, flagged)
-    ids = {f.column for f in columns if f.kind == "id-like"}
+    ids = {f.column for f in columns if f.kind in ("id-like", "duplicate-column")}  # left out of the row twins
     out = leaks + columns + _duplicate_patients(inp, ids)
     if inp.train_pos is None:
         out.append(Finding("no-split", "", "warning", None, None, "too few patients for a train / held-out "
