@@ -159,3 +159,34 @@ def test_cli_train_warns_on_stderr_and_in_json(tmp_path, capsys):
     out = json.loads(cap.out)
     assert {(c["kind"], c["column"]) for c in out["checks"]} == {("leak", "futime"), ("missing-leak", "cause")}
     assert out["mean"]["auroc"] > 0.97  # what the leaks do to the held-out numbers
+
+
+def test_report_has_a_data_checks_section_with_user_text_escaped():
+    from test_report import HOSTILE, _report
+
+    from risklens.study import EvaluationReport
+    from risklens.study.report import to_html, to_markdown
+
+    rep = _report()
+    rep.data_checks = [Finding("leak", HOSTILE, "high", 1.0, LEAK_AUROC, f"column {HOSTILE} leaks", "leave it out")]
+    again = EvaluationReport.from_json(rep.to_json())
+    assert again.data_checks == rep.data_checks and isinstance(again.data_checks[0], Finding)
+    html, md = to_html(again), to_markdown(again)
+    assert "<h2>Data checks</h2>" in html and "<script>" not in html and "&lt;script&gt;" in html
+    assert "## Data checks" in md and "<script>" not in md
+    old = json.loads(rep.to_json())
+    old.pop("data_checks")  # a report written before the checks existed still loads
+    assert EvaluationReport.from_dict(old).data_checks == []
+
+
+def test_the_protocol_records_the_checks_on_its_split():
+    from risklens.cohorts.columns import leave_out
+    from risklens.study import ProtocolSettings, run_protocol
+    from risklens.study.report import to_markdown
+
+    settings = ProtocolSettings(families=("l1-logistic",), methods=("l1-logistic/coef",), runs=1, seed=0,
+                                max_patients=5, stability_patients=2, stability_repeats=2, faithfulness_patients=5)
+    rep = run_protocol(load_builtin("whas500"), settings)
+    assert kinds(rep.data_checks) == {("post-outcome-name", "los")}
+    assert "## Data checks" in to_markdown(rep) and "length of stay" in to_markdown(rep)
+    assert run_protocol(leave_out(load_builtin("whas500"), ["los"]), settings).data_checks == []
