@@ -11,12 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from risklens.cli.common import add_drop_argument
 from risklens.errors import RiskLensError
 
 
 def add_parser(subparsers) -> None:
-    from risklens.cli.common import add_drop_argument
-
     p = subparsers.add_parser(
         "import-model", help="import an XGBoost (.json/.ubj) or scikit-learn (.skops) model trained elsewhere",
         description=__doc__,
