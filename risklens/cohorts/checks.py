@@ -185,33 +185,40 @@ def _codes(col: pd.Series, train: np.ndarray) -> np.ndarray:
     return text.fillna("\x00blank").to_numpy(dtype=object)
 
 
+def _auroc(y: np.ndarray, score: np.ndarray) -> float:
+    """AUROC by ranks (Mann-Whitney, ties counted half); 0.5 when one class is absent."""
+    from scipy.stats import rankdata
+
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return 0.5
+    ranks = rankdata(score)
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def _held_out_auroc(codes: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
     """AUROC on ``test`` of the training event rate of each row's code (smoothed toward the training rate)."""
-    from sklearn.metrics import roc_auc_score
-
-    ytr = y[train]
+    idx, _ = pd.factorize(pd.Series(codes, dtype=object))
+    k = int(idx.max()) + 1
+    ytr = y[train].astype(np.float64)
     prior = float(ytr.mean())
-    stats = pd.DataFrame({"c": codes[train], "y": ytr}).groupby("c")["y"].agg(["sum", "count"])
-    rate = (stats["sum"] + prior) / (stats["count"] + 1.0)
-    score = pd.Series(codes[test]).map(rate).fillna(prior).to_numpy(dtype=np.float64)
-    yte = y[test]
-    if len(np.unique(yte)) < 2 or np.ptp(score) == 0:
-        return 0.5
-    return float(roc_auc_score(yte, score))
+    events = np.bincount(idx[train], weights=ytr, minlength=k)
+    counts = np.bincount(idx[train], minlength=k)
+    rate = (events + prior) / (counts + 1.0)  # a code never seen in training gets the training rate
+    return _auroc(np.asarray(y[test]), rate[idx[test]])
 
 
 def _monotone_auroc(col: pd.Series, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
     """A number's held-out AUROC as a score itself, its direction taken from the training rows (0.5 for text)."""
-    from sklearn.metrics import roc_auc_score
-
     nums = _as_numbers(col)
     if nums is None:
         return 0.5
     aucs = []
     for pos in (train, test):
-        x, t = nums[pos], y[pos]
+        x, t = nums[pos], np.asarray(y[pos])
         ok = ~np.isnan(x)
-        aucs.append(float(roc_auc_score(t[ok], x[ok])) if len(np.unique(t[ok])) == 2 else 0.5)
+        aucs.append(_auroc(t[ok], x[ok]))
     return aucs[1] if aucs[0] >= 0.5 else 1.0 - aucs[1]
 
 
@@ -220,7 +227,9 @@ def leakage_table(inp: CheckInput) -> pd.DataFrame:
     rows = []
     for c in inp.features.columns:
         col = inp.features[c]
-        blank = col.isna() | (col.astype("string").str.strip() == "").fillna(False)
+        blank = col.isna()
+        if not pd.api.types.is_numeric_dtype(col):
+            blank |= (col.astype("string").str.strip() == "").fillna(False)
         share = float(blank.mean()) if len(col) else 0.0
         value_auc = miss_auc = float("nan")
         if inp.train_pos is not None and col.notna().any():
@@ -313,10 +322,9 @@ def _duplicate_columns(features: pd.DataFrame) -> list[Finding]:
     seen: dict[int, str] = {}
     out = []
     for c in features.columns:
-        text = features[c].astype("string").fillna("\x00")
-        key = int(pd.util.hash_pandas_object(text, index=False).sum())
+        key = int(pd.util.hash_pandas_object(features[c], index=False).sum())
         first = seen.get(key)
-        if first is not None and text.equals(features[first].astype("string").fillna("\x00")):
+        if first is not None and features[c].equals(features[first]):
             out.append(Finding("duplicate-column", c, "warning", None, None,
                                f"it holds the same value as column {first!r} in every row.",
                                f"leave one of them out (--drop {c})"))
@@ -330,17 +338,19 @@ def _duplicate_patients(inp: CheckInput, ids: set[str]) -> list[Finding]:
     features = inp.features[[c for c in inp.features.columns if c not in ids]]
     if inp.train_pos is None or features.shape[1] == 0:
         return []
-    text = features.astype("string").fillna("\x00")
-    keys = pd.util.hash_pandas_object(text, index=False).to_numpy()
+    codes = np.column_stack([pd.factorize(features[c], use_na_sentinel=False)[0] for c in features.columns])
+    keys = pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
     twins = np.isin(keys[inp.test_pos], keys[inp.train_pos])
     # identical rows also happen by chance when the columns are coarse: the expected number of held-out rows
     # with a chance twin, if columns were independent, is sum_i 1 - exp(-n_train * prod_j share_j(value_ij));
     # the twins count only when they exceed it clearly (Poisson: expected + 3 sd + 2)
+    n_train = len(inp.train_pos)
     log_p = np.zeros(len(inp.test_pos))
-    for c in text.columns:
-        share = text[c].iloc[inp.train_pos].value_counts(normalize=True)
-        log_p += np.log(text[c].iloc[inp.test_pos].map(share).fillna(1.0 / len(inp.train_pos)).to_numpy(float))
-    expected = float(np.sum(-np.expm1(-len(inp.train_pos) * np.exp(log_p))))
+    for j in range(codes.shape[1]):
+        share = np.bincount(codes[inp.train_pos, j], minlength=int(codes[:, j].max()) + 1) / n_train
+        p = share[codes[inp.test_pos, j]]
+        log_p += np.log(np.where(p > 0, p, 1.0 / n_train))
+    expected = float(np.sum(-np.expm1(-n_train * np.exp(log_p))))
     n = int(twins.sum())
     bound = expected + 3 * np.sqrt(expected) + 2
     if n <= bound:
