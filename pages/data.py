@@ -17,7 +17,8 @@ from risklens.errors import RiskLensError
 from risklens.patients import exports
 from risklens.safety import md_escape
 from risklens.ui import state
-from risklens.ui.upload import activate_upload, read_uploaded_table, upload_error
+from risklens.ui.checks import checks_panel, cohort_findings, table_findings
+from risklens.ui.upload import NONE, ROLE_KEYS, activate_upload, read_uploaded_table, role_moved, start_mapping, upload_error
 
 
 def choose_builtin() -> None:
@@ -47,23 +48,34 @@ def choose_upload() -> None:
     if file is not None:
         frame = read_uploaded_table(file.getvalue(), file.name)
         if frame is not None:
+            start_mapping(frame, file.name)
             cols = [str(c) for c in frame.columns]
             guess = guess_columns(frame)
-            none = "(none)"
+            none = NONE
             opts = [none] + cols
 
-            def pick(label, key, g):
-                return st.selectbox(label, opts, index=opts.index(g) if g in opts else 0, key=key)
+            def pick(label, role, help=None):
+                key, g = ROLE_KEYS[role], guess[role]
+                default = {} if key in st.session_state else {"index": opts.index(g) if g in opts else 0}
+                return st.selectbox(label, opts, key=key, on_change=role_moved, args=(role,), help=help, **default)
 
             c = st.columns(4)
             with c[0]:
-                outcome = pick("Outcome (0/1)", "map_outcome", guess["outcome"])
+                outcome = pick("Outcome (0/1)", "outcome")
             with c[1]:
-                id_col = pick("Row id", "map_id", guess["id"])
+                id_col = pick("Row id", "id")
             with c[2]:
-                group_col = pick("Patient (group)", "map_group", guess["group"])
+                group_col = pick("Patient (group)", "group", "the patient of each row, when a patient has several rows")
             with c[3]:
-                trigger_col = pick("Recorded trigger", "map_trigger", guess["trigger"])
+                trigger_col = pick("Recorded trigger", "trigger")
+            drop = st.multiselect("Leave out columns", cols, key="map_drop",
+                                  help="columns not to use as features (a leak, an identifier, free text); the "
+                                       "models trained on this table record them and leave them out when scoring")
+            findings, why_not = table_findings(frame, "" if outcome == none else outcome,
+                                               id_col=None if id_col == none else id_col,
+                                               group_col=None if group_col == none else group_col,
+                                               trigger_col=None if trigger_col == none else trigger_col, drop=drop)
+            checks_panel(findings, key="data_upload_checks", note=why_not)
             from risklens.cohorts import BUILTIN_COHORTS
 
             dict_opts = ["infer from the column names"] + [f"built-in: {n}" for n in BUILTIN_COHORTS] + ["upload a CSV"]
@@ -88,7 +100,8 @@ def choose_upload() -> None:
                 cohort = activate_upload(frame, file.name, "" if outcome == none else outcome,
                                          None if id_col == none else id_col,
                                          None if trigger_col == none else trigger_col,
-                                         None if group_col == none else group_col, dictionary=dictionary)
+                                         None if group_col == none else group_col, dictionary=dictionary,
+                                         drop=drop)
                 if cohort is not None:
                     ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n)
                     st.success(f"Using {md_escape(file.name)}: {cohort.n:,} rows, {len(cohort.features)} features.")
@@ -110,6 +123,10 @@ def show_summary(cohort) -> None:
     c[4].metric("Event rate", ui.pct(s["event_rate"]))
     c[5].metric("Missing cells", ui.pct(s["missing_cells"]))
     st.caption(f"Outcome: {md_escape(cohort.outcome_name)} · content hash {cohort.hash[:16]}")
+    contract = cohort.contract
+    if contract is not None and contract.encoding_notes():
+        st.caption("Encoding: " + md_escape("; ".join(contract.encoding_notes())))
+    checks_panel(cohort_findings(cohort), key="data_cohort_checks")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(plots.missingness_figure(missingness(cohort), cohort.dictionary), key="data_missing")

@@ -6,6 +6,7 @@ from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 from risklens.safety import md_escape
 from risklens.ui import state
+from risklens.ui.checks import checks_warnings, cohort_findings
 from risklens.ui.models import (
     broken_models, held_out_outcomes, import_upload, saved_models, score_upload, select_model, train_and_save,
 )
@@ -16,6 +17,7 @@ K_TRAINED = "model_trained_message"
 
 def train_section(cohort) -> None:
     with st.expander("Train new models", expanded=False):
+        checks_warnings(cohort_findings(cohort))
         with st.form("train_form"):
             c = st.columns(3)
             family = c[0].selectbox("Family", FAMILIES, format_func=lambda f: FAMILY_LABELS[f], key="train_family")
@@ -138,6 +140,9 @@ def card_section(model) -> None:
         st.markdown(f"**{md_escape(card.get('label', model.family))}**, seed {model.seed}, id `{model.model_id}`, "
                     f"trained on {md_escape(card.get('cohort', '?'))} (data hash `{str(card.get('data_hash', ''))[:12]}`), "
                     f"{card.get('n_train', '?')} training / {card.get('n_test', '?')} held-out rows.")
+        notes = model.contract.encoding_notes() if model.contract is not None else []
+        if notes:
+            st.caption("Input contract: " + md_escape("; ".join(notes)))
         st.json(card, expanded=False)
 
 

@@ -69,3 +69,65 @@ def add_cohort_source(p, *, data_help: str = "CSV or Parquet file, one row per p
     p.add_argument("--id", dest="id_col", help="row id column of --data")
     p.add_argument("--group", dest="group_col", help=group_help)
     p.add_argument("--trigger", dest="trigger_col", help=trigger_help)
+    add_drop_argument(p)
+
+
+def add_drop_argument(p) -> None:
+    """``--drop COLUMN`` (repeatable): a column left out of the data; recorded in a trained model's input contract."""
+    p.add_argument("--drop", action="append", default=[], metavar="COLUMN",
+                   help="leave this column of the data out (repeatable); a model trained without it records it "
+                        "in its input contract and card, and scoring a raw file leaves it out again")
+
+
+def print_findings(findings) -> None:
+    """One ``warning:`` line per data-check finding on stderr (see risklens.cohorts.checks)."""
+    for f in findings:
+        print(f"warning: data check {f.line()}", file=sys.stderr)
+
+
+def load_checked_cohort(args, *, seed: int = 0, preset: str | None = None, test_size: float = 0.3,
+                        split_seed: int = 0):
+    """``(cohort, findings)`` of ``--cohort``/``--data`` with the role flags and ``--drop``; the data checks run on
+    the table as read (before a column the cohort refuses can stop it) and each finding is printed on stderr."""
+    from risklens.cohorts import cohort_from_frame, load_builtin
+    from risklens.cohorts.checks import check_cohort, check_table
+    from risklens.cohorts.columns import leave_out
+
+    drop = tuple(getattr(args, "drop", None) or ())
+    if args.cohort:
+        cohort = leave_out(load_builtin(args.cohort, n=args.n, seed=seed, preset=preset), drop)
+        findings = check_cohort(cohort, test_size=test_size, split_seed=split_seed)
+        print_findings(findings)
+        return cohort, findings
+    if not args.outcome:
+        raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
+    path = Path(args.data)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", args.data)
+    from risklens.cohorts.mechanism import read_mechanism
+    from risklens.scale.dataset import read_any
+
+    roles = {"id_col": args.id_col, "group_col": args.group_col, "trigger_col": args.trigger_col}
+    frame = read_any(path, text_columns=[c for c in roles.values() if c])
+    findings = check_table(frame, args.outcome, drop=drop, test_size=test_size, split_seed=split_seed, **roles)
+    print_findings(findings)
+    cohort = cohort_from_frame(frame, args.outcome, name=path.name if path.is_dir() else path.stem, drop=drop,
+                               **roles)
+    if not path.is_dir():
+        cohort.mechanism = read_mechanism(path, cohort.ids)
+    return cohort, findings
+
+
+def drop_from_frame(frame, drop, label: str):
+    """``frame`` without the ``--drop`` columns; RiskLensError naming a column the file does not have."""
+    drop = list(dict.fromkeys(drop or ()))
+    absent = [c for c in drop if c not in frame.columns]
+    if absent:
+        raise RiskLensError(f"--drop {absent[0]!r}: {label} has no such column")
+    return frame.drop(columns=drop) if drop else frame
+
+
+def refuse_drop_partitioned(args) -> None:
+    if getattr(args, "drop", None):
+        raise RiskLensError("--drop is not offered with a partitioned dataset or --scheduler; a model already leaves "
+                            "out the columns it was trained without (its input contract lists them)")

@@ -41,16 +41,18 @@ def run(args) -> int:
     if not 0.0 < args.alpha < 1.0:
         raise RiskLensError(f"--alpha must be between 0 and 1 (e.g. 0.1), got {args.alpha}")
     model = load_model(args.model)
+    from risklens.cohorts.columns import leave_out
+
     if args.cohort:
-        cohort = load_builtin(args.cohort, n=args.n, seed=args.cohort_seed)
+        cohort = leave_out(load_builtin(args.cohort, n=args.n, seed=args.cohort_seed), args.drop)
     elif not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     else:
         cohort = load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
-                                  group_col=args.group_col)
+                                  group_col=args.group_col, drop=args.drop)
     if model.card.get("data_hash") not in (None, cohort.hash):
         raise RiskLensError("the model was trained on different data (or the same file read with other "
-                            "--id/--group/--trigger columns); give the file and columns it was trained with")
+                            "--id/--group/--trigger columns); give the file and columns (and --drop) it was trained with")
     _, summary = conformal_for_cohort(model, cohort, SeedPlan(args.seed).conformal, alpha=args.alpha,
                                       mondrian=args.mondrian)
     s = summary.to_dict()

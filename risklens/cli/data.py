@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from risklens.cli.common import write_table
+from risklens.cli.common import add_drop_argument, refuse_drop_partitioned, write_table
 from risklens.errors import RiskLensError
 from risklens.cli.scheduler import add_scheduler_argument
 
@@ -26,6 +26,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--partitions", type=int, default=None,
                    help="write a partitioned Parquet dataset of this many files into the folder --out (ward); "
                         "the same rows for the same seed whatever the number of partitions or workers")
+    add_drop_argument(p)
     add_scheduler_argument(p)
     p.set_defaults(func=run)
 
@@ -38,6 +39,7 @@ def run(args) -> int:
     if args.partitions is not None or args.scheduler:
         from risklens.cli.scheduler import cohort_command
 
+        refuse_drop_partitioned(args)
         if args.partitions is None:
             raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")
         return cohort_command(args)
@@ -45,7 +47,9 @@ def run(args) -> int:
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
     from risklens.cohorts.mechanism import write_mechanism
 
-    cohort = load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset)
+    from risklens.cohorts.columns import leave_out
+
+    cohort = leave_out(load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset), args.drop)
     path = write_table(cohort.to_frame(), args.out)
     write_mechanism(cohort, path)
     s = cohort.summary()

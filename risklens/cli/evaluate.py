@@ -89,19 +89,20 @@ def settings_from(args):
 
 
 def load_cohort(args, settings):
-    from risklens.cohorts import load_builtin
-    from risklens.scale.dataset import load_cohort_any
+    """``(cohort, findings)``: the cohort of --cohort/--data (with --drop) and its data checks, on the split the
+    protocol uses (printed on stderr)."""
+    from risklens.cli.common import load_checked_cohort
     from risklens.study import SeedPlan
+    from risklens.study.rows import TEST_SIZE
 
+    plan = SeedPlan(settings.seed)
     if args.cohort:
-        seed = args.simulator_seed if args.simulator_seed is not None else SeedPlan(settings.seed).simulator
-        return load_builtin(args.cohort, n=args.n, seed=seed, preset=getattr(args, "preset", None))
+        seed = args.simulator_seed if args.simulator_seed is not None else plan.simulator
+        return load_checked_cohort(args, seed=seed, preset=getattr(args, "preset", None), test_size=TEST_SIZE,
+                                   split_seed=plan.split)
     if getattr(args, "preset", None):
         raise RiskLensError("--preset applies to a built-in simulated cohort (--cohort ward), not to --data")
-    if not args.outcome:
-        raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
-    return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
-                            group_col=args.group_col)
+    return load_checked_cohort(args, test_size=TEST_SIZE, split_seed=plan.split)
 
 
 def run_evaluate(args) -> int:
@@ -112,12 +113,13 @@ def run_evaluate(args) -> int:
     from risklens.study.report import write_report
 
     settings = settings_from(args)
-    cohort = load_cohort(args, settings)
+    cohort, findings = load_cohort(args, settings)
     print(f"evaluating cohort {cohort.name} ({cohort.n} rows, {cohort.n_events} events)", file=sys.stderr)
     with evaluation_executor(args.scheduler) as executor:
         rep = run_protocol(cohort, settings, progress=stderr_progress,
                            store=ExplanationStore(args.cache) if args.cache else None, executor=executor)
     paths = write_report(rep, args.out)
     audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
-    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})
+    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds,
+                                                        "checks": [f.to_dict() for f in findings]})
     return 0

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from risklens import audit
+from risklens.cli.common import add_drop_argument, drop_from_frame, refuse_drop_partitioned
 from risklens.errors import RiskLensError
 from risklens.cli.scheduler import add_scheduler_argument
 
@@ -41,13 +42,14 @@ def add_parser(subparsers) -> None:
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
                    "a folder name (no suffix) writes a partitioned dataset")
+    add_drop_argument(p)
     add_scheduler_argument(p)
     p.add_argument("--partition-rows", type=int, default=None,
                    help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
     p.set_defaults(func=run_explain)
 
 
-def read_rows(path, model, id_col: str | None = None):
+def read_rows(path, model, id_col: str | None = None, drop=()):
     """The model's feature frame of a raw data file (through its input contract) and the contract's report.
 
     ``id_col`` overrides the model's id column; without either, a column named ``id`` is used if present.
@@ -58,7 +60,7 @@ def read_rows(path, model, id_col: str | None = None):
     from risklens.scale.dataset import read_any
 
     id_col = id_col or model.contract.id_col
-    frame = read_any(path, text_columns=[id_col] if id_col else ["id"])
+    frame = drop_from_frame(read_any(path, text_columns=[id_col] if id_col else ["id"]), drop, Path(path).name)
     if id_col is None and "id" in frame.columns:
         id_col = "id"
     if id_col is not None and id_col not in frame.columns and id_col != model.contract.id_col:
@@ -76,7 +78,7 @@ def read_rows(path, model, id_col: str | None = None):
 
 
 def _rows_frame(args, model):
-    background = read_rows(args.data, model, args.id_col)
+    background = read_rows(args.data, model, args.id_col, getattr(args, "drop", ()))
     if args.ids:
         absent = [i for i in args.ids if i not in background.index]
         if absent:
@@ -98,6 +100,7 @@ def run_explain(args) -> int:
     if args.scheduler or wants_dataset(args.out):
         from risklens.cli.scheduler import explain_command
 
+        refuse_drop_partitioned(args)
         if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
             load_model(args.model, expect_model_id=args.expect_model_id)
         return explain_command(args)

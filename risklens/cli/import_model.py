@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from risklens.cli.common import add_drop_argument
 from risklens.errors import RiskLensError
 
 
@@ -23,6 +24,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data", required=True, help="CSV or Parquet file with the model's inputs and the outcome")
     p.add_argument("--outcome", required=True, help="0/1 outcome column of --data")
     p.add_argument("--id", dest="id_col", default=None, help="row id column of --data")
+    add_drop_argument(p)
     p.add_argument("--threshold", type=float, default=None,
                    help="alert threshold (default: alert rate = 2 x the data's event rate)")
     p.add_argument("--name", default=None, help="model name on the card (default <data>-imported-<family>)")
@@ -46,7 +48,7 @@ def run_import(args) -> int:
     if args.threshold is not None and not 0 < args.threshold < 1:
         raise RiskLensError(f"--threshold must be between 0 and 1, got {args.threshold}")
     check_size(src.stat().st_size, src.name)  # before reading a byte
-    cohort = load_cohort_file(args.data, args.outcome, id_col=args.id_col)
+    cohort = load_cohort_file(args.data, args.outcome, id_col=args.id_col, drop=args.drop)
     model = import_model(src.read_bytes(), src.name, cohort, threshold=args.threshold, name=args.name,
                          data_name=Path(args.data).name)
     path = save_model(model, out)

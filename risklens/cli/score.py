@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from risklens.cli.common import add_drop_argument, drop_from_frame, refuse_drop_partitioned
 from risklens.errors import RiskLensError
 from risklens.cli.scheduler import add_scheduler_argument
 
@@ -30,6 +31,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--samples", type=int, default=None, help="LIME samples per patient (default 5000)")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
+    add_drop_argument(p)
     add_scheduler_argument(p)
     p.add_argument("--partition-rows", type=int, default=None, help="rows per partition of a partitioned output "
                    "(default 50000)")
@@ -44,6 +46,7 @@ def run_score(args) -> int:
     from risklens.scale.dataset import wants_dataset
 
     if args.scheduler or wants_dataset(args.out):
+        refuse_drop_partitioned(args)
         return _score_partitioned(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
@@ -59,7 +62,7 @@ def run_score(args) -> int:
             raise RiskLensError(f"{args.method!r} does not apply to {model.family} models; use one of: "
                                 f"{', '.join(methods_for(model.family))}")
     id_col = model.contract.id_col or "id"  # like `risklens explain`: an 'id' column when the model names none
-    frame = read_table(args.data, text_columns=[id_col])
+    frame = drop_from_frame(read_table(args.data, text_columns=[id_col]), args.drop, Path(args.data).name)
     scored = score_table(model, frame, args.method, seed=args.seed, samples=args.samples, threshold=args.threshold,
                          id_col=id_col)
     for line in scored.warnings:
@@ -69,7 +72,7 @@ def run_score(args) -> int:
     print_json({"out": str(out), "rows": len(t), "alerts": int(t["alert"].sum()), "model_id": model.model_id,
                 "threshold": model.threshold if args.threshold is None else args.threshold,
                 "method": args.method, "unseen_categories": scored.report.unseen,
-                "ignored_columns": scored.report.ignored})
+                "ignored_columns": scored.report.ignored, "dropped_columns": list(model.contract.dropped)})
     return 0
 
 

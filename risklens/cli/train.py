@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from risklens import audit
-from risklens.cli.common import add_cohort_source, json_ready, print_json, stderr_progress
+from risklens.cli.common import add_cohort_source, json_ready, load_checked_cohort, print_json, stderr_progress
 from risklens.errors import RiskLensError
 
 FAMILY_CHOICES = ("xgboost", "l1-logistic", "mlp")
@@ -42,21 +42,6 @@ def add_parser(subparsers) -> None:
     m.set_defaults(func=run_models)
 
 
-def _load_cohort(args):
-    if args.cohort:
-        from risklens.cohorts import load_builtin
-
-        return load_builtin(args.cohort, n=args.n, seed=args.data_seed)
-    if not args.outcome:
-        raise RiskLensError("--outcome is required with --data (name of the 0/1 outcome column)")
-    if not Path(args.data).exists():
-        raise FileNotFoundError(2, "No such file or directory", args.data)
-    from risklens.scale.dataset import load_cohort_any  # a file or a partitioned dataset folder
-
-    return load_cohort_any(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
-                            group_col=args.group_col)
-
-
 def _parse_params(text: str | None) -> dict | None:
     if not text:
         return None
@@ -80,7 +65,8 @@ def run_train(args) -> int:
         raise RiskLensError(f"--out {out} is a file; give a directory to save the model(s) into")
     if not 0 < args.test_size < 1:
         raise RiskLensError(f"--test-size must be between 0 and 1, got {args.test_size}")
-    cohort = _load_cohort(args)
+    cohort, findings = load_checked_cohort(args, seed=args.data_seed, test_size=args.test_size,
+                                           split_seed=args.split_seed)
     s = cohort.summary()
     print(f"cohort {s['name']}: {s['rows']} rows, {s['patients']} patients, {s['features']} features, "
           f"{s['events']} events", file=sys.stderr)
@@ -98,7 +84,9 @@ def run_train(args) -> int:
     print(f"saved {len(models)} model(s) under {out} in {seconds:.1f} s", file=sys.stderr)
     mean = {k: sum(r["metrics"][k] for r in runs) / len(runs) for k in SUMMARY_KEYS}
     print_json({"cohort": cohort.name, "data_hash": cohort.hash, "family": args.model,
-                "split_seed": args.split_seed, "test_size": args.test_size, "runs": runs, "mean": mean})
+                "split_seed": args.split_seed, "test_size": args.test_size, "runs": runs, "mean": mean,
+                "dropped_columns": list(cohort.contract.dropped) if cohort.contract is not None else [],
+                "checks": [f.to_dict() for f in findings]})
     return 0
 
 

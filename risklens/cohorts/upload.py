@@ -26,17 +26,26 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
 
 def cohort_from_upload(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
                        group_col: str | None = None, name: str = "uploaded",
-                       dictionary: FeatureDictionary | None = None) -> Cohort:
+                       dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
     from risklens.cohorts import cohort_from_frame
 
     if not outcome or outcome not in frame.columns:
         raise CohortError("choose the outcome column (0/1) of the uploaded table")
     return cohort_from_frame(frame, outcome, id_col=id_col or None, trigger_col=trigger_col or None,
-                             group_col=group_col or None, name=name, dictionary=dictionary)
+                             group_col=group_col or None, name=name, dictionary=dictionary, drop=drop)
+
+
+ROLES = ("outcome", "id", "group", "trigger")
 
 
 def guess_columns(frame: pd.DataFrame) -> dict:
-    """Best guesses for the mapping widgets: outcome, id, group and trigger columns (or None)."""
+    """Best guesses for the mapping widgets: outcome, id, group and trigger columns (or None), no column twice.
+
+    The row id is a column named like an id, or else the first identifier-like column (a different value in
+    every row); a patient-named column is the patient (group) column only when its values repeat, and the row
+    id when they do not."""
+    from risklens.cohorts.checks import looks_like_id
+
     cols = [str(c) for c in frame.columns]
     low = {c.lower(): c for c in cols}
 
@@ -46,16 +55,26 @@ def guess_columns(frame: pd.DataFrame) -> dict:
                 return low[n]
         return None
 
-    outcome = first("outcome", "y", "label", "target", "event", "death", "readmitted", "fstat")
+    outcome = first("outcome", "y", "label", "target", "event", "death", "died", "readmitted", "fstat")
     if outcome is None:
         binary = [c for c in cols if frame[c].dropna().isin([0, 1]).all() and frame[c].notna().any()]
         outcome = binary[-1] if binary else None
-    return {
-        "outcome": outcome,
-        "id": first("id", "row_id", "encounter_id", "stay_id"),
-        "group": first("patient_id", "subject_id", "patient", "mrn"),
-        "trigger": first("trigger", "red_flag_trigger"),
-    }
+    patient = first("patient_id", "subject_id", "patient", "mrn")
+    group = patient if patient is not None and frame[patient].duplicated().any() else None
+    id_col = first("id", "row_id", "encounter_id", "stay_id")
+    if id_col is None and patient is not None and group is None and frame[patient].notna().all():
+        id_col = patient
+    if id_col is None:
+        id_col = next((c for c in cols if c not in (outcome, group) and looks_like_id(frame[c])), None)
+    trigger = first("trigger", "red_flag_trigger")
+    return {"outcome": outcome, "id": id_col, "group": group, "trigger": trigger}
+
+
+def move_role(mapping: dict, role: str, column) -> dict:
+    """The mapping after ``column`` is chosen for ``role``: another role holding it gives it up (None)."""
+    out = {r: (None if c == column and r != role else c) for r, c in mapping.items()} if column else dict(mapping)
+    out[role] = column
+    return out
 
 
 def cohort_stats(cohort: Cohort) -> dict:

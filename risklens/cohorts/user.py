@@ -7,9 +7,11 @@ Rules (also in data/README.md):
 
 * the outcome must have exactly two values: 0/1, true/false, yes/no, y/n, positive/negative
   (any case; 1/true/yes/y/positive is the event); missing outcomes are an error;
-* numeric columns are used as they are (missing values stay NaN); text columns with up to
-  :data:`MAX_LEVELS` values are encoded: two values -> one 0/1 column ``<col>_<level>``, more ->
-  one 0/1 column per value (``<col>_<level>``, grouped under ``<col>`` in the dictionary);
+* numeric columns are used as they are (missing values stay NaN); text columns are encoded: two values ->
+  one 0/1 column ``<col>_<level>``, more -> one 0/1 column per value (``<col>_<level>``, grouped under
+  ``<col>`` in the dictionary), the 10 most frequent plus "other" when there are more, a blank as its own
+  level "not recorded" (:mod:`risklens.modeling.contract`);
+* columns the user leaves out (``drop``) are never read and are recorded in the input contract;
 * text in a mostly numeric column, all-missing or constant columns, identifier-like feature
   columns and duplicated ids are errors, not silent fixes;
 * duplicated column names are refused from the header row itself (before pandas would rename
@@ -40,8 +42,8 @@ import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo, infer_dictionary
-from risklens.cohorts.user_checks import (check_columns, check_informative, check_leaks, encode, is_id_like,
-                                          parse_outcome, text_ids)
+from risklens.cohorts.user_checks import (check_columns, check_drop, check_informative, check_leaks, encode,
+                                          is_id_like, parse_outcome, text_ids)
 from risklens.cohorts.user_table import MAX_COLUMNS, read_table
 
 __all__ = ["MAX_COLUMNS", "MIN_PER_CLASS", "MIN_ROWS", "cohort_from_frame", "load_cohort_file", "read_table"]
@@ -85,11 +87,14 @@ def _known_dictionary(features: list[str]) -> FeatureDictionary | None:
 # ---- public ------------------------------------------------------------------------------------
 def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
                       group_col: str | None = None, name: str = "uploaded",
-                      dictionary: FeatureDictionary | None = None) -> Cohort:
-    """Validate a user's table and build a :class:`Cohort` (features = every other column)."""
+                      dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
+    """Validate a user's table and build a :class:`Cohort` (features = every other column but ``drop``).
+
+    ``drop``: columns the user leaves out; they are never read and are recorded in the input contract."""
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
+    drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
     n = len(frame)
     if n < MIN_ROWS:
         raise CohortError(f"the file has {n} rows; at least {MIN_ROWS} are needed to train and test a model")
@@ -108,24 +113,24 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
         ids = np.array([str(i + 1) for i in range(n)], dtype=object)
     groups = text_ids(frame[group_col], "group") if group_col else None
 
-    feature_cols = [c for c in frame.columns if c not in {outcome, id_col, trigger_col, group_col}]
+    feature_cols = [c for c in frame.columns if c not in {outcome, id_col, trigger_col, group_col} and c not in drop]
     if not feature_cols:
         raise CohortError("the file has no feature columns besides the outcome/id/trigger/group columns")
     for c in feature_cols:
         if is_id_like(frame[c]):
             raise CohortError(f"column {c!r} looks like an identifier (a different value in every row); pass it "
-                              f"as the id column (--id {c}) instead of using it as a feature, or drop it")
+                              f"as the id column (--id {c}) instead of using it as a feature, or leave it out "
+                              f"(--drop {c}, or 'Leave out columns' on the Data page)")
     check_leaks(frame, feature_cols, y)
-    contract, X = encode(frame, feature_cols, id_col)
+    contract, X = encode(frame, feature_cols, id_col, drop)
     sources = contract.sources()
-    levels_of = {spec.name: list(spec.levels) for spec in contract.columns if spec.kind != "numeric"}
     if not X.columns.is_unique:
         dup = X.columns[X.columns.duplicated()][0]
         raise CohortError(f"two columns end up named {dup!r} after encoding text categories; rename one of them")
     check_informative(X, sources)
     X.index = pd.Index(ids.tolist())
 
-    inferred = _known_dictionary(list(X.columns)) or _infer(frame, X, sources, levels_of)
+    inferred = _known_dictionary(list(X.columns)) or _infer(frame, X, sources, contract)
     final = inferred.updated(dictionary) if dictionary is not None else inferred
     trigger = _map_triggers(frame[trigger_col].to_numpy(dtype=object), final) if trigger_col else None
     return Cohort(name=name, X=X, y=y, dictionary=final, groups=groups, trigger=trigger,
@@ -133,7 +138,11 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
                   outcome_name=outcome, contract=contract)
 
 
-def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], levels_of: dict) -> FeatureDictionary:
+def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], contract) -> FeatureDictionary:
+    def contract_level(encoded: str, src: str) -> str:
+        level = contract.original_of(encoded)[1]
+        return encoded[len(src) + 1:] if level is None else level
+
     base = infer_dictionary(frame, [sources[c] for c in X.columns if sources[c] == c])
     entries = []
     for c in X.columns:
@@ -142,14 +151,14 @@ def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], levels
             entries.append(base[c])
             continue
         parent = infer_dictionary(frame, [src])[src]
-        level = c[len(src) + 1:]
+        level = contract_level(c, src)
         entries.append(FeatureInfo(name=c, label=f"{parent.label}: {level}", unit="0/1", group=src,
                                    kind=parent.kind, description=f"1 if {src} is {level!r}"))
     return FeatureDictionary(entries)
 
 
 def load_cohort_file(path, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
-                     group_col: str | None = None, dictionary: FeatureDictionary | None = None) -> Cohort:
+                     group_col: str | None = None, dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
     """:func:`read_table` + :func:`cohort_from_frame`; the cohort is named after the file.
 
     A mechanism side file beside it (``NAME.mechanism.parquet``, written by ``risklens cohort``) is
@@ -158,6 +167,6 @@ def load_cohort_file(path, outcome: str, id_col: str | None = None, trigger_col:
 
     frame = read_table(path, text_columns=[c for c in (id_col, group_col, trigger_col) if c])
     cohort = cohort_from_frame(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                               name=Path(str(path)).stem, dictionary=dictionary)
+                               name=Path(str(path)).stem, dictionary=dictionary, drop=drop)
     cohort.mechanism = read_mechanism(path, cohort.ids)
     return cohort

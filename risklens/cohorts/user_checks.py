@@ -40,6 +40,21 @@ def check_columns(frame: pd.DataFrame, **named) -> None:
         raise CohortError(f"column {dup[0]!r} is given for two roles (outcome/id/trigger/group); use it once")
 
 
+def check_drop(frame: pd.DataFrame, drop, **roles) -> tuple[str, ...]:
+    """The columns to leave out, checked: each is in the table and plays no role (outcome, id ...)."""
+    drop = tuple(dict.fromkeys(str(c).strip() for c in (drop or ())))
+    cols = [str(c) for c in frame.columns]
+    for c in drop:
+        if c not in frame.columns:
+            close = difflib.get_close_matches(c, cols, n=1, cutoff=0.7)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise CohortError(f"cannot leave out column {c!r}: it is not in the file{hint}")
+        role = next((r for r, v in roles.items() if v == c), None)
+        if role:
+            raise CohortError(f"cannot leave out column {c!r}: it is the {role} column")
+    return drop
+
+
 def parse_outcome(col: pd.Series, name: str) -> np.ndarray:
     """The outcome as 0/1 int8 (1 = the event); missing, non-binary or single-class outcomes are errors."""
     missing = col.isna().to_numpy()
@@ -88,10 +103,10 @@ def is_id_like(col: pd.Series) -> bool:
     return not pd.api.types.is_bool_dtype(col)
 
 
-def encode(frame: pd.DataFrame, feature_cols: list[str], id_col: str | None):
+def encode(frame: pd.DataFrame, feature_cols: list[str], id_col: str | None, drop=()):
     """The input contract of the feature columns and the encoded matrix (CohortError on bad columns)."""
     try:
-        contract = InputContract.fit(frame, feature_cols, id_col=id_col)
+        contract = InputContract.fit(frame, feature_cols, id_col=id_col, dropped=drop)
         X = contract.transform(frame)
     except ContractError as exc:
         raise CohortError(str(exc)) from None
@@ -114,7 +129,8 @@ def check_leaks(frame: pd.DataFrame, feature_cols: list[str], y: np.ndarray) -> 
                 raise CohortError(
                     f"column {c!r} is {what} exactly when the outcome is {label}: it is a function of the outcome "
                     "(an outcome leak), and a model would just read the answer from it. Pass it as the trigger "
-                    "column if it records what triggered the event, or drop it")
+                    "column if it records what triggered the event, or leave it out (--drop COLUMN, or 'Leave out "
+                    "columns' on the Data page)")
 
 
 def check_informative(X: pd.DataFrame, sources: dict[str, str]) -> None:

@@ -6,9 +6,17 @@ An :class:`InputContract` is fitted on the raw training table and stored as JSON
 - ``numeric``: used as it is (numbers written as text are parsed; missing stays NaN);
 - ``binary``: two values (yes/no, true/false, M/F ...) -> one 0/1 column ``<col>_<level>``;
   yes/no-like values are read case-insensitively (``Yes``, ``y``, ``TRUE`` and ``1`` are the same);
-- ``category``: up to :data:`MAX_LEVELS` values -> one 0/1 column per value seen in training,
+- ``category``: one 0/1 column per value seen in training. A text column with more than :data:`MAX_LEVELS`
+  values keeps its :data:`MAX_LEVELS` most frequent training values (ties by name) and folds the rest into
+  one level :data:`OTHER` ("other", column ``<col>_other``); the cut-off is stored in the contract
+  (``max_levels``) and the number of folded values per column (``folded``). A blank in training is its own
+  level :data:`NOT_RECORDED` ("not recorded", column ``<col>_not_recorded``) instead of NaN in every 0/1
+  column. Text with a different value in most rows (free text, an identifier) is refused naming the column;
 
-and the id column. :meth:`InputContract.transform` applies it to any raw table (the training file,
+and the id column, and the raw columns the user chose to leave out (``dropped``: never read, listed in
+the card, and left out again when a raw file is scored). One-hot column names are ``<col>_<slug of the
+level>`` (deterministic; a clash gets ``_2``, ``_3`` ...); :meth:`InputContract.original_of` maps a
+matrix column back to ``(raw column, level)``. :meth:`InputContract.transform` applies it to any raw table (the training file,
 next week's extract):
 
 - columns are selected by name; **extra columns are ignored** and the order of columns does not matter;
@@ -29,7 +37,11 @@ import pandas as pd
 
 from risklens.errors import RiskLensError
 
-MAX_LEVELS = 10
+MAX_LEVELS = 10  # most frequent training values kept per text column; the rest -> OTHER
+OTHER = "other"
+NOT_RECORDED = "not recorded"
+#: a text column with more distinct values than this share of its present rows is free text or an id
+FREE_TEXT_SHARE = 0.5
 TRUE_WORDS = frozenset({"1", "1.0", "true", "t", "yes", "y", "positive", "pos"})
 FALSE_WORDS = frozenset({"0", "0.0", "false", "f", "no", "n", "negative", "neg"})
 KINDS = ("numeric", "binary", "category")
@@ -61,9 +73,21 @@ class ColumnSpec:
     kind: str
     levels: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    folded: int = 0  # training values folded into OTHER (0: every value has its own column)
+
+    @property
+    def has_other(self) -> bool:
+        return self.kind == "category" and OTHER in self.levels and self.folded > 0
+
+    @property
+    def has_not_recorded(self) -> bool:
+        return self.kind == "category" and NOT_RECORDED in self.levels
 
     def to_json(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "levels": list(self.levels), "outputs": list(self.outputs)}
+        out = {"name": self.name, "kind": self.kind, "levels": list(self.levels), "outputs": list(self.outputs)}
+        if self.folded:
+            out["folded"] = int(self.folded)
+        return out
 
 
 @dataclass
@@ -72,11 +96,15 @@ class TransformReport:
 
     unseen: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # columns present but left out by the model's contract
 
     @property
     def warnings(self) -> list[str]:
         out = [f"column {c!r}: {n} row(s) with a category not seen in training, scored as 'other'"
                for c, n in self.unseen.items()]
+        if self.dropped:
+            out.append(f"column(s) left out when the model was trained, left out again: {', '.join(self.dropped[:8])}"
+                       f"{' ...' if len(self.dropped) > 8 else ''}")
         if self.ignored:
             shown = ", ".join(self.ignored[:8]) + (" ..." if len(self.ignored) > 8 else "")
             out.append(f"{len(self.ignored)} column(s) not used by the model were ignored: {shown}")
@@ -102,8 +130,20 @@ def _numeric(col: pd.Series, name: str) -> np.ndarray:
     return values
 
 
-def fit_column(col: pd.Series) -> ColumnSpec:
-    """The spec of one raw training column (ContractError for text with too many values)."""
+def _unique_outputs(name: str, levels) -> tuple[str, ...]:
+    """``<name>_<slug>`` per level; a slug seen before gets ``_2``, ``_3`` ... (deterministic)."""
+    out: list[str] = []
+    for level in levels:
+        base = f"{name}_{level_slug(level)}"
+        cand, k = base, 2
+        while cand in out:
+            cand, k = f"{base}_{k}", k + 1
+        out.append(cand)
+    return tuple(out)
+
+
+def fit_column(col: pd.Series, max_levels: int = MAX_LEVELS) -> ColumnSpec:
+    """The spec of one raw training column (ContractError for free text or an identifier)."""
     name = str(col.name)
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         return ColumnSpec(name, "numeric", (), (name,))
@@ -112,18 +152,31 @@ def fit_column(col: pd.Series) -> ColumnSpec:
     numeric = pd.to_numeric(text, errors="coerce").notna() & present
     if numeric.sum() and numeric.sum() >= 0.5 * present.sum():
         return ColumnSpec(name, "numeric", (), (name,))
-    levels = sorted(map(str, text.dropna().unique()))
+    counts = text.dropna().astype(str).value_counts()
+    levels = sorted(map(str, counts.index))
     if len(levels) > 2 and _yes_no(levels):  # "yes", "Yes", "NO", "n" ... are one yes/no column
         low = sorted({v.lower() for v in levels})
         pos = next(v for v in low if v in TRUE_WORDS)
         return ColumnSpec(name, "binary", tuple(low), (f"{name}_{level_slug(pos)}",))
-    if len(levels) > MAX_LEVELS:
-        raise ContractError(f"column {name!r} is text with {len(levels)} different values (e.g. {levels[0]!r}); only "
-                            f"categories with up to {MAX_LEVELS} values are encoded. Drop the column or recode it")
-    if len(levels) == 2:
+    n_present = int(present.sum())
+    if len(levels) > max_levels and len(levels) > FREE_TEXT_SHARE * n_present:
+        raise ContractError(f"column {name!r} is text with {len(levels)} different values in {n_present} rows "
+                            f"(e.g. {levels[0]!r}): free text or an identifier, not a category. Leave it out "
+                            f"(--drop {name}, or 'Leave out columns' on the Data page) or recode it")
+    blank = bool((~present).any())
+    if len(levels) == 2 and not blank:
         pos = levels[0] if levels[0].lower() in TRUE_WORDS else levels[1]
         return ColumnSpec(name, "binary", tuple(levels), (f"{name}_{level_slug(pos)}",))
-    return ColumnSpec(name, "category", tuple(levels), tuple(f"{name}_{level_slug(v)}" for v in levels))
+    folded = 0
+    if len(levels) > max_levels:  # the most frequent values by training count, ties by name; the rest -> OTHER
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        levels = sorted(str(k) for k, _ in ranked[:max_levels])
+        folded = len(counts) - max_levels
+        if OTHER not in levels:
+            levels.append(OTHER)
+    if blank and NOT_RECORDED not in levels:
+        levels.append(NOT_RECORDED)
+    return ColumnSpec(name, "category", tuple(levels), _unique_outputs(name, levels), folded)
 
 
 def _encode(spec: ColumnSpec, col: pd.Series) -> tuple[dict[str, np.ndarray], int]:
@@ -144,13 +197,19 @@ def _encode(spec: ColumnSpec, col: pd.Series) -> tuple[dict[str, np.ndarray], in
         out = np.where(is_pos, 1.0, 0.0)
         out[~present | unseen] = np.nan
         return {spec.outputs[0]: out}, int(unseen.sum())
-    known = np.zeros(len(text), dtype=bool)
+    hits = {level: (text == level).fillna(False).to_numpy() for level in spec.levels}
+    known = np.logical_or.reduce(list(hits.values())) if hits else np.zeros(len(text), dtype=bool)
+    rest = present & ~known  # present values without a column of their own
+    if spec.has_other:
+        hits[OTHER] = hits[OTHER] | rest
+    if spec.has_not_recorded:
+        hits[NOT_RECORDED] = hits[NOT_RECORDED] | ~present
     cols = {}
     for level, out_name in zip(spec.levels, spec.outputs):
-        hit = (text == level).fillna(False).to_numpy()
-        known |= hit
-        cols[out_name] = np.where(present, hit.astype(np.float64), np.nan)
-    return cols, int((present & ~known).sum())
+        cols[out_name] = hits[level].astype(np.float64)
+        if not spec.has_not_recorded:
+            cols[out_name][~present] = np.nan
+    return cols, 0 if spec.has_other else int(rest.sum())
 
 
 @dataclass
@@ -159,18 +218,25 @@ class InputContract:
 
     columns: list[ColumnSpec]
     id_col: str | None = None
+    dropped: tuple[str, ...] = ()  # raw columns the user left out: never read, listed in the card
+    max_levels: int = MAX_LEVELS  # most frequent values kept per text column (the rest -> OTHER)
 
     # ---- construction --------------------------------------------------------------------------
     @classmethod
-    def fit(cls, frame: pd.DataFrame, features: list[str] | None = None, id_col: str | None = None) -> "InputContract":
-        """Fit on the raw training table; ``features`` = raw feature columns (default: all but ``id_col``)."""
-        names = [c for c in frame.columns if c != id_col] if features is None else list(features)
-        return cls([fit_column(frame[c]) for c in names], id_col)
+    def fit(cls, frame: pd.DataFrame, features: list[str] | None = None, id_col: str | None = None,
+            dropped=(), max_levels: int = MAX_LEVELS) -> "InputContract":
+        """Fit on the raw training table; ``features`` = raw feature columns (default: all but ``id_col``
+        and ``dropped``)."""
+        dropped = tuple(str(c) for c in dropped)
+        names = ([c for c in frame.columns if c != id_col and c not in dropped] if features is None
+                 else [c for c in features if c not in dropped])
+        return cls([fit_column(frame[c], max_levels) for c in names], id_col, dropped, int(max_levels))
 
     @classmethod
-    def numeric(cls, features: list[str], id_col: str | None = None) -> "InputContract":
+    def numeric(cls, features: list[str], id_col: str | None = None, dropped=()) -> "InputContract":
         """The contract of a model whose inputs are numeric columns used as they are."""
-        return cls([ColumnSpec(str(c), "numeric", (), (str(c),)) for c in features], id_col)
+        return cls([ColumnSpec(str(c), "numeric", (), (str(c),)) for c in features], id_col,
+                   tuple(str(c) for c in dropped))
 
     # ---- views ---------------------------------------------------------------------------------
     @property
@@ -184,6 +250,20 @@ class InputContract:
     def sources(self) -> dict[str, str]:
         """Matrix column -> raw column it comes from."""
         return {o: c.name for c in self.columns for o in c.outputs}
+
+    def original_of(self, encoded: str) -> tuple[str, str | None]:
+        """``(raw column, level)`` of a matrix column: ``("sex", "F")`` for ``sex_F``, ``("cause", "other")``,
+        ``("cause", "not recorded")``; ``(name, None)`` for a numeric column (or a name the contract lacks).
+        A yes/no column's level is the value its 1 stands for (``("smoker", "yes")``)."""
+        for spec in self.columns:
+            if encoded not in spec.outputs:
+                continue
+            if spec.kind == "numeric":
+                return spec.name, None
+            if spec.kind == "binary":
+                return spec.name, next((v for v in spec.levels if f"{spec.name}_{level_slug(v)}" == encoded), None)
+            return spec.name, spec.levels[spec.outputs.index(encoded)]
+        return encoded, None
 
     @property
     def has_encoded_columns(self) -> bool:
@@ -205,7 +285,8 @@ class InputContract:
             shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
             raise ContractError(f"the data lack {len(missing)} column(s) the model needs: {shown}")
         used = set(self.raw_columns) | {self.id_col}
-        report.ignored = [c for c in raw_names if c not in used]
+        report.dropped = [c for c in raw_names if c in set(self.dropped) and c not in used]
+        report.ignored = [c for c in raw_names if c not in used and c not in set(self.dropped)]
         out: dict[str, np.ndarray] = {}
         for spec in self.columns:
             col = raw[spec.name]
@@ -235,7 +316,11 @@ class InputContract:
 
     # ---- JSON ----------------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"version": 1, "id_column": self.id_col, "columns": [c.to_json() for c in self.columns]}
+        out = {"version": 1, "id_column": self.id_col, "columns": [c.to_json() for c in self.columns]}
+        if self.dropped:
+            out["dropped"] = list(self.dropped)
+        out["max_levels"] = int(self.max_levels)
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> "InputContract":
@@ -253,8 +338,30 @@ class InputContract:
             for key in ("levels", "outputs"):
                 if not isinstance(c.get(key), list) or not all(isinstance(v, str) for v in c[key]):
                     raise ContractError(f"{where}.{key} must be a list of text")
-            specs.append(ColumnSpec(c["name"], c["kind"], tuple(c["levels"]), tuple(c["outputs"])))
-        return cls(specs, id_col)
+            folded = c.get("folded", 0)
+            if not isinstance(folded, int) or isinstance(folded, bool) or folded < 0:
+                raise ContractError(f"{where}.folded must be a whole number >= 0")
+            specs.append(ColumnSpec(c["name"], c["kind"], tuple(c["levels"]), tuple(c["outputs"]), folded))
+        dropped = data.get("dropped", [])
+        if not isinstance(dropped, list) or not all(isinstance(v, str) for v in dropped):
+            raise ContractError("input_contract.dropped must be a list of text")
+        max_levels = data.get("max_levels", MAX_LEVELS)
+        if not isinstance(max_levels, int) or isinstance(max_levels, bool) or max_levels < 1:
+            raise ContractError("input_contract.max_levels must be a whole number >= 1")
+        return cls(specs, id_col, tuple(dropped), max_levels)
+
+    def encoding_notes(self) -> list[str]:
+        """One plain sentence per column the contract changes: folded values, blanks as a level, left out."""
+        notes = []
+        for c in self.columns:
+            if c.folded:
+                notes.append(f"{c.name}: the {self.max_levels} most frequent values in training kept, "
+                             f"{c.folded} other value(s) grouped as '{OTHER}'")
+            if c.has_not_recorded:
+                notes.append(f"{c.name}: a blank is its own level, '{NOT_RECORDED}'")
+        if self.dropped:
+            notes.append(f"left out by the user: {', '.join(self.dropped)}")
+        return notes
 
 
 def group_onehot(explanation, contract: InputContract, dictionary=None):

@@ -85,7 +85,7 @@ def _restricted_contract(contract: InputContract, features: list[str]) -> InputC
     if partial:
         raise ModelError(f"the model uses some but not all categories of column(s) {', '.join(partial[:5])}; "
                          "RiskLens encodes every category seen in the data")
-    return InputContract(specs, contract.id_col)
+    return InputContract(specs, contract.id_col, contract.dropped, contract.max_levels)
 
 
 def _provenance(data: bytes, filename: str, est, data_name: str) -> dict:

@@ -148,12 +148,3 @@ def read_any(path, text_columns=()) -> pd.DataFrame:
             raise DatasetError(f"{path} has no rows")
         return frame
     return read_table(path, text_columns=text_columns)
-
-
-def load_cohort_any(path, outcome: str, **columns):
-    """:func:`risklens.cohorts.load_cohort_file` for a file, the same for a partitioned dataset folder."""
-    from risklens.cohorts import cohort_from_frame, load_cohort_file
-
-    if not Path(path).is_dir():
-        return load_cohort_file(path, outcome, **columns)
-    return cohort_from_frame(read_dataset(path), outcome, name=Path(path).name, **columns)

@@ -23,6 +23,7 @@ import re
 from datetime import datetime, timezone
 from typing import Callable
 
+from risklens.cohorts.checks import check_cohort
 from risklens.study.agree import agree_stage
 from risklens.study.clock import Clock
 from risklens.study.concordance import concordance_stage
@@ -138,4 +139,5 @@ def assemble(cohort, settings, plan, keys, trained, rows, exp, agreement, clock)
     for name in ("table1", "run_consistency", "cross_model", "sign_agreement", "top_contributor",
                  "method_agreement", "disagreement"):
         setattr(rep, name, getattr(agreement, name))
+    rep.data_checks = check_cohort(cohort, split=(trained.train_pos, trained.test_pos))
     return rep

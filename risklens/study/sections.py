@@ -158,3 +158,19 @@ def conformal_sections(rep) -> list[Section]:
                     "(standard: overall only; Mondrian: also within each class). A coverage of events far below "
                     "the nominal level under the standard variant is why the Mondrian variant exists.",
                     extra=extra)]
+
+
+def data_check_sections(rep) -> list[Section]:
+    """"Data checks": the findings of risklens.cohorts.checks on the protocol's split (one row each)."""
+    from risklens.cohorts.checks import LEAK_AUROC
+
+    rows = [[f.severity, f.kind, f.column or "(table)", f.measured, f.threshold, f.message, f.action]
+            for f in rep.data_checks]
+    caption = (f"Checks of the cohort before training, on the protocol's patient-level split: a column alone "
+               f"predicting the outcome on held-out rows with AUROC >= {LEAK_AUROC:.2f} (its value, or whether it is "
+               "blank) is a likely outcome leak; post-outcome words in column names; identifier-like, constant and "
+               "duplicated columns; duplicate patients across the split. Nothing was left out by the checks.")
+    if not rows:
+        caption += " No finding."
+    return [Section("Data checks", ["severity", "check", "column", "measured", "threshold", "finding", "what to do"],
+                    rows, caption=caption)]

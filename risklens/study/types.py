@@ -12,6 +12,7 @@ import json
 import typing
 from dataclasses import asdict, dataclass, field
 
+from risklens.cohorts.checks import Finding
 from risklens.jsonsafe import to_json_safe
 from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings, build
 
@@ -285,6 +286,7 @@ class EvaluationReport:
     published: dict = field(default_factory=dict)
     provenance: Provenance | None = None
     notes: list[str] = field(default_factory=list)
+    data_checks: list[Finding] = field(default_factory=list)  # risklens.cohorts.checks on the protocol's split
 
     def record(self, section: str, explainer: ExplainerKey):
         """The record of ``explainer`` in a per-explainer section ("concordance", ...), or None."""

@@ -35,7 +35,7 @@ def read_uploaded_table(data: bytes, filename: str) -> pd.DataFrame | None:
 
 def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: str | None = None,
                     trigger_col: str | None = None, group_col: str | None = None,
-                    dictionary=None) -> Cohort | None:
+                    dictionary=None, drop=()) -> Cohort | None:
     """Validate the mapped table; on success it becomes the active cohort, else the error is kept.
 
     ``dictionary``: a FeatureDictionary, the name of a built-in cohort whose dictionary to use, or None
@@ -48,7 +48,7 @@ def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: st
 
             dictionary = builtin_dictionary(dictionary)
         cohort = cohort_from_upload(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                                    name=name, dictionary=dictionary)
+                                    name=name, dictionary=dictionary, drop=drop)
     except RiskLensError as exc:
         st.session_state[state.K_UPLOAD_ERROR] = f"{filename} cannot be used as a cohort: {exc}"
         return None
@@ -68,3 +68,33 @@ def load_upload(data: bytes, filename: str, outcome: str, id_col: str | None = N
 
 def upload_error() -> str | None:
     return st.session_state.get(state.K_UPLOAD_ERROR)
+
+
+#: widget key of each role on the Data page's column mapping
+ROLE_KEYS = {"outcome": "map_outcome", "id": "map_id", "group": "map_group", "trigger": "map_trigger"}
+NONE = "(none)"
+K_MAPPED_FILE = "map_file"
+
+
+def start_mapping(frame: pd.DataFrame, filename: str) -> None:
+    """A new file forgets the previous file's mapping and exclusions (its guesses apply again)."""
+    stamp = f"{filename}:{len(frame)}:{','.join(map(str, frame.columns))}"
+    if st.session_state.get(K_MAPPED_FILE) != stamp:
+        for key in (*ROLE_KEYS.values(), "map_drop"):
+            st.session_state.pop(key, None)
+        st.session_state[K_MAPPED_FILE] = stamp
+
+
+def role_moved(role: str) -> None:
+    """on_change of a role's selectbox: a column chosen for this role leaves the role that held it."""
+    from risklens.cohorts.upload import move_role
+
+    mapping = {r: st.session_state.get(k) for r, k in ROLE_KEYS.items()}
+    chosen = mapping[role]
+    moved = move_role({r: (None if v == NONE else v) for r, v in mapping.items()}, role,
+                      None if chosen == NONE else chosen)
+    for r, k in ROLE_KEYS.items():
+        if r != role and mapping[r] not in (None, NONE) and moved[r] is None:
+            st.session_state[k] = NONE
+    if chosen not in (None, NONE) and chosen in st.session_state.get("map_drop", []):  # a role is not left out
+        st.session_state["map_drop"] = [c for c in st.session_state["map_drop"] if c != chosen]
