@@ -37,7 +37,7 @@ def table1(key, expl, dictionary, k: int = 5, contract=None) -> list[Table1Entry
     summed back into their original column first (its attributions add up), as the dashboard shows them."""
     labels, first = {}, {}
     if contract is not None and contract.has_encoded_columns:
-        from risklens.modeling.contract import group_onehot
+        from risklens.modeling.encoded import group_onehot
 
         names = group_onehot(expl, contract).feature_names
         labels = dict(zip(names, group_onehot(expl, contract, dictionary).feature_names))
