@@ -168,7 +168,8 @@ def test_dependence_and_beeswarm_show_missing_values_with_their_count(trained, h
     names = [t.name for t in dep.data]
     assert f"Creatinine (mg/dL) not recorded (n={k})" in names
     strip = next(t for t in dep.data if t.name.endswith(f"not recorded (n={k})"))
-    assert len(strip.y) == k and max(strip.x) < np.nanmin(shown.data[:, 3])  # a strip left of every value
+    assert len(strip.y) == k and strip.xaxis == "x2"  # a strip of its own beside the values
+    assert dep.layout.xaxis2.ticktext == (f"not recorded<br>(n={k})",)
     assert sum(len(t.y) for t in dep.data) == len(shown)  # nobody dropped
     bee = plots.beeswarm_figure(shown, words, top=6)
     total = int(np.isnan(shown.data).sum())

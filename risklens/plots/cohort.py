@@ -116,8 +116,8 @@ def beeswarm_figure(expl: Explanation, dictionary: FeatureDictionary | None, top
 
 def _positions(info, x: np.ndarray) -> tuple[np.ndarray, dict]:
     """Where each value sits on the x axis and the axis settings. A text column: its levels side by side (codes),
-    "not recorded" and "other" as levels of their own, each tick with its count. A number: its value; a missing
-    value in a strip left of the smallest value (the caller labels it)."""
+    "not recorded" and "other" as levels of their own, each tick with its count. A number: its value (a missing
+    value gets a strip of its own from the caller)."""
     gone = np.isnan(x)
     if isinstance(info, LevelInfo):
         words = list(info.texts)
@@ -126,11 +126,7 @@ def _positions(info, x: np.ndarray) -> tuple[np.ndarray, dict]:
         names = words + ["not recorded", "other"]
         text = [f"{names[k]} (n={int((pos == k).sum()):,})" for k in kept]
         return pos.astype(np.float64), {"tickvals": kept, "ticktext": text, "range": [-0.6, max(kept) + 0.6]}
-    if not gone.any():
-        return x, {}
-    lo, hi = (float(np.nanmin(x)), float(np.nanmax(x))) if (~gone).any() else (0.0, 1.0)
-    span = (hi - lo) or 1.0
-    return np.where(gone, lo - 0.15 * span, x), {}
+    return x, {}
 
 
 def dependence_figure(expl: Explanation, feature: str, color_feature: str | None, dictionary: FeatureDictionary | None,
@@ -149,6 +145,7 @@ def dependence_figure(expl: Explanation, feature: str, color_feature: str | None
     xlab = (info.label + (f" ({info.unit})" if info.unit and not isinstance(info, LevelInfo) else "")) if info else feature
     raw_x, y = data[rows, j], values[rows, j]
     x, axis = _positions(info, raw_x)
+    x = np.where(np.isnan(raw_x), np.nan, x) if not isinstance(info, LevelInfo) else x
     if isinstance(info, LevelInfo):
         x = x + rng.uniform(-0.25, 0.25, size=len(x))
     gone = np.isnan(raw_x)
@@ -177,13 +174,14 @@ def dependence_figure(expl: Explanation, feature: str, color_feature: str | None
         fig.add_trace(go.Scattergl(x=x[~gone], y=y[~gone], mode="markers", name="recorded", marker={"size": 5, "color": LOWER},
                                    customdata=words[~gone],
                                    hovertemplate="value %{customdata}<br>attribution %{y:.4f}<extra></extra>"))
-    if gone.any() and not isinstance(info, LevelInfo):
+    if gone.any() and not isinstance(info, LevelInfo):  # a strip of its own, on a small axis right of the values
         n = int(gone.sum())
-        fig.add_trace(go.Scattergl(x=x[gone], y=y[gone], mode="markers", name=f"{xlab} {_missing_name(n)}",
-                                   marker={"size": 6, "color": "#555555", "symbol": "x"},
+        fig.add_trace(go.Scattergl(x=rng.uniform(-0.3, 0.3, size=n), y=y[gone], xaxis="x2", mode="markers",
+                                   name=f"{xlab} {_missing_name(n)}", marker={"size": 6, "color": "#555555", "symbol": "x"},
                                    hovertemplate="not recorded<br>attribution %{y:.4f}<extra></extra>"))
-        fig.add_annotation(x=float(x[gone][0]), y=1.0, yref="paper", text=f"not recorded<br>n={n:,}", showarrow=False,
-                           yanchor="bottom", font={"color": "#555555"})
+        fig.update_layout(xaxis={"domain": [0, 0.85]},
+                          xaxis2={"domain": [0.88, 1.0], "anchor": "y", "range": [-1, 1], "tickvals": [0],
+                                  "ticktext": [f"not recorded<br>(n={n:,})"], "showgrid": False, "zeroline": False})
     elif gone.any():  # a text column: "not recorded" is one of its levels on the axis; say so in the legend too
         fig.add_trace(go.Scattergl(x=x[gone], y=y[gone], mode="markers", name=f"{xlab} {_missing_name(int(gone.sum()))}",
                                    marker={"size": 6, "color": "#555555", "symbol": "x"},
@@ -231,16 +229,15 @@ def _pdp_levels(curves: dict, label: str, max_ice: int, title: str | None) -> go
     levels = list(curves["levels"])
     ice = 100 * np.asarray(curves["individual"], dtype=np.float64)[:max_ice]
     avg = 100 * np.asarray(curves["average"], dtype=np.float64)
-    rng = np.random.default_rng(0)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=levels, y=avg, name="average (partial dependence)", marker_color=ACCENT, opacity=0.55,
                          text=[f"{a:.1f}%" for a in avg], textposition="outside",
                          hovertemplate=f"{label} = %{{x}}<br>average risk %{{y:.1f}}%<extra></extra>"))
-    if len(ice):
-        xs = np.repeat(np.arange(len(levels)), len(ice)) + rng.uniform(-0.3, 0.3, size=len(ice) * len(levels))
-        fig.add_trace(go.Scattergl(x=xs, y=ice.T.reshape(-1), mode="markers", name="one patient (ICE)", opacity=0.35,
-                                   marker={"size": 4, "color": NEUTRAL}, xaxis="x2", hoverinfo="skip"))
-        fig.update_layout(xaxis2={"overlaying": "x", "range": [-0.5, len(levels) - 0.5], "visible": False})
+    if len(ice):  # each patient's risk at each level: a jittered strip of points over the level's bar
+        fig.add_trace(go.Box(x=np.repeat(np.array(levels, dtype=object), len(ice)), y=ice.T.reshape(-1),
+                             name="one patient (ICE)", boxpoints="all", jitter=0.7, pointpos=0,
+                             marker={"size": 4, "color": "#444444", "opacity": 0.45}, line={"width": 0},
+                             fillcolor="rgba(0,0,0,0)", hoverinfo="skip"))
     fig.update_xaxes(type="category")
     return _finish(fig, title or f"Predicted risk for each {label} level", label, "predicted risk (%)", height=420,
                    legend=True, legend_at="below")
