@@ -200,3 +200,17 @@ def test_normal_range_note_agrees_with_the_table(trained, held_out_view):
     recorded = next(str(i) for i in index.ids if not np.isnan(cohort.X.loc[str(i), "creatinine"]))
     v = patient_view(index, recorded, 0.3, words, contract=model.contract)
     assert plots.vitals_note(v.shown, words) == "" and plots.vitals_figure(v.shown, words) is not None
+
+
+def test_patient_card_speaks_in_levels(trained, held_out_view):
+    from risklens.patients.index import patient_view
+    from risklens.ui.cache import patient_card_html
+
+    cohort, model, words = trained
+    index, expl = held_out_view
+    pid = str(index.ids[0])
+    v = patient_view(index, pid, 0.3, words, contract=model.contract)
+    card = patient_card_html(v, model, cohort, 0.3, expl)
+    raw = raw_of(pid)
+    assert f"Sex = {raw['sex']}" in card and f"Cause = {raw['cause']}" in card
+    assert not ENCODED_NAME.search(card)

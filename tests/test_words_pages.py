@@ -96,6 +96,7 @@ def test_cohort_explanations_speak_in_levels(session, view):
         assert "Cause" in fig["data"][0]["y"]  # one bar per original column
         at.toggle(key="expl_grouped").set_value(False).run()  # one bar per model column: the subgroups follow
         assert "Cause: cardiac" in figure(at, "Importance by")["data"][0]["y"]
+        assert not ENCODED_NAME.search(rendered(at))  # the model's own columns, still named in words
     if view == "Dependence":
         at.selectbox(key="dep_feature").set_value("creatinine").run()
         names = [t.get("name", "") for t in figure(at, "Dependence")["data"]]

@@ -30,9 +30,8 @@ def importance_bar(expl: Explanation, dictionary: FeatureDictionary | None, top:
     imp = np.abs(expl.values).mean(axis=0) if len(expl) else np.zeros(len(expl.feature_names))
     order = top_k(imp, top)[::-1]
     names = [expl.feature_names[j] for j in order]
-    fig = go.Figure(go.Bar(x=imp[order], y=_labels(names, dictionary), orientation="h",
-                           marker_color=LOWER, customdata=names,
-                           hovertemplate="%{y} (%{customdata})<br>%{x:.4f}<extra></extra>"))
+    fig = go.Figure(go.Bar(x=imp[order], y=_labels(names, dictionary), orientation="h", marker_color=LOWER,
+                           hovertemplate="%{y}<br>%{x:.4f}<extra></extra>"))
     return _finish(fig, title, f"mean |{space_label(expl.output)}|", "", height=max(300, 24 * len(order) + 110),
                    legend=False)
 

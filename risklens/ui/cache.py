@@ -204,13 +204,16 @@ def report_html(report) -> str:
 
 def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, certainty: str | None = None,
                       alpha: float | None = None) -> str:
-    """The patient card of risklens.study.card (risk, how sure, top contributions, provenance) with the
-    plain-language summary added."""
+    """The patient card of risklens.study.card (risk, how sure, top contributions per original column, provenance)
+    with the plain-language summary added."""
     import html as _html
 
     from risklens.study.card import patient_card_html as card_fn
 
-    card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,
+    from risklens.modeling.encoded import group_onehot
+
+    expl = group_onehot(expl, model.contract)  # one bar per original column, its level in words ("Sex = F")
+    card = card_fn(expl, view.id, dictionary=words_for(model, cohort), model=model, data_hash=cohort.hash,
                    risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha)
     extra = f"<p>{_html.escape(view.summary)}</p>"
     head, sep, tail = card.partition("</h1>")
