@@ -214,3 +214,16 @@ def test_patient_card_speaks_in_levels(trained, held_out_view):
     raw = raw_of(pid)
     assert f"Sex = {raw['sex']}" in card and f"Cause = {raw['cause']}" in card
     assert not ENCODED_NAME.search(card)
+
+
+def test_a_blank_that_is_its_own_level_is_chosen_like_any_level():
+    from risklens.modeling.contract import ColumnSpec
+    from risklens.modeling.encoded import code_text, encode_level, level_codes, present_levels
+
+    spec = ColumnSpec("cause", "category", ("cardiac", "not recorded", "other", "renal"),
+                      ("cause_cardiac", "cause_not_recorded", "cause_other", "cause_renal"))
+    assert present_levels(spec) == ["cardiac", "not recorded", "other", "renal"]
+    assert encode_level(spec, "not recorded") == {"cause_cardiac": 0.0, "cause_not_recorded": 1.0, "cause_other": 0.0,
+                                                  "cause_renal": 0.0}
+    codes = level_codes(spec, np.array([[0, 1, 0, 0], [0, 0, 0, 0], [np.nan] * 4, [0, 0, 0, 1]]))
+    assert [code_text(spec, c) for c in codes] == ["not recorded", "other", "not recorded", "renal"]

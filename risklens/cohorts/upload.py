@@ -184,7 +184,7 @@ def subgroup_split(cohort: Cohort, positions: np.ndarray, column: str, contract=
         label = d.label(column)
         words = column_levels(contract, cohort.X.iloc[positions], column)
         base = np.array([f"{label} = {w}" for w in words], dtype=object)
-        order = [f"{label} = {w}" for w in level_words(specs[column]) + ["other", NOT_RECORDED]]
+        order = [f"{label} = {w}" for w in dict.fromkeys(level_words(specs[column]) + ["other", NOT_RECORDED])]
     else:
         info = d.get_info(column)
         col = cohort.X[column].to_numpy(dtype=np.float64)[positions]

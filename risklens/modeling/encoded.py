@@ -83,15 +83,17 @@ def column_levels(contract: InputContract, X: pd.DataFrame, column: str) -> np.n
 
 
 def present_levels(spec: ColumnSpec) -> list[str]:
-    """The levels a person can choose for a text column: its words, then "not recorded"."""
-    return level_words(spec) + [NOT_RECORDED]
+    """The levels a person can choose for a text column: its words, then "not recorded" (unless a blank is already
+    one of its levels)."""
+    words = level_words(spec)
+    return words + ([] if NOT_RECORDED in words else [NOT_RECORDED])
 
 
 def encode_level(spec: ColumnSpec, level: str) -> dict[str, float]:
     """The model's 0/1 values for one level of a text column ("not recorded": all missing; "other": all 0)."""
-    if level == NOT_RECORDED:
-        return {o: np.nan for o in spec.outputs}
     words = level_words(spec)
+    if level == NOT_RECORDED and level not in words:  # a blank that is not a level of its own: missing
+        return {o: np.nan for o in spec.outputs}
     if spec.kind == "binary":
         if level not in words:
             raise ValueError(f"{level!r} is not a level of {spec.name!r} ({', '.join(words)})")
