@@ -227,3 +227,19 @@ def test_a_blank_that_is_its_own_level_is_chosen_like_any_level():
                                                   "cause_renal": 0.0}
     codes = level_codes(spec, np.array([[0, 1, 0, 0], [0, 0, 0, 0], [np.nan] * 4, [0, 0, 0, 1]]))
     assert [code_text(spec, c) for c in codes] == ["not recorded", "other", "not recorded", "renal"]
+
+
+def test_a_level_named_like_a_link_is_drawn_as_text():
+    from risklens import plots
+    from risklens.cohorts.dictionary import FeatureDictionary, LevelInfo
+    from risklens.explain.base import Explanation
+
+    evil = '<a href="https://evil.example">click</a>'
+    d = FeatureDictionary([LevelInfo("ward", "Ward", texts=("medical", evil))])
+    row = Explanation(values=[[0.7]], base_values=[-1.0], data=[[1.0]], feature_names=["ward"], method="shap",
+                      model_id="m", output="log-odds")
+    label = plots.waterfall_figure(row, d).data[0].y[0]
+    assert label == 'Ward = &lt;a href="https://evil.example"&gt;click&lt;/a&gt;' and "<a" not in label
+    curves = {"feature": "ward", "levels": ["medical", evil, "not recorded"], "grid": np.arange(3.0),
+              "average": np.array([0.1, 0.2, 0.3]), "individual": np.array([[0.1, 0.2, 0.3]])}
+    assert "<a" not in plots.pdp_ice_figure(curves, d).to_json().replace("\\u003c", "<").split('"layout"')[0]

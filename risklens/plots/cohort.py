@@ -19,6 +19,7 @@ from risklens.plots.style import (
     VALUE_SCALE,
     _finish,
     _labels,
+    plain,
     space_label,
 )
 
@@ -42,7 +43,7 @@ def subgroup_importance_figure(frame: pd.DataFrame, dictionary: FeatureDictionar
     fig = go.Figure()
     for i, col in enumerate(frame.columns):
         fig.add_trace(go.Bar(x=frame.loc[order, col].to_numpy(), y=_labels(order, dictionary), orientation="h",
-                             name=str(col), marker_color=PALETTE[i % len(PALETTE)]))
+                             name=plain(col), marker_color=PALETTE[i % len(PALETTE)]))
     fig.update_layout(barmode="group")
     return _finish(fig, title, f"mean |{space_label(output)}|", "", height=max(340, 22 * len(order) * max(1, len(frame.columns)) // 2 + 140))
 
@@ -61,7 +62,7 @@ def _value_words(info, values: np.ndarray) -> list[str]:
     """Each value as a person reads it: a level in words ("F", "not recorded") or a number with its unit."""
     if info is None:
         return ["not recorded" if np.isnan(v) else f"{v:.4g}" for v in values]
-    return [info.format_value(float(v)) for v in values]
+    return [plain(info.format_value(float(v))) for v in values]
 
 
 def _missing_name(count: int) -> str:
@@ -123,7 +124,7 @@ def _positions(info, x: np.ndarray) -> tuple[np.ndarray, dict]:
         pos = np.where(gone, len(words), np.where((x >= 0) & (x < len(words)), x, len(words) + 1))
         kept = [k for k in range(len(words) + 2) if (pos == k).any() or k < len(words)]
         names = words + ["not recorded", "other"]
-        text = [f"{names[k]} (n={int((pos == k).sum()):,})" for k in kept]
+        text = [f"{plain(names[k])} (n={int((pos == k).sum()):,})" for k in kept]
         return pos.astype(np.float64), {"tickvals": kept, "ticktext": text, "range": [-0.6, max(kept) + 0.6]}
     return x, {}
 
@@ -141,7 +142,7 @@ def dependence_figure(expl: Explanation, feature: str, color_feature: str | None
     if len(rows) > max_points:
         rows = np.sort(rng.choice(rows, size=max_points, replace=False))
     info = dictionary.get_info(feature) if dictionary is not None else None
-    xlab = (info.label + (f" ({info.unit})" if info.unit and not isinstance(info, LevelInfo) else "")) if info else feature
+    xlab = plain((info.label + (f" ({info.unit})" if info.unit and not isinstance(info, LevelInfo) else "")) if info else feature)
     raw_x, y = data[rows, j], values[rows, j]
     x, axis = _positions(info, raw_x)
     x = np.where(np.isnan(raw_x), np.nan, x) if not isinstance(info, LevelInfo) else x
@@ -153,7 +154,7 @@ def dependence_figure(expl: Explanation, feature: str, color_feature: str | None
     if color_feature and color_feature in names and color_feature != feature:
         k = names.index(color_feature)
         cinfo = dictionary.get_info(color_feature) if dictionary is not None else None
-        clab = cinfo.label if cinfo is not None else color_feature
+        clab = plain(cinfo.label if cinfo is not None else color_feature)
         c = _unit_scale(data[rows, k])  # colour by rank: outliers do not wash the scale out
         cwords = np.array(_value_words(cinfo, data[rows, k]), dtype=object)
         ok = ~np.isnan(c) & ~gone
@@ -206,8 +207,8 @@ def pdp_ice_figure(curves: dict, dictionary: FeatureDictionary | None, max_ice: 
     feature, grid = curves["feature"], np.asarray(curves["grid"], dtype=np.float64)
     info = dictionary.get_info(feature) if dictionary is not None else None
     if "levels" in curves:
-        return _pdp_levels(curves, info.label if info is not None else feature, max_ice, title)
-    xlab = (info.label + (f" ({info.unit})" if info and info.unit else "")) if info else feature
+        return _pdp_levels(curves, plain(info.label if info is not None else feature), max_ice, title)
+    xlab = plain((info.label + (f" ({info.unit})" if info and info.unit else "")) if info else feature)
     ice = 100 * np.asarray(curves["individual"], dtype=np.float64)[:max_ice]
     xs = np.concatenate([np.append(grid, np.nan) for _ in range(len(ice))]) if len(ice) else []
     ys = np.concatenate([np.append(r, np.nan) for r in ice]) if len(ice) else []
@@ -225,7 +226,7 @@ def pdp_ice_figure(curves: dict, dictionary: FeatureDictionary | None, max_ice: 
 
 
 def _pdp_levels(curves: dict, label: str, max_ice: int, title: str | None) -> go.Figure:
-    levels = list(curves["levels"])
+    levels = [plain(v) for v in curves["levels"]]
     ice = 100 * np.asarray(curves["individual"], dtype=np.float64)[:max_ice]
     avg = 100 * np.asarray(curves["average"], dtype=np.float64)
     fig = go.Figure()

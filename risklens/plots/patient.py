@@ -14,7 +14,7 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, space_label
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label
 
 
 def _one(row: Explanation) -> Explanation:
@@ -34,7 +34,7 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
     wf = risk_waterfall(row.base_values[0], row.values[0], row.data[0], row.feature_names, dictionary,
                         output=row.output, top=top)
     f = wf.frame.iloc[::-1]
-    labels = [f"{r.label} = {r.value_text}" if r.value_text else r.label for r in f.itertuples()]
+    labels = [plain(f"{r.label} = {r.value_text}" if r.value_text else r.label) for r in f.itertuples()]
     base_pp, risk_pp = 100 * wf.base_risk, 100 * wf.risk
     traces = [{"type": "bar", "orientation": "h", "y": labels, "x": f["step_pp"].to_numpy(), "base": f["start_pp"].to_numpy(),
                "marker": {"color": [RAISE if s > 0 else LOWER for s in f["step_pp"]]},
