@@ -19,7 +19,8 @@ def dependence_tab(expl, model, cohort, method, rows, d, grouped):
                              help="if the colours separate vertically at the same value, the two features interact: "
                                   "the effect of the first depends on the second")
     st.plotly_chart(ui.cache.dependence_fig(model.model_id, cohort.hash, method, rows, feat,
-                                            None if colour == "(none)" else colour, expl, d, grouped), key="expl_dep")
+                                            None if colour == "(none)" else colour, expl, d, grouped, d.hash),
+                    key="expl_dep")
 
 
 def pdp_tab(model, cohort, d):
@@ -83,7 +84,7 @@ def body() -> None:
         help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
              "sum is the original column's contribution.")
     expl = ui.cache.shown_explanation(model.model_id, cohort.hash, method, rows, grouped, expl, model.contract)
-    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped)
+    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped, d.hash)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")

@@ -223,7 +223,7 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, 
 # ---- cached views of the Cohort explanations page (a repeat visit draws from here) --------------
 @st.cache_resource(show_spinner=False, max_entries=64)
 def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | None, top: int, _expl: Explanation,
-                   _dictionary, grouped: bool = False) -> dict:
+                   _dictionary, grouped: bool = False, dictionary_hash: str = "") -> dict:
     """Importance bar and beeswarm of one cohort explanation (as :func:`shown_explanation` gives it, ``grouped``
     naming which), built once per model + data + method + size."""
     from risklens import plots
@@ -234,7 +234,7 @@ def global_figures(model_id: str, cohort_hash: str, method: str, rows: int | Non
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def dependence_fig(model_id: str, cohort_hash: str, method: str, rows: int | None, feature: str, colour: str | None,
-                   _expl: Explanation, _dictionary, grouped: bool = False):
+                   _expl: Explanation, _dictionary, grouped: bool = False, dictionary_hash: str = ""):
     from risklens import plots
 
     return plots.dependence_figure(_expl, feature, colour, _dictionary)
