@@ -243,3 +243,14 @@ def test_a_level_named_like_a_link_is_drawn_as_text():
     curves = {"feature": "ward", "levels": ["medical", evil, "not recorded"], "grid": np.arange(3.0),
               "average": np.array([0.1, 0.2, 0.3]), "individual": np.array([[0.1, 0.2, 0.3]])}
     assert "<a" not in plots.pdp_ice_figure(curves, d).to_json().replace("\\u003c", "<").split('"layout"')[0]
+
+
+def test_table1_is_per_original_column_with_dictionary_labels(trained, held_out_view):
+    from risklens.study.agree import table1
+
+    cohort, model, _ = trained
+    _, expl = held_out_view
+    rows = table1("key", expl, cohort.dictionary, 6, model.contract)
+    assert {r.feature for r in rows} == {"age", "sex", "mgus", "creatinine", "year", "cause"}
+    labels = {r.feature: r.label for r in rows}
+    assert labels["mgus"] == "MGUS" and labels["sex"] == "Sex" and labels["creatinine"] == "Creatinine"
