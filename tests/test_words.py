@@ -175,6 +175,9 @@ def test_dependence_and_beeswarm_show_missing_values_with_their_count(trained, h
     total = int(np.isnan(shown.data).sum())
     assert bee.data[1].name == f"not recorded (n={total})" and len(bee.data[1].x) == total
     assert not np.isnan(np.asarray(bee.data[0].marker.color, dtype=float)).any()  # no missing drawn as a colour
+    levels = next(t for t in bee.data if t.name.startswith("a category's level"))  # Cause: 5 levels, 5 colours
+    assert len(levels.x) == len(shown) and len(set(levels.marker.color)) == 5
+    assert {h.split(" = ")[1] for h in levels.customdata} == set(CAUSES)
     ticks = list(bee.layout.yaxis.ticktext)
     assert f"Creatinine ({k} not recorded)" in ticks and not ENCODED_NAME.search(json.dumps(ticks))
     cat = plots.dependence_figure(shown, "sex", None, words)

@@ -58,6 +58,10 @@ def _unit_scale(col: np.ndarray) -> np.ndarray:
         out[ok] = 0.5
     return out
 
+#: colours of a category's levels in the beeswarm (none of them the value scale's low blue or high orange)
+LEVEL_COLOURS = ["#CC79A7", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#000000", "#999999"]
+
+
 def _value_words(info, values: np.ndarray) -> list[str]:
     """Each value as a person reads it: a level in words ("F", "not recorded") or a number with its unit."""
     if info is None:
@@ -81,7 +85,7 @@ def beeswarm_figure(expl: Explanation, dictionary: FeatureDictionary | None, top
         rows = np.sort(rng.choice(rows, size=max_points, replace=False))
     order = top_k(np.abs(values).mean(axis=0), top)
     labels = _labels([feature_names[j] for j in order], dictionary)
-    xs, ys, cs, hv, miss = [], [], [], [], []
+    xs, ys, cs, hv, miss, lv = [], [], [], [], [], []
     ticks = []
     for pos, (j, label) in enumerate(zip(order[::-1], labels[::-1])):
         v, d = values[rows, j], data[rows, j]
@@ -89,8 +93,13 @@ def beeswarm_figure(expl: Explanation, dictionary: FeatureDictionary | None, top
         gone = np.isnan(d)
         info = dictionary.get_info(feature_names[j]) if dictionary is not None else None
         words = np.array(_value_words(info, d), dtype=object)
-        xs.append(v[~gone]), ys.append(y[~gone]), cs.append(_unit_scale(d)[~gone])
-        hv.append([f"{label} = {w}" for w in words[~gone]])
+        if isinstance(info, LevelInfo) and len(info.texts) > 2:  # levels have no low or high: a colour per level
+            code = np.nan_to_num(d[~gone], nan=-1).astype(int)
+            lv.append((v[~gone], y[~gone], [LEVEL_COLOURS[c % len(LEVEL_COLOURS)] for c in code],
+                       [f"{label} = {w}" for w in words[~gone]]))
+        else:
+            xs.append(v[~gone]), ys.append(y[~gone]), cs.append(_unit_scale(d)[~gone])
+            hv.append([f"{label} = {w}" for w in words[~gone]])
         miss.append((v[gone], y[gone], [f"{label} not recorded"] * int(gone.sum())))
         ticks.append(f"{label} ({int(gone.sum()):,} not recorded)" if gone.any() else label)
     cat = (lambda parts: np.concatenate(parts) if parts else np.array([]))
@@ -108,10 +117,17 @@ def beeswarm_figure(expl: Explanation, dictionary: FeatureDictionary | None, top
             marker={"size": 6, "color": "#555555", "symbol": "x"},
             customdata=cat([np.asarray(m[2], dtype=object) for m in miss]),
             hovertemplate="%{customdata}<br>attribution %{x:.4f}<extra></extra>"))
+    if lv:
+        fig.add_trace(go.Scattergl(
+            x=cat([p[0] for p in lv]), y=cat([p[1] for p in lv]), mode="markers",
+            name="a category's level (a colour each; hover names it)",
+            marker={"size": 4, "color": [c for p in lv for c in p[2]]},
+            customdata=cat([np.asarray(p[3], dtype=object) for p in lv]),
+            hovertemplate="%{customdata}<br>attribution %{x:.4f}<extra></extra>"))
     fig.update_yaxes(tickvals=list(range(len(order))), ticktext=ticks)
     fig.add_vline(x=0, line_color=NEUTRAL, line_width=1)
-    return _finish(fig, title, space_label(output), "", height=max(320, 30 * len(order) + 120), legend=n_missing > 0,
-                   legend_at="below")
+    return _finish(fig, title, space_label(output), "", height=max(320, 30 * len(order) + 120),
+                   legend=n_missing > 0 or bool(lv), legend_at="below")
 
 
 def _positions(info, x: np.ndarray) -> tuple[np.ndarray, dict]:
