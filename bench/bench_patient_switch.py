@@ -56,16 +56,16 @@ def main() -> int:
           f"LIME x3 seeds for {len(visit)} patients {t4 - t3:.1f} s")
 
     threshold = float(model.metrics["threshold"])
-    d = cohort.dictionary
+    d = cache.words_for(model, cohort)  # as the page: text columns read as words
 
     from risklens.ui.patient_page import PAGE_SIZE, lime_note, top_feature_table
 
     def switch(pid: str) -> None:
         idx = index_for(model, cohort, "shap")
         pos = idx.matching(threshold)
-        wl = idx.frame(idx.page(pos, 1, PAGE_SIZE), threshold, d, cohort.outcome_name)
+        wl = idx.frame(idx.page(pos, 1, PAGE_SIZE), threshold, cohort.dictionary, cohort.outcome_name)
         v = view_for(model, cohort, idx, pid, threshold, "lime", stability=True)
-        figs = [plots.waterfall_figure(v.row, d), plots.vitals_figure(v.row, d)]
+        figs = [plots.waterfall_figure(v.shown, d), plots.vitals_figure(v.shown, d)]
         for f in figs:
             if f is not None:
                 f.to_json()  # what st.plotly_chart does with a figure

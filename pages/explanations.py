@@ -1,17 +1,15 @@
 """Cohort explanations: global importance, beeswarm, dependence with a second feature, PD/ICE, subgroups."""
 
-import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.cohorts.upload import order_subgroups, subgroup_labels, subgroup_options
+from risklens.cohorts.upload import subgroup_options, subgroup_split
 
 
 VIEWS = ["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"]
 
 
-def dependence_tab(expl, model, cohort, method, rows):
-    d = cohort.dictionary
+def dependence_tab(expl, model, cohort, method, rows, d, grouped):
     ranked = list(expl.cohort_importance().index)
     cc = st.columns(2)
     feat = cc[0].selectbox("Feature", ranked, format_func=d.label, key="dep_feature")
@@ -21,32 +19,38 @@ def dependence_tab(expl, model, cohort, method, rows):
                              help="if the colours separate vertically at the same value, the two features interact: "
                                   "the effect of the first depends on the second")
     st.plotly_chart(ui.cache.dependence_fig(model.model_id, cohort.analysis_key, method, rows, feat,
-                                            None if colour == "(none)" else colour, expl, d), key="expl_dep")
+                                            None if colour == "(none)" else colour, expl, d, grouped),
+                    key="expl_dep")
 
 
-def pdp_tab(model, cohort):
-    d = cohort.dictionary
-    feat = st.selectbox("Feature", list(model.feature_names), format_func=d.label, key="pdp_feature")
+def pdp_tab(model, cohort, d):
+    feat = st.selectbox("Feature", model.contract.raw_columns, format_func=d.label, key="pdp_feature")
     curves = ui.cache.pdp_curves(model.model_id, cohort.hash, feat, model, cohort)
     st.plotly_chart(plots.pdp_ice_figure(curves, d), key="expl_pdp")
-    st.caption(f"Each thin line is one of {curves['n_rows']:,} sampled held-out patients with only this feature "
-               "changed (ICE); the bold line is their average (partial dependence). Lines that cross or fan out "
-               "show that the feature's effect depends on the patient's other values.")
+    if "levels" in curves:
+        st.caption(f"Each grey point is one of {curves['n_rows']:,} sampled held-out patients scored with this column "
+                   "set to each level in turn, everything else unchanged (ICE); the bar is their average (partial "
+                   "dependence). A category has no values between its levels, so no line joins them.")
+    else:
+        st.caption(f"Each thin line is one of {curves['n_rows']:,} sampled held-out patients with only this feature "
+                   "changed (ICE); the bold line is their average (partial dependence). Lines that cross or fan out "
+                   "show that the feature's effect depends on the patient's other values.")
 
 
-def subgroup_tab(expl, model, cohort, method, top):
-    d = cohort.dictionary
-    column = st.selectbox("Split patients by", subgroup_options(cohort), key="sub_column",
-                          format_func=lambda c: c if c in ("age band", "recorded trigger", "outcome") else d.label(c))
+def subgroup_tab(expl, model, cohort, method, rows, top, d, grouped):
+    names = {"age band": "age band", "recorded trigger": "recorded trigger", "outcome": "outcome"}
+    column = st.selectbox("Split patients by", subgroup_options(cohort, model.contract), key="sub_column",
+                          format_func=lambda c: names.get(c) or d.label(c))
     pos = cohort.X.index.get_indexer(list(expl.ids))
-    labels = subgroup_labels(cohort, pos, column)
-    frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, expl.values, labels,
-                                         tuple(expl.feature_names))
-    frame = frame[order_subgroups(list(frame.columns))]
-    counts = dict(zip(*np.unique(labels, return_counts=True)))
-    st.caption("Patients per subgroup: " + ", ".join(f"{k} {counts[k]:,}" for k in frame.columns))
+    labels, order = subgroup_split(cohort, pos, column, model.contract, d)
+    frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, rows, grouped, expl.values,
+                                         labels, tuple(expl.feature_names))
+    frame = frame[[g for g in order if g in frame.columns]]
+    st.caption("Patients per subgroup are in the legend (n). "
+               + ("One bar per original column." if grouped else "One bar per model column."))
     st.plotly_chart(plots.subgroup_importance_figure(frame, d, expl.output, top=min(top, 12),
-                                                     title=f"Importance by {column}"), key="expl_sub")
+                                                     title=f"Importance by {names.get(column) or d.label(column)}"),
+                    key="expl_sub")
 
 
 def body() -> None:
@@ -72,25 +76,26 @@ def body() -> None:
                                        help="a seeded sample of held-out patients: this method samples the model "
                                             "for each patient and takes a moment per patient"))
     expl = ui.cache.explain_rows(model, cohort, method, max_rows=rows)
-    d = cohort.dictionary
+    d = ui.cache.words_for(model, cohort)
     st.caption(f"{ui.method_name(method)} on {ui.model_label(model, models)}: {len(expl):,} held-out patients explained; "
                f"values in {plots.space_label(expl.output)}.")
     grouped = model.contract.has_encoded_columns and st.toggle(
         "One bar per original column (a category's columns summed)", value=True, key="expl_grouped",
         help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
              "sum is the original column's contribution.")
-    figs = ui.cache.global_figures(model.model_id, cohort.analysis_key, method, rows, top, expl, d, grouped, model.contract)
+    expl = ui.cache.shown_explanation(model.model_id, cohort.hash, method, rows, grouped, expl, model.contract)
+    figs = ui.cache.global_figures(model.model_id, cohort.analysis_key, method, rows, top, expl, d, grouped)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")
     elif view == VIEWS[1]:
         st.plotly_chart(figs["bee"], key="expl_bee")
     elif view == VIEWS[2]:
-        dependence_tab(expl, model, cohort, method, rows)
+        dependence_tab(expl, model, cohort, method, rows, d, grouped)
     elif view == VIEWS[3]:
-        pdp_tab(model, cohort)
+        pdp_tab(model, cohort, d)
     else:
-        subgroup_tab(expl, model, cohort, method, top)
+        subgroup_tab(expl, model, cohort, method, rows, top, d, grouped)
 
 
 ui.run_page(body)

@@ -1,10 +1,8 @@
 """Patients: a worklist by risk, one patient's risk from the base risk, SHAP beside LIME, what-if."""
 
-import numpy as np
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.metrics.consistency import top_k
 from risklens.patients.lime_bins import METHODS_HELP
 from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
@@ -82,11 +80,11 @@ def header(v, threshold, cohort, model, models, sure=None):
 
 
 def explanation(v, cohort, model):
-    d = cohort.dictionary
+    d = ui.cache.words_for(model, cohort)
     name, other = ui.method_name(v.method), ui.method_name(v.other_method)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots.waterfall_figure(v.row, d), key="pt_waterfall")
+        st.plotly_chart(plots.waterfall_figure(v.shown, d), key="pt_waterfall")
         if v.output == "log-odds":
             st.caption(MAPPING_NOTE)
     with right:
@@ -100,11 +98,12 @@ def explanation(v, cohort, model):
             st.caption(md_escape(note))
     left, right = st.columns(2)
     with left:
-        fig = plots.vitals_figure(v.row, d)
+        fig = plots.vitals_figure(v.shown, d)
         if fig is not None:
             st.plotly_chart(fig, key="pt_vitals")
-        else:
-            st.caption("No top feature has a normal range in the feature dictionary.")
+        note = plots.vitals_note(v.shown, d)
+        if note:
+            st.caption(md_escape(note))
     if v.other_row is not None:
         with right:
             if st.toggle(f"Show the {name} and {other} rankings side by side", key="pt_ranks_on"):
@@ -115,23 +114,26 @@ def explanation(v, cohort, model):
 
 def what_if(model, cohort, index, v):
     st.subheader("What if?")
-    d = cohort.dictionary
-    top = [index.feature_names[j] for j in top_k(v.attributions, 5)]
+    d = ui.cache.words_for(model, cohort)
+    fields = pp.what_if_fields(v, model.contract)
     with st.form(f"whatif_{v.id}"):
-        cols = st.columns(len(top))
+        cols = st.columns(len(fields))
         edits = {}
-        for c, f in zip(cols, top):
-            cur = float(v.values[index.feature_names.index(f)])
+        for c, (f, levels, cur) in zip(cols, fields):
+            if levels is not None:  # a text column: its levels only
+                edits[f] = c.selectbox(d.label(f), levels, index=levels.index(cur), key=f"wi_{v.id}_{f}")
+                continue
             unit = d.get_info(f).unit
-            edits[f] = c.number_input(f"{d.label(f)}" + (f" ({unit})" if unit else ""),
-                                      value=None if np.isnan(cur) else cur, key=f"wi_{v.id}_{f}", format="%.2f")
+            edits[f] = c.number_input(f"{d.label(f)}" + (f" ({unit})" if unit else ""), value=cur,
+                                      key=f"wi_{v.id}_{f}", format="%.2f")
         go = st.form_submit_button("Recompute risk and explanation")
     if go:
-        row = pp.what_if_row(cohort, v.id, edits)
+        row = pp.what_if_row(cohort, v.id, edits, model.contract)
         risk, expl = ui.cache.what_if(model, cohort, row, v.method)
         st.metric("Risk with these values", ui.pct(risk), f"{100 * (risk - v.risk):+.1f} points vs actual",
                   delta_color="inverse")
-        st.plotly_chart(plots.waterfall_figure(expl, d, title="After the edits"), key="pt_whatif_bar")
+        st.plotly_chart(plots.waterfall_figure(pp.shown_row(expl, model), d, title="After the edits"),
+                        key="pt_whatif_bar")
 
 
 @st.fragment

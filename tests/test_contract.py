@@ -9,7 +9,8 @@ import pytest
 from risklens.cli import main
 from risklens.cohorts import load_cohort_file
 from risklens.modeling import load_model, save_model, train_model
-from risklens.modeling.contract import ContractError, InputContract, TransformReport, group_onehot
+from risklens.modeling.contract import ContractError, InputContract, TransformReport
+from risklens.modeling.encoded import group_onehot
 from risklens.modeling.scoring import score_table
 
 

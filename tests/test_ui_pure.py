@@ -112,16 +112,23 @@ def test_column_guesses_and_subgroups():
         trigger = None
         dictionary = D
 
-    assert list(subgroup_labels(C, np.arange(4), "age band")) == ["age < 50", "age 65-79", "age 80+", "age unknown"]
-    assert list(subgroup_labels(C, np.arange(4), "outcome")) == ["no event", "event", "no event", "event"]
+    assert list(subgroup_labels(C, np.arange(4), "age band")) == [
+        "age < 50 (n=1)", "age 65-79 (n=1)", "age 80+ (n=1)", "age unknown (n=1)"]
+    assert list(subgroup_labels(C, np.arange(4), "outcome")) == ["no event (n=2)", "event (n=2)", "no event (n=2)",
+                                                                "event (n=2)"]
 
 
 def test_subgroups_keep_their_natural_order():
-    from risklens.cohorts.upload import order_subgroups
+    from risklens.cohorts.upload import subgroup_split
 
-    assert order_subgroups(["age 80+", "age < 50", "age unknown", "age 65-79"]) == [
-        "age < 50", "age 65-79", "age 80+", "age unknown"]
-    assert order_subgroups(["x Q3 (1-2)", "x Q1 (< 0)", "x missing"]) == ["x Q1 (< 0)", "x Q3 (1-2)", "x missing"]
+    class C:
+        X = pd.DataFrame({"age": [85.0, 45.0, np.nan, 70.0]})
+        y = np.array([0, 1, 0, 1])
+        trigger = None
+        dictionary = D
+
+    assert subgroup_split(C, np.arange(4), "age band")[1] == [
+        "age < 50 (n=1)", "age 65-79 (n=1)", "age 80+ (n=1)", "age unknown (n=1)"]
 
 
 # ---- risk waterfall, LIME bins, partial dependence on a real small model -------------------------

@@ -97,6 +97,34 @@ class FeatureInfo:
         return f"{_fmt(value)}{unit}"
 
 
+NOT_RECORDED = "not recorded"
+OTHER_LEVEL = "other"
+
+
+@dataclass(frozen=True)
+class LevelInfo(FeatureInfo):
+    """A text column (or one of its 0/1 columns) whose values are codes read as words.
+
+    ``texts[i]`` is the word of code ``i`` (a yes/no or two-valued column: code = its 0/1 value; a category:
+    code = position of its level); a missing value reads "not recorded", any other code "other". Built by
+    :func:`risklens.modeling.encoded.words_dictionary`; it has no normal range and no low/high status."""
+
+    texts: tuple[str, ...] = ()
+
+    def format_value(self, value: float) -> str:
+        if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+            return NOT_RECORDED
+        code = int(value) if float(value) == int(value) else -1
+        return self.texts[code] if 0 <= code < len(self.texts) else OTHER_LEVEL
+
+    def status(self, value: float) -> str:
+        return ""
+
+    def describe(self, value: float) -> str:
+        """'Sex = F', 'MGUS = not recorded'."""
+        return f"{self.label} = {self.format_value(value)}"
+
+
 def _fmt(x: float) -> str:
     x = float(x)
     if x == int(x) and abs(x) < 1e6:

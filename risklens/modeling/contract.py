@@ -363,37 +363,3 @@ class InputContract:
             notes.append(f"left out by the user: {', '.join(self.dropped)}")
         return notes
 
-
-def group_onehot(explanation, contract: InputContract, dictionary=None):
-    """Attributions summed per raw column (the sum of a category's 0/1 columns), labelled from the dictionary.
-
-    Returns an Explanation over the raw columns; ``data`` of a grouped text column is NaN (its value is
-    a category, not a number). Additivity is kept: the row sums are unchanged.
-    """
-    from risklens.explain import Explanation
-
-    sources = contract.sources()
-    names = list(explanation.feature_names)
-    raw = list(dict.fromkeys(sources.get(n, n) for n in names))
-    pos = {r: i for i, r in enumerate(raw)}
-    M = np.zeros((len(names), len(raw)))
-    for j, n in enumerate(names):
-        M[j, pos[sources.get(n, n)]] = 1.0
-    data = np.full((len(explanation), len(raw)), np.nan)
-    for j, n in enumerate(names):
-        if sources.get(n, n) == n:
-            data[:, pos[n]] = explanation.data[:, j]
-    firsts = {c.name: c.outputs[0] for c in contract.columns if c.outputs}
-    labels = raw if dictionary is None else [_label(dictionary, r, firsts.get(r)) for r in raw]
-    params = dict(explanation.params, grouped="one-hot columns summed per raw column")
-    return Explanation(values=explanation.values @ M, base_values=explanation.base_values, data=data,
-                       feature_names=labels, method=explanation.method, model_id=explanation.model_id,
-                       output=explanation.output, ids=explanation.ids, params=params)
-
-
-def _label(dictionary, raw_name: str, first_output: str | None) -> str:
-    """The dictionary's label of a raw column; for a one-hot group, its first column's label without the level."""
-    if raw_name in dictionary or not first_output or first_output == raw_name:
-        return str(dictionary.label(raw_name))
-    label = str(dictionary.label(first_output))
-    return label.rsplit(": ", 1)[0] if ": " in label else raw_name

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from risklens.modeling.contract import ContractError, TransformReport, group_onehot
+from risklens.modeling.contract import ContractError, TransformReport
+from risklens.modeling.encoded import group_onehot
 from risklens.modeling.model import RiskModel
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from risklens.cohorts.dictionary import FeatureDictionary
 from risklens.explain.base import Explanation
 from risklens.explain.registry import label
+from risklens.modeling.encoded import group_onehot, group_values
 from risklens.patients.summary import patient_summary, risk_level
 from risklens.patients.agreement import badge, patient_agreement, seed_stability
 
@@ -153,6 +154,8 @@ class PatientView:
     summary: str = ""
     row: Explanation | None = None  # the primary method's one-row explanation (base value included)
     other_row: Explanation | None = None  # the second method's row (first seed)
+    shown: Explanation | None = None  # the primary row per original column (a category's 0/1 columns summed)
+    shown_other: np.ndarray | None = None  # the second method's attributions per original column
 
 
 def _trigger_label(trigger: str, dictionary: FeatureDictionary) -> str:
@@ -163,10 +166,14 @@ def _trigger_label(trigger: str, dictionary: FeatureDictionary) -> str:
 def patient_view(index: PatientIndex, patient_id: str, threshold: float, dictionary: FeatureDictionary,
                  other: np.ndarray | None = None, other_output: str = "", other_method: str = "",
                  other_seeds: list[np.ndarray] | None = None, k: int = 5,
-                 primary: Explanation | None = None, other_row: Explanation | None = None) -> PatientView:
+                 primary: Explanation | None = None, other_row: Explanation | None = None,
+                 contract=None) -> PatientView:
     """Everything one patient's page shows, from precomputed arrays (cheap: O(features)).
 
-    ``primary`` (one row) replaces the index's stored explanation for per-patient methods."""
+    ``primary`` (one row) replaces the index's stored explanation for per-patient methods. With the model's
+    input ``contract``, ``shown`` (and the summary) speak of original columns: a text column's 0/1 columns are
+    summed into one attribution and its value is its level ("Sex = F"); ``dictionary`` should then be
+    :func:`risklens.modeling.encoded.words_dictionary`. Method agreement stays on the model's own columns."""
     p = index.position(patient_id)
     risk = float(index.risk[p])
     expl = primary if primary is not None else index.explanation
@@ -189,7 +196,11 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
         if other_seeds:
             view.stability = seed_stability(other_seeds, k=k)
         view.badge = badge(view.agreement, view.stability)
-    view.summary = patient_summary(risk, threshold, index.feature_names, view.values, attr, dictionary,
+    shown = group_onehot(row, contract) if contract is not None else row
+    view.shown = shown
+    if view.other is not None:
+        view.shown_other = group_values(view.other, row.feature_names, contract)[1] if contract is not None else view.other
+    view.summary = patient_summary(risk, threshold, shown.feature_names, shown.data[0], shown.values[0], dictionary,
                                    method_label=label(expl.method), trigger_label=tlabel or None,
-                                   stderr=None if row.stderr is None else row.stderr[0])
+                                   stderr=None if shown.stderr is None else shown.stderr[0])
     return view

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from risklens.cohorts.dictionary import FeatureDictionary, _fmt
+from risklens.cohorts.dictionary import FeatureDictionary, LevelInfo, _fmt
 from risklens.explain._common import column_medians, impute
 from risklens.explain.lime_batched import QuartileStats
 from risklens.metrics.consistency import top_k
@@ -80,9 +80,13 @@ def disagreement_note(feature_names, values, shap_attr, lime_attr, background: p
     info_a, info_b = dictionary.get_info(names[ja]), dictionary.get_info(fb)
     bin_ = lime_bin(fb, float(values[jb]), background, dictionary)
     direction = "raises" if b[jb] > 0 else "lowers"
-    note = (f"LIME's top feature is {info_b.label} being {bin_.text} (this patient: "
-            f"{info_b.format_value(float(values[jb]))}), a range shared by {bin_.share:.0%} of reference patients; "
-            f"LIME says being in that range {direction} the risk. ")
+    if isinstance(info_b, LevelInfo):  # a 0/1 column of a text column: its level, not a numeric range
+        note = (f"LIME's top feature is {info_b.describe(float(values[jb]))}, shared by {bin_.share:.0%} of reference "
+                f"patients; LIME says having that value {direction} the risk. ")
+    else:
+        note = (f"LIME's top feature is {info_b.label} being {bin_.text} (this patient: "
+                f"{info_b.format_value(float(values[jb]))}), a range shared by {bin_.share:.0%} of reference patients; "
+                f"LIME says being in that range {direction} the risk. ")
     if bin_.share >= 0.5:
         note += ("Because most patients share this range, LIME's comparison is with the few unusual values outside "
                  "it, not with a change a clinician would expect for this patient. ")

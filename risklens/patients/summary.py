@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from risklens.cohorts.dictionary import FeatureDictionary
+from risklens.cohorts.dictionary import FeatureDictionary, LevelInfo
 
 __all__ = ["risk_level", "format_percent", "describe_feature", "patient_summary"]
 
@@ -39,8 +39,10 @@ def risk_level(risk: float, threshold: float) -> str:
 
 
 def describe_feature(name: str, value: float, dictionary: FeatureDictionary) -> str:
-    """'Respiratory rate (max) was 32 /min (high; normal 12-20 /min)'."""
+    """'Respiratory rate (max) was 32 /min (high; normal 12-20 /min)'; a text column in its own words: 'Sex = F'."""
     info = dictionary.get_info(name)
+    if isinstance(info, LevelInfo):
+        return info.describe(value)
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return f"{info.label} was not recorded"
     unit = (info.unit or "").strip().lower()

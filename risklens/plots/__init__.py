@@ -33,7 +33,8 @@ from risklens.plots.model import (
                                    roc_figure,
                                    threshold_figure,
 )
-from risklens.plots.patient import patient_bar, rank_comparison_figure, vitals_figure, waterfall_figure
+from risklens.plots.patient import (patient_bar, rank_comparison_figure, vitals_figure, vitals_note,
+                                   waterfall_figure)
 from risklens.plots.style import (
                                    ACCENT,
                                    AGREE_SCALE,
@@ -49,7 +50,7 @@ __all__ = [
     "ACCENT", "AGREE_SCALE", "LOWER", "NEUTRAL", "PALETTE", "RAISE", "VALUE_SCALE",
     "space_label", "risk_histogram", "roc_figure", "pr_figure", "calibration_figure", "confusion_figure",
     "importance_bar", "subgroup_importance_figure", "beeswarm_figure", "dependence_figure", "patient_bar",
-    "rank_comparison_figure", "vitals_figure", "waterfall_figure", "pdp_ice_figure", "agreement_heatmap", "curves_figure",
+    "rank_comparison_figure", "vitals_figure", "vitals_note", "waterfall_figure", "pdp_ice_figure", "agreement_heatmap", "curves_figure",
     "faithfulness_figure", "noise_floor_figure", "spread_figure",
     "missingness_figure", "count_bar", "threshold_figure", "rashomon_figure",
 ]

@@ -14,7 +14,7 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, space_label
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label
 
 
 def _one(row: Explanation) -> Explanation:
@@ -34,7 +34,7 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
     wf = risk_waterfall(row.base_values[0], row.values[0], row.data[0], row.feature_names, dictionary,
                         output=row.output, top=top)
     f = wf.frame.iloc[::-1]
-    labels = [f"{r.label} = {r.value_text}" if r.value_text else r.label for r in f.itertuples()]
+    labels = [plain(f"{r.label} = {r.value_text}" if r.value_text else r.label) for r in f.itertuples()]
     base_pp, risk_pp = 100 * wf.base_risk, 100 * wf.risk
     traces = [{"type": "bar", "orientation": "h", "y": labels, "x": f["step_pp"].to_numpy(), "base": f["start_pp"].to_numpy(),
                "marker": {"color": [RAISE if s > 0 else LOWER for s in f["step_pp"]]},
@@ -142,3 +142,20 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
                                         f" ({status})<extra></extra>"})
     layout["shapes"], layout["annotations"] = shapes, annotations
     return go.Figure(data=traces, layout=layout)
+
+
+def vitals_note(row: Explanation, dictionary: FeatureDictionary, top: int = 8) -> str:
+    """What the measurement panels leave out, in words that agree with the top-feature table (its ``top`` rows):
+    top features that have a normal range but no value for this patient, or that no top feature has a range."""
+    row = _one(row)
+    order = top_k(row.values[0], min(top, len(row.feature_names)))
+    ranged = [(row.feature_names[j], float(row.data[0, j])) for j in order
+              if dictionary.get_info(row.feature_names[j]).normal_range_text]
+    unrecorded = [dictionary.get_info(n) for n, v in ranged if np.isnan(v)]
+    if unrecorded:
+        names = ", ".join(f"{i.label} (normal {i.normal_range_text})" for i in unrecorded)
+        verb = "is" if len(unrecorded) == 1 else "are"
+        return f"Not recorded for this patient, so not drawn: {names} {verb} among the top features."
+    if not ranged and vitals_figure(row, dictionary) is None:
+        return "No top feature has a normal range in the feature dictionary."
+    return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Sequence
 
 import plotly.graph_objects as go
@@ -76,8 +77,14 @@ def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: flo
                "bgcolor": "rgba(128,128,128,0.15)"}
     return shape, ann
 
+def plain(text) -> str:
+    """User text (a column, label or level name) for a figure: plotly reads a few HTML tags (links included) in
+    its text, so ``<``, ``>`` and ``&`` are written as entities and the text shows as it is."""
+    return html.escape(str(text), quote=False)
+
+
 def _labels(names: Sequence[str], dictionary: FeatureDictionary | None) -> list[str]:
-    return [dictionary.label(n) if dictionary is not None else str(n) for n in names]
+    return [plain(dictionary.label(n) if dictionary is not None else n) for n in names]
 
 
 # ---- risk and model quality ------------------------------------------------------------------

@@ -36,12 +36,11 @@ def table1(key, expl, dictionary, k: int = 5, contract=None) -> list[Table1Entry
     summed back into their original column first (its attributions add up), as the dashboard shows them."""
     labels, first = {}, {}
     if contract is not None and contract.has_encoded_columns:
-        from risklens.modeling.contract import group_onehot
+        from risklens.modeling.encoded import group_onehot, raw_label
 
-        names = group_onehot(expl, contract).feature_names
-        labels = dict(zip(names, group_onehot(expl, contract, dictionary).feature_names))
-        first = {c.name: c.outputs[0] for c in contract.columns if c.outputs}
         expl = group_onehot(expl, contract)
+        labels = {n: raw_label(dictionary, contract, n) for n in expl.feature_names}
+        first = {c.name: c.outputs[0] for c in contract.columns if c.outputs}
     imp = expl.cohort_importance().head(k)
     out = []
     for r, (name, v) in enumerate(imp.items(), start=1):

@@ -147,12 +147,37 @@ def what_if(model: RiskModel, cohort: Cohort, row: pd.DataFrame, method: str) ->
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def importance_by_group(model_id: str, cohort_hash: str, method: str, column: str, _values: np.ndarray,
-                        _labels: np.ndarray, _names: tuple) -> pd.DataFrame:
+def importance_by_group(model_id: str, cohort_hash: str, method: str, column: str, rows: int | None, grouped: bool,
+                        _values: np.ndarray, _labels: np.ndarray, _names: tuple) -> pd.DataFrame:
     """Mean |attribution| per feature (rows) for each subgroup label (columns)."""
     frame = pd.DataFrame(np.abs(_values), columns=list(_names))
     frame["__g"] = _labels
     return frame.groupby("__g", sort=True).mean().T
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def words(model_id: str, dictionary_hash: str, _dictionary, _contract):
+    """The dictionary reading a model's text columns as words (risklens.modeling.encoded.words_dictionary)."""
+    from risklens.modeling.encoded import words_dictionary
+
+    return words_dictionary(_dictionary, _contract)
+
+
+def words_for(model: RiskModel, cohort: Cohort):
+    """The cohort's dictionary reading the model's text columns as words ("Sex = F", "not recorded")."""
+    return words(model.model_id, cohort.dictionary.hash, cohort.dictionary, model.contract)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def shown_explanation(model_id: str, cohort_hash: str, method: str, rows: int | None, grouped: bool,
+                      _expl: Explanation, _contract) -> Explanation:
+    """The cohort explanation as the page shows it: ``grouped`` = one column per original column (a category's
+    0/1 columns summed, its data the level code), else the model's own columns."""
+    if not grouped or _contract is None:
+        return _expl
+    from risklens.modeling.encoded import group_onehot
+
+    return group_onehot(_expl, _contract)
 
 
 def report_html(report) -> str:
@@ -164,13 +189,16 @@ def report_html(report) -> str:
 
 def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, certainty: str | None = None,
                       alpha: float | None = None) -> str:
-    """The patient card of risklens.study.card (risk, how sure, top contributions, provenance) with the
-    plain-language summary added."""
+    """The patient card of risklens.study.card (risk, how sure, top contributions per original column, provenance)
+    with the plain-language summary added."""
     import html as _html
 
     from risklens.study.card import patient_card_html as card_fn
 
-    card = card_fn(expl, view.id, dictionary=cohort.dictionary, model=model, data_hash=cohort.hash,
+    from risklens.modeling.encoded import group_onehot
+
+    expl = group_onehot(expl, model.contract)  # one bar per original column, its level in words ("Sex = F")
+    card = card_fn(expl, view.id, dictionary=words_for(model, cohort), model=model, data_hash=cohort.hash,
                    risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha)
     extra = f"<p>{_html.escape(view.summary)}</p>"
     head, sep, tail = card.partition("</h1>")
@@ -180,24 +208,19 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, 
 # ---- cached views of the Cohort explanations page (a repeat visit draws from here) --------------
 @st.cache_resource(show_spinner=False, max_entries=64)
 def global_figures(model_id: str, analysis_key: str, method: str, rows: int | None, top: int, _expl: Explanation,
-                   _dictionary, grouped: bool = False, _contract=None) -> dict:
-    """Importance bar and beeswarm of one cohort explanation, built once per model + data and dictionary
-    (``Cohort.analysis_key``: an edited label draws anew) + method + size;
-    ``grouped``: a category's one-hot columns summed per original column (its attributions add up)."""
+                   _dictionary, grouped: bool = False) -> dict:
+    """Importance bar and beeswarm of one cohort explanation (as :func:`shown_explanation` gives it, ``grouped``
+    naming which), built once per model + data and dictionary (``Cohort.analysis_key``: an edited label draws
+    anew) + method + size."""
     from risklens import plots
 
-    if grouped and _contract is not None:
-        from risklens.modeling.contract import group_onehot
-
-        _expl = group_onehot(_expl, _contract, _dictionary)
     return {"bar": plots.importance_bar(_expl, _dictionary, top=top, title="Global importance"),
             "bee": plots.beeswarm_figure(_expl, _dictionary, top=top)}
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def dependence_fig(model_id: str, analysis_key: str, method: str, rows: int | None, feature: str, colour: str | None,
-                   _expl: Explanation, _dictionary):
-    """Dependence figure, keyed on ``Cohort.analysis_key`` (data and dictionary: its labels are drawn)."""
+                   _expl: Explanation, _dictionary, grouped: bool = False):
     from risklens import plots
 
     return plots.dependence_figure(_expl, feature, colour, _dictionary)
@@ -205,11 +228,13 @@ def dependence_fig(model_id: str, analysis_key: str, method: str, rows: int | No
 
 @st.cache_resource(show_spinner="Computing partial dependence ...", max_entries=128)
 def pdp_curves(model_id: str, cohort_hash: str, feature: str, _model: RiskModel, _cohort: Cohort) -> dict:
-    """Partial dependence + ICE of one feature over a seeded sample of held-out rows (sklearn's partial_dependence)."""
+    """Partial dependence + ICE of one original column over a seeded sample of held-out rows (a number: sklearn's
+    partial_dependence; a text column: one point per level)."""
     from risklens.patients.pdp import partial_dependence_curves
 
     pos = held_out(_model, _cohort)
-    return partial_dependence_curves(_model, _cohort.X.iloc[pos], feature, n_rows=300, seed=0)
+    return partial_dependence_curves(_model, _cohort.X.iloc[pos], feature, n_rows=300, seed=0,
+                                     contract=_model.contract)
 
 
 def prepare_patients(model: RiskModel, cohort: Cohort, method: str) -> None:

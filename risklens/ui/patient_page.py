@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort
+from risklens.metrics.consistency import top_k
+from risklens.modeling.encoded import code_text, encode_level, group_onehot, present_levels, text_specs
 from risklens.modeling.model import RiskModel
 from risklens.patients.index import PatientIndex, PatientView, patient_view
 from risklens.ui import cache
@@ -51,24 +53,55 @@ def primary_row(model: RiskModel, cohort: Cohort, patient_id: str):
 
 def view_for(model: RiskModel, cohort: Cohort, index: PatientIndex, patient_id: str, threshold: float,
              other_method: str | None, stability: bool = True) -> PatientView:
+    """One patient, speaking of original columns (a category's 0/1 columns summed, its level in words)."""
     primary = None
+    words = cache.words_for(model, cohort)
     if index.explanation is None:  # a slow method: explain this one patient (cached per patient)
         primary = primary_row(model, cohort, patient_id)
     if other_method is None:
-        return patient_view(index, patient_id, threshold, cohort.dictionary, primary=primary)
+        return patient_view(index, patient_id, threshold, words, primary=primary, contract=model.contract)
     from risklens.explain import method as method_spec
 
     seeds = LIME_SEEDS if (stability and not method_spec(other_method).deterministic_for(model.family)) else LIME_SEEDS[:1]
     rows = other_rows(model, cohort, patient_id, other_method, seeds)
     first = rows[0]
-    return patient_view(index, patient_id, threshold, cohort.dictionary, other_row=first,
-                        other_seeds=[r.values[0] for r in rows] if len(rows) > 1 else None, primary=primary)
+    return patient_view(index, patient_id, threshold, words, other_row=first,
+                        other_seeds=[r.values[0] for r in rows] if len(rows) > 1 else None, primary=primary,
+                        contract=model.contract)
 
 
-def what_if_row(cohort: Cohort, patient_id: str, edits: dict) -> pd.DataFrame:
+def shown_row(expl, model: RiskModel):
+    """An explanation as the page shows it: one column per original column (a category's 0/1 columns summed)."""
+    return group_onehot(expl, model.contract)
+
+
+def what_if_fields(view: PatientView, contract, top: int = 5) -> list[tuple[str, list[str] | None, object]]:
+    """The what-if inputs: the ``top`` original columns by |attribution|, each as (column, levels, current):
+    a text column offers its levels only (current = its level in words), a numeric one a number (levels None)."""
+    shown = view.shown if view.shown is not None else view.row
+    specs = text_specs(contract)
+    out = []
+    for j in top_k(shown.values[0], min(top, len(shown.feature_names))):
+        name, value = shown.feature_names[j], float(shown.data[0, j])
+        if name in specs:
+            levels = present_levels(specs[name])
+            current = code_text(specs[name], value)
+            out.append((name, levels if current in levels else levels + [current], current))
+        else:
+            out.append((name, None, None if np.isnan(value) else value))
+    return out
+
+
+def what_if_row(cohort: Cohort, patient_id: str, edits: dict, contract=None) -> pd.DataFrame:
+    """The patient's model row with ``edits`` ({original column: number, level word or None}) applied."""
+    specs = text_specs(contract)
     row = cohort.X.loc[[str(patient_id)]].copy()
     for k, v in edits.items():
-        row[k] = np.nan if v is None else float(v)
+        if k in specs:
+            for out, x in encode_level(specs[k], str(v)).items():
+                row[out] = x
+        else:
+            row[k] = np.nan if v is None else float(v)
     return row
 
 
@@ -134,14 +167,15 @@ def lime_note(view: PatientView, model: RiskModel, cohort: Cohort) -> str:
     background = cache.background_rows(model.model_id, cohort.hash, model, cohort,
                                        method_spec(view.other_method).background_rows)
     return disagreement_note(view.row.feature_names, view.values, view.attributions, view.other, background,
-                             cohort.dictionary)
+                             cache.words_for(model, cohort))
 
 
 def top_feature_table(view: PatientView, dictionary, top: int = 8) -> pd.DataFrame:
-    """The top features of the primary method: label, value with unit, normal range, status, effect in risk points."""
+    """The top features of the primary method (per original column): label, value with unit or level in words,
+    normal range, status, effect in risk points."""
     from risklens.patients.waterfall import risk_waterfall
 
-    row = view.row
+    row = view.shown if view.shown is not None else view.row
     wf = risk_waterfall(row.base_values[0], row.values[0], row.data[0], row.feature_names, dictionary,
                         output=row.output, top=top)
     f = wf.frame[wf.frame["feature"] != ""]
@@ -158,6 +192,6 @@ def top_feature_table(view: PatientView, dictionary, top: int = 8) -> pd.DataFra
         from risklens.patients.agreement import ranks
         from risklens.ui.widgets import method_name
 
-        r = ranks(view.other)
+        r = ranks(view.shown_other if view.shown_other is not None else view.other)
         out[f"rank by {method_name(view.other_method)}"] = [int(r[row.feature_names.index(n)]) for n in f["feature"]]
     return out
