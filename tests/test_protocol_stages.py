@@ -97,9 +97,16 @@ def test_train_and_rows(staged):
     assert [m.seed for m in trained.models["xgboost"]] == [plan.model(1), plan.model(2)]
     assert not set(trained.train_pos) & set(trained.test_pos)
     held_out = set(cohort.ids[trained.test_pos])
-    assert set(rows.patients) <= held_out and (cohort.y[cohort.X.index.get_indexer(rows.patients)] == 1).all()
+    X_test = cohort.X.iloc[trained.test_pos]
+    for fam, ids in rows.family_patients.items():  # each model's own correctly predicted positives
+        assert set(ids) <= held_out and (cohort.y[cohort.X.index.get_indexer(ids)] == 1).all()
+        m = trained.models[fam][0]
+        flagged = X_test.index[(cohort.y[trained.test_pos] == 1) & (m.predict_proba(X_test) >= m.threshold)]
+        assert list(ids) == list(flagged)
+    assert list(rows.common) == [i for i in rows.family_patients["xgboost"] if i in set(rows.family_patients["l1-logistic"])]
     lime, coef = KEYS[2], KEYS[0]
     assert len(rows.patient_rows[lime]) <= 10 and set(rows.patient_rows[lime]) <= set(rows.patient_rows[coef])
+    assert list(rows.patient_rows[KEYS[1]]) == list(rows.family_patients["xgboost"])
     assert len(rows.background) == min(SETTINGS.background_rows, len(trained.train_pos))
     assert set(rows.background.index) <= set(cohort.ids[trained.train_pos])
 

@@ -119,5 +119,8 @@ def run_evaluate(args) -> int:
                            store=ExplanationStore(args.cache) if args.cache else None)
     paths = write_report(rep, args.out)
     audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
-    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds})
+    from risklens.study.views import patient_counts
+
+    print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds,
+                                                        "patients": patient_counts(rep)})
     return 0
