@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
     p.add_argument("--data", required=True,
                    help="CSV or Parquet file with the model's raw input columns (extra columns are ignored)")
-    p.add_argument("--method", required=True, help="shap, lime, lime-ref, coef (L1 model) or dtd (MLP)")
+    p.add_argument("--method", required=True, help="shap, lime, lime-local, lime-ref, coef (L1 model) or dtd (MLP)")
     sel = p.add_mutually_exclusive_group()
     sel.add_argument("--rows", type=int, default=None, help="explain the first N rows (default: all)")
     sel.add_argument("--ids", nargs="+", default=None, help="explain the rows with these ids")
@@ -119,7 +119,7 @@ def run_explain(args) -> int:
                            f"{', '.join(methods_for(model.family))}")
     X, background = _rows_frame(args, model)
     params = {} if args.samples is None else {"samples": args.samples}
-    if args.method in ("lime", "lime-ref", "shap") and len(background) > len(X):
+    if args.method in ("lime", "lime-local", "lime-ref", "shap") and len(background) > len(X):
         params["background"] = background
     print(f"explaining {len(X)} row(s) with {args.method}", file=sys.stderr)
     t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Explanations by name: ``explain(model, X, method, seed=0, **params) -> Explanation``.
 
 Methods (see ``methods_for(family)``): ``shap`` (all families, log-odds), ``lime`` (batched, all
-families, probability), ``lime-ref`` (the lime package, slow reference), ``coef`` (l1-logistic,
+families, probability, quartile bins), ``lime-local`` (batched, continuous sampling around the patient),
+``lime-ref`` (the lime package, slow reference), ``coef`` (l1-logistic,
 log-odds) and ``dtd`` (mlp, log-odds relevance).
 """
 
@@ -13,7 +14,7 @@ from risklens.explain.base import OUTPUTS, Explanation, ExplainError, comparable
 from risklens.explain.registry import MethodSpec, all_methods, deterministic_for, method, methods_for, register
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import explain_dtd
-from risklens.explain.lime_batched import explain_lime
+from risklens.explain.lime_batched import explain_lime, explain_lime_local
 from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP
 from risklens.explain.lime_ref import explain_lime_ref
 from risklens.explain.shap_adapter import explain_shap
@@ -27,6 +28,12 @@ register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap
 register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
                     "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)",
                     short="LIME", cost="slow", defaults={"num_samples": 2000}))
+register(MethodSpec("lime-local", "LIME (continuous, around the patient)", ALL_FAMILIES, "probability", True,
+                    explain_lime_local,
+                    "lime with discretize_continuous=False, sample_around_instance=True (kernel width 0.75 sqrt(f) on "
+                    "standardised features); value = surrogate weight x (x - mean) / sd, which recovers the exact "
+                    "coef x (x - mean) ranking on a linear model",
+                    short="LIME-local", cost="slow", defaults={"num_samples": 2000}))
 register(MethodSpec("lime-ref", "LIME (lime package)", ALL_FAMILIES, "probability", True, explain_lime_ref,
                     "the lime package itself, one patient at a time: the reference for 'lime'",
                     short="LIME-ref", cost="slow", defaults={"num_samples": 2000}))

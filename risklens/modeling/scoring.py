@@ -56,7 +56,7 @@ def score_table(model: RiskModel, raw: pd.DataFrame, method: str | None = None, 
         from risklens.explain import explain
 
         params = {} if samples is None else {"samples": samples}
-        if method in ("lime", "lime-ref", "shap") and len(X) > 1:
+        if method in ("lime", "lime-local", "lime-ref", "shap") and len(X) > 1:
             params["background"] = X
         expl = explain(model, X, method, seed=seed, **params)
         grouped = group_onehot(expl, model.contract, dictionary)

@@ -17,7 +17,7 @@ from risklens.explain.base import Explanation
 from risklens.patients.summary import patient_summary, risk_level
 from risklens.patients.agreement import badge, patient_agreement, seed_stability
 
-METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "lime-ref": "LIME", "coef": "The model's coefficients",
+METHOD_WORDS = {"shap": "SHAP", "lime": "LIME", "lime-ref": "LIME", "lime-local": "LIME", "coef": "The model's coefficients",
                 "dtd": "Deep Taylor decomposition"}
 
 __all__ = ["PatientIndex", "build_patient_index", "PatientView", "patient_view"]

@@ -24,7 +24,7 @@ PART_ROWS_EXACT, PART_ROWS_SAMPLED = 50_000, 1_000
 
 def needs_background(method: str, family: str) -> bool:
     """Methods whose numbers depend on a background sample of the population (the whole data by default)."""
-    return method in ("lime", "lime-ref") or (method == "shap" and family == "mlp")
+    return method in ("lime", "lime-local", "lime-ref") or (method == "shap" and family == "mlp")
 
 
 # ---- tasks (run on workers; importable module-level functions) ---------------------------------------

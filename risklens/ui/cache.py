@@ -101,7 +101,7 @@ def background_rows(model_id: str, cohort_hash: str, _model: RiskModel, _cohort:
 
 def method_params(model: RiskModel, cohort: Cohort, method: str) -> dict:
     """Parameters the dashboard passes to a method: training background for sampling methods."""
-    if method in ("lime", "lime-ref"):
+    if method in ("lime", "lime-local", "lime-ref"):
         return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
     if method == "shap" and model.family == "mlp":  # the method's own budget (the registry's defaults)
         return {"background": background_rows(model.model_id, cohort.hash, model, cohort)}
