@@ -8,9 +8,12 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from risklens.errors import RiskLensError
 
-#: The study's methods per model family (plus LIME for every family, as RiskLens adds).
+#: The study's methods per model family, plus LIME for every family (as RiskLens adds) in two variants: lime's
+#: default (quartile bins, samples from the training distribution) and ``lime-local`` (continuous, sampled around
+#: the patient), which recovers the exact answer on a linear model (docs/ARCHITECTURE.md, "LIME variants").
 STUDY_METHODS: dict[str, tuple[str, ...]] = {
-    "l1-logistic": ("coef", "lime"), "xgboost": ("shap", "lime"), "mlp": ("shap", "dtd", "lime"),
+    "l1-logistic": ("coef", "lime", "lime-local"), "xgboost": ("shap", "lime", "lime-local"),
+    "mlp": ("shap", "dtd", "lime", "lime-local"),
 }
 
 
