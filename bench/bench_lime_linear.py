@@ -34,16 +34,17 @@ def variants(kw_default: float) -> list[tuple[str, str, dict]]:
         ("continuous, around the patient, kw 1", "continuous", {"around": True, "kernel_width": 1.0}),
         ("continuous, around the patient, kw 100", "continuous", {"around": True, "kernel_width": 100.0}),
         ("continuous, around the patient, raw weights (no x deviation)", "weights", {"around": True}),
+        ("lime-local with all training rows as background (not 200)", "continuous", {"around": True, "train": True}),
     ]
 
 
-def run_variant(model, X, background, how: str, opts: dict, num_samples: int, seed: int):
+def run_variant(model, X, background, how: str, opts: dict, num_samples: int, seed: int, train=None):
     from risklens.explain import explain
     from risklens.explain.lime_batched import lime_explanation, lime_inputs, local_weights
 
     if how == "quartile":
         return explain(model, X, "lime", seed=seed, background=background, num_samples=num_samples, **opts)
-    M, ids, Mi, Bi, kw = lime_inputs(model, X, background, opts.get("kernel_width"))
+    M, ids, Mi, Bi, kw = lime_inputs(model, X, train if opts.get("train") else background, opts.get("kernel_width"))
     coef, icpt, z = local_weights(model, Mi, ids, Bi, num_samples=num_samples, kernel_width=kw, seed=seed,
                                   around=opts.get("around", True))
     return lime_explanation(model, "lime-local", coef if how == "weights" else coef * z, icpt, M, ids, {})
@@ -80,7 +81,8 @@ def measure(preset: str, n: int, patients: int, num_samples: int) -> None:
     print(f"{'exact: coef x (x - training mean)':66s} {1.0:13.2f} {1.0:9.2f} {o2(exact):9.2f} {conc(exact):13.2f}  "
           f"{common(exact)}")
     for label, how, opts in variants(0.75 * np.sqrt(len(names))):
-        e = run_variant(model, X, rows.background, how, opts, num_samples, seed=plan.explainer(1))
+        e = run_variant(model, X, rows.background, how, opts, num_samples, seed=plan.explainer(1),
+                        train=cohort.X.iloc[trained.train_pos])
         agree = float((top(e) == top(exact)).mean())
         rho = float(np.nanmean([spearmanr(np.abs(a), np.abs(b))[0] for a, b in zip(e.values, exact.values)]))
         print(f"{label:66s} {agree:13.2f} {rho:9.2f} {o2(e):9.2f} {conc(e):13.2f}  {common(e)}", flush=True)

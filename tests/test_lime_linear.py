@@ -65,3 +65,18 @@ def test_the_variant_is_registered_beside_the_default():
                 num_samples=200)
     assert e.method == "lime-local" and e.params["discretizer"].startswith("none")
     assert "around the patient" in e.params["sampling"] and e.params["num_samples"] == 200
+
+
+def test_a_feature_constant_in_the_background_is_not_perturbed_and_does_not_drown_the_rest():
+    """lime perturbs such a feature with sd 1 in its raw unit (here 1 AVPU level on every sample), which saturates
+    the risk; the local variant holds it at the patient's value (value 0) and still finds the exact top-1."""
+    X, _ = cohort()
+    m = model("l1-logistic")
+    background = X.assign(avpu_max=0.0)
+    rows = X.iloc[:100]
+    e = explain(m, rows, "lime-local", seed=0, background=background, num_samples=1000)
+    j = e.feature_names.index("avpu_max")
+    assert np.all(e.values[:, j] == 0.0)
+    exact = explain(m, rows, "coef").values.copy()
+    exact[:, j] = 0.0
+    assert (top1(e) == np.abs(exact).argmax(axis=1)).mean() >= 0.9
