@@ -233,6 +233,7 @@ def local_weights(model, rows: np.ndarray, ids, B: np.ndarray, *, num_samples: i
         d2 = ((Z - Z[:, :1, :]) ** 2).sum(axis=2)
         w = np.sqrt(np.exp(-d2 / kernel_width**2))
         coef[sl], intercept[sl] = batched_ridge(Z, y, w)
+    coef[:, spread == 0] = 0.0  # a constant column: the ridge leaves only rounding noise
     return coef, intercept, (rows - mean) / scale
 
 
