@@ -40,7 +40,7 @@ samples around the background mean instead (lime's default with ``discretize_con
 One deliberate difference from the lime package: a feature constant in the background (e.g. an AVPU slope
 in 200 ward rows) is not perturbed and gets 0, where lime perturbs it with sd 1 in its raw unit -- on the L1
 model that one perturbation saturates the risk and drowns every other feature (top-1 agreement with the exact
-answer 5% instead of 97% on the ward cohort; ``bench/bench_lime_linear.py``).
+answer about 5% instead of 85% on the study preset of the ward cohort).
 """
 
 from __future__ import annotations
