@@ -59,8 +59,8 @@ def test_method_registry_knows_cost_short_names_and_determinism():
     assert is_capped(ExplainerKey("mlp", "shap")) and not is_capped(ExplainerKey("mlp", "dtd"))
     assert resolve_methods(["l1-logistic", "mlp", "xgboost"], ()) == [
         ExplainerKey("l1-logistic", "coef"), ExplainerKey("l1-logistic", "lime"), ExplainerKey("l1-logistic", "lime-local"),
-        ExplainerKey("mlp", "shap"), ExplainerKey("mlp", "dtd"), ExplainerKey("mlp", "lime"), ExplainerKey("mlp", "lime-local"),
-        ExplainerKey("xgboost", "shap"), ExplainerKey("xgboost", "lime"), ExplainerKey("xgboost", "lime-local")]
+        ExplainerKey("mlp", "shap"), ExplainerKey("mlp", "dtd"), ExplainerKey("mlp", "lime"),
+        ExplainerKey("xgboost", "shap"), ExplainerKey("xgboost", "lime")]
     with pytest.raises(EvaluationError, match="does not apply"):
         resolve_methods(["xgboost"], ["xgboost/coef"])
 

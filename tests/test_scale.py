@@ -255,7 +255,7 @@ def test_cli_evaluate_with_scheduler(client, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
     explainers = {(e["explainer"]["family"], e["explainer"]["method"]) for e in report["table1"]}
-    assert explainers == {("xgboost", "shap"), ("xgboost", "lime"), ("xgboost", "lime-local")}
+    assert explainers == {("xgboost", "shap"), ("xgboost", "lime")}
 
 
 # ---- last: a worker dies mid-run -------------------------------------------------------------------
