@@ -27,9 +27,9 @@ from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSetti
 
 MIN_PATIENTS = 5
 TEST_SIZE = 0.3
-PATIENT_RULE = ("per model: the held-out patients with the event that this model's run-1 model flags (its own correctly "
-                "predicted positives); trigger and mechanism concordance, sign agreement, stability, faithfulness and "
-                "the noise floor of its explainers are measured on them")
+PATIENT_RULE = ("per model: the held-out patients with the event that this model's run-1 model flags (its own "
+                "correctly predicted positives); trigger and mechanism concordance, sign agreement, stability, "
+                "faithfulness and the noise floor of its explainers are measured on them")
 COMPARISON_RULE = ("comparisons (method agreement, top-contributor agreement, disagreements): the patients every "
                    "compared model flags, each pair with its own count; cross-model consistency: the same held-out "
                    "cohort rows")

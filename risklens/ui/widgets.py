@@ -9,7 +9,8 @@ from risklens.modeling.model import FAMILY_LABELS, RiskModel
 from risklens.safety import md_escape
 
 METHOD_LABELS = {
-    "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)", "lime-local": "LIME (continuous, around the patient)", "coef": "Coefficients",
+    "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)",
+    "lime-local": "LIME (continuous, around the patient)", "coef": "Coefficients",
     "dtd": "Deep Taylor decomposition",
 }
 
