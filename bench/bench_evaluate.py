@@ -53,8 +53,9 @@ def main(argv=None) -> int:
         print(f"{stage:32s} {sec:9.1f} {sec / total:6.1%}")
     print(f"{'TOTAL (run_protocol)':32s} {total:9.1f}")
     capped = [e.explainer.label for e in rep.explained if e.capped]
-    print(f"patients analysed: {rep.n_patients} correctly predicted positives; "
-          f"capped methods: {', '.join(capped)} at {args.max_patients}")
+    per = ", ".join(f"{f} {n}" for f, n in rep.patients_per_family.items())
+    print(f"patients analysed per model (own correctly predicted positives): {per}; flagged by every model: "
+          f"{rep.n_patients}; capped methods: {', '.join(capped)} at {args.max_patients}")
     print(f"report: {out}/report.html")
     return 0
 

@@ -117,8 +117,11 @@ def disagreement_tab(rep) -> None:
 
 
 def show(rep) -> None:
-    st.caption(f"{rep.n_patients} patients: {rep.patient_rule}. Agreement metrics compare rankings by |attribution|, "
-               "so they are valid across output spaces.")
+    st.markdown("**Patients analysed.** Each model's explainers are measured on that model's own correctly "
+                "predicted positives; comparisons between models or methods on the patients every compared model flags.")
+    st.dataframe(views.patients_frame(rep), hide_index=True, width="stretch")
+    st.caption(f"Per model: {rep.patient_rule}. Comparisons: {rep.comparison_rule}. Agreement metrics compare "
+               "rankings by |attribution|, so they are valid across output spaces.")
     for note in rep.notes:
         st.caption(note)
     tabs = st.tabs(["Agreement", "Concordance", "Noise floor & stability", "Faithfulness", "Uncertainty",

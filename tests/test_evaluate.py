@@ -109,7 +109,12 @@ def test_cli_evaluate_and_seed_reaches_the_simulator(tmp_path, capsys):
     assert rep.settings.runs == 1 and rep.run_consistency[0].FA is None  # one run: no pairs
     assert rep.cohort.hash == load_builtin("ward", n=1500, seed=SeedPlan(3).simulator).hash
     assert rep.provenance.seeds["simulator"] == SeedPlan(3).simulator
-    assert "explaining with l1-logistic/coef" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "explaining with l1-logistic/coef" in captured.err
+    summary = json.loads(captured.out)["patients"]  # the CLI summary: both rules and both counts
+    assert list(summary["per model"].values()) == list(rep.patients_per_family.values())
+    assert summary["every model"] == rep.n_patients and "per model" in summary["per-model rule"]
+    assert "every compared model" in summary["comparison rule"]
     code = main(["evaluate", "--data", str(out / "report.json"), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--outcome" in err[0]

@@ -154,9 +154,9 @@ def test_shap_package_path_is_additive_seeded_and_leaves_global_rng_alone():
 
 
 def test_methods_by_family_and_clear_errors():
-    assert methods_for("xgboost") == ["shap", "lime", "lime-ref"]
-    assert set(methods_for("mlp")) == {"shap", "lime", "lime-ref", "dtd"}
-    assert set(methods_for("l1-logistic")) == {"shap", "lime", "lime-ref", "coef"}
+    assert methods_for("xgboost") == ["shap", "lime", "lime-local", "lime-ref"]
+    assert set(methods_for("mlp")) == {"shap", "lime", "lime-local", "lime-ref", "dtd"}
+    assert set(methods_for("l1-logistic")) == {"shap", "lime", "lime-local", "lime-ref", "coef"}
     X = rows(5)
     with pytest.raises(ExplainError, match="does not apply to l1-logistic.*coef"):
         explain(model("l1-logistic"), X, "dtd")

@@ -95,21 +95,52 @@ def test_same_seed_same_numbers_different_seed_different_and_batch_independent()
     assert np.isnan(a.data).sum() == rows.isna().to_numpy().sum()  # the data keep their missing values
 
 
-@pytest.mark.parametrize("family", ["xgboost", "mlp"])
-def test_batched_lime_agrees_with_lime_package_as_well_as_it_agrees_with_itself(family):
+def _reference(m, rows, X, seed, variant):
+    from risklens.explain.lime_ref import explain_lime_local_ref
+
+    if variant == "lime-local":
+        return explain_lime_local_ref(m, rows, seed=seed, background=X, num_samples=600).values
+    return explain(m, rows, "lime-ref", seed=seed, background=X, num_samples=600).values
+
+
+@pytest.mark.parametrize("variant", ["lime", "lime-local"])
+@pytest.mark.parametrize("family", ["xgboost", "mlp", "l1-logistic"])
+def test_batched_lime_agrees_with_lime_package_as_well_as_it_agrees_with_itself(family, variant):
+    """Both variants: the quartile default and the continuous one sampled around the patient."""
     X, _ = cohort()
     m = model(family)
     rows = X.iloc[100:120]
     seeds = (0, 1, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = [explain(m, rows, "lime", seed=s, background=X, num_samples=600).values for s in seeds]
-        ref = [explain(m, rows, "lime-ref", seed=s, background=X, num_samples=600).values for s in seeds]
+        ours = [explain(m, rows, variant, seed=s, background=X, num_samples=600).values for s in seeds]
+        ref = [_reference(m, rows, X, s, variant) for s in seeds]
     cross = pairwise_agreement(ours, ref)
     self_ref = pairwise_agreement(ref)
     for key in ("spearman", "top5_overlap", "sign_agreement"):
         assert cross[key] >= self_ref[key] - 0.05, (key, cross, self_ref)
     assert cross["spearman"] > 0.5 and cross["top5_overlap"] > 0.6
+
+
+def test_local_variant_samples_around_the_patient_with_the_background_spread():
+    from risklens.explain.lime_batched import local_weights
+
+    X, _ = cohort()
+    m = model("l1-logistic")
+    B = imputed_background()
+    row = B[11:12]
+    calls = []
+
+    class Spy:
+        def predict_proba(self, A):
+            calls.append(A.copy())
+            return m.predict_proba(A)
+
+    local_weights(Spy(), row, np.array(["p"]), B, num_samples=3000, kernel_width=3.0, seed=0)
+    S = calls[0]
+    np.testing.assert_array_equal(S[0], row[0])  # the first sample is the patient
+    assert (np.abs(S[1:].mean(0) - row[0]) < 4 * B.std(0) / np.sqrt(3000)).all()
+    np.testing.assert_allclose(S[1:].std(0), B.std(0), rtol=0.06)
 
 
 def test_fused_kernel_equals_numpy_path():

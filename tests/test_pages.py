@@ -248,6 +248,9 @@ def test_consistency_page_and_cli_give_the_same_numbers(tmp_path):
     assert "None" not in conc.to_string() and "nan" not in conc.to_string()
     assert any("FA seed-to-seed" in f.columns for f in frames) and any("top-k Jaccard" in f.columns for f in frames)
     assert [p for p in at.get("page_link")], "the disagreement list links to patients"
+    pats = next(f for f in frames if "patients of" in f.columns).set_index("patients of")["patients"]
+    assert int(pats["XGBoost"]) == rep.patients_per_family["xgboost"] and int(pats["every model"]) == rep.n_patients
+    assert any("Per model:" in c.value and "Comparisons:" in c.value for c in at.caption)
     # the CLI with the same settings on the same cohort: every number identical
     settings = tmp_path / "settings.json"
     settings.write_text(rep.settings.to_json())

@@ -58,9 +58,9 @@ def test_method_registry_knows_cost_short_names_and_determinism():
     assert method("dtd").short == "DTD" and ExplainerKey("xgboost", "shap").label == "XGBoost · SHAP"
     assert is_capped(ExplainerKey("mlp", "shap")) and not is_capped(ExplainerKey("mlp", "dtd"))
     assert resolve_methods(["l1-logistic", "mlp", "xgboost"], ()) == [
-        ExplainerKey("l1-logistic", "coef"), ExplainerKey("l1-logistic", "lime"), ExplainerKey("mlp", "shap"),
-        ExplainerKey("mlp", "dtd"), ExplainerKey("mlp", "lime"), ExplainerKey("xgboost", "shap"),
-        ExplainerKey("xgboost", "lime")]
+        ExplainerKey("l1-logistic", "coef"), ExplainerKey("l1-logistic", "lime"), ExplainerKey("l1-logistic", "lime-local"),
+        ExplainerKey("mlp", "shap"), ExplainerKey("mlp", "dtd"), ExplainerKey("mlp", "lime"),
+        ExplainerKey("xgboost", "shap"), ExplainerKey("xgboost", "lime")]
     with pytest.raises(EvaluationError, match="does not apply"):
         resolve_methods(["xgboost"], ["xgboost/coef"])
 
@@ -97,9 +97,16 @@ def test_train_and_rows(staged):
     assert [m.seed for m in trained.models["xgboost"]] == [plan.model(1), plan.model(2)]
     assert not set(trained.train_pos) & set(trained.test_pos)
     held_out = set(cohort.ids[trained.test_pos])
-    assert set(rows.patients) <= held_out and (cohort.y[cohort.X.index.get_indexer(rows.patients)] == 1).all()
+    X_test = cohort.X.iloc[trained.test_pos]
+    for fam, ids in rows.family_patients.items():  # each model's own correctly predicted positives
+        assert set(ids) <= held_out and (cohort.y[cohort.X.index.get_indexer(ids)] == 1).all()
+        m = trained.models[fam][0]
+        flagged = X_test.index[(cohort.y[trained.test_pos] == 1) & (m.predict_proba(X_test) >= m.threshold)]
+        assert list(ids) == list(flagged)
+    assert list(rows.common) == [i for i in rows.family_patients["xgboost"] if i in set(rows.family_patients["l1-logistic"])]
     lime, coef = KEYS[2], KEYS[0]
     assert len(rows.patient_rows[lime]) <= 10 and set(rows.patient_rows[lime]) <= set(rows.patient_rows[coef])
+    assert list(rows.patient_rows[KEYS[1]]) == list(rows.family_patients["xgboost"])
     assert len(rows.background) == min(SETTINGS.background_rows, len(trained.train_pos))
     assert set(rows.background.index) <= set(cohort.ids[trained.train_pos])
 

@@ -120,6 +120,9 @@ def run_evaluate(args) -> int:
                            store=ExplanationStore(args.cache) if args.cache else None, executor=executor)
     paths = write_report(rep, args.out)
     audit.record(audit.EVALUATION_RUN, data=cohort.hash, out=str(args.out), settings=settings.to_dict())
+    from risklens.study.views import patient_counts
+
     print_json({k: str(v) for k, v in paths.items()} | {"seconds": rep.provenance.total_seconds,
+                                                        "patients": patient_counts(rep),
                                                         "checks": [f.to_dict() for f in findings]})
     return 0

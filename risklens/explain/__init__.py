@@ -1,9 +1,10 @@
 """Explanations by name: ``explain(model, X, method, seed=0, **params) -> Explanation``.
 
 Methods (see ``methods_for(family)``): ``shap`` (all families, log-odds), ``lime`` (batched, all
-families, probability), ``lime-ref`` (the lime package, slow reference), ``coef`` (l1-logistic,
-log-odds) and ``dtd`` (mlp, log-odds relevance). Each is one registration below: every fact about a
-method is on its :class:`MethodSpec` (:mod:`risklens.explain.registry`).
+families, probability, quartile bins), ``lime-local`` (batched, continuous sampling around the patient),
+``lime-ref`` (the lime package, slow reference), ``coef`` (l1-logistic, log-odds) and ``dtd`` (mlp, log-odds
+relevance). Each is one registration below: every fact about a method is on its :class:`MethodSpec`
+(:mod:`risklens.explain.registry`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from risklens.explain.registry import (IN_PROCESS, InProcess, MethodSpec, Prepar
                                        registered, row_summaries, unregister)
 from risklens.explain.coef import explain_coef
 from risklens.explain.dtd import STARTS, explain_dtd
-from risklens.explain.lime_batched import LIME_PARAMS, explain_lime
+from risklens.explain.lime_batched import LIME_PARAMS, explain_lime, explain_lime_local
 from risklens.explain.mlp_shap import DEFAULT_MLP_SHAP
 from risklens.explain.lime_ref import explain_lime_ref
 from risklens.explain.shap_adapter import SHAP_PARAMS, explain_shap, merge_row_summaries
@@ -36,6 +37,13 @@ register(MethodSpec("shap", "SHAP", ALL_FAMILIES, "log-odds", True, explain_shap
 register(MethodSpec("lime", "LIME", ALL_FAMILIES, "probability", True, explain_lime,
                     "lime's tabular algorithm, batched over patients (quartile bins, 5000 samples)",
                     short="LIME", cost="slow", defaults={"num_samples": 2000}, params=LIME_PARAMS, background=True,
+                    surrogate=True))
+register(MethodSpec("lime-local", "LIME (continuous, around the patient)", ALL_FAMILIES, "probability", True,
+                    explain_lime_local,
+                    "lime with discretize_continuous=False, sample_around_instance=True (kernel width 0.75 sqrt(f) on "
+                    "standardised features); value = surrogate weight x (x - mean) / sd, which recovers the exact "
+                    "coef x (x - mean) ranking on a linear model",
+                    short="LIME-local", cost="slow", defaults={"num_samples": 2000}, params=LIME_PARAMS, background=True,
                     surrogate=True))
 register(MethodSpec("lime-ref", "LIME (reference package)", ALL_FAMILIES, "probability", True, explain_lime_ref,
                     "the lime package itself, one patient at a time: the reference for 'lime'",

@@ -26,6 +26,21 @@ vectorised sampling (inverse-CDF truncated normal from per-bin tables) and no pe
 Values are the ridge coefficients (probability per "same quartile bin as the patient"), base
 values the intercepts. Randomness: one generator per patient seeded by (seed, hash of its row id),
 so a patient's numbers do not depend on which other patients are explained with it.
+
+**The local variant** (method ``lime-local``, :func:`explain_lime_local`) follows
+``LimeTabularExplainer(discretize_continuous=False, sample_around_instance=True)``: every feature is
+sampled continuously around the patient, ``x + scale * N(0, 1)`` (``scale``: the background's standard
+deviation, lime's ``StandardScaler(with_mean=False)``, 1 for a constant feature), represented standardised,
+``z = (value - mean) / scale``, weighted by the same kernel of the Euclidean distance to the patient and fitted
+by the same ridge. Its value for a feature is the surrogate's term at the patient, ``weight * z_patient``: the
+contribution relative to the background mean, the quantity ``coef * (x - mean)`` is for a linear model. The
+kernel depends on the distance only, so for a logistic model (a function of one linear score) the fitted
+weights are proportional to ``coef * scale`` (Stein's lemma) and the ranking is the exact one. ``around=False``
+samples around the background mean instead (lime's default with ``discretize_continuous=False``).
+One deliberate difference from the lime package: a feature constant in the background (e.g. an AVPU slope
+in 200 ward rows) is not perturbed and gets 0, where lime perturbs it with sd 1 in its raw unit -- on the L1
+model that one perturbation saturates the risk and drowns every other feature (top-1 agreement with the exact
+answer about 5% instead of 85% on the study preset of the ward cohort).
 """
 
 from __future__ import annotations
@@ -201,6 +216,48 @@ def explain_lime(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_
     coef, intercept = lime_weights(model, Mi, ids, QuartileStats.fit(Bi), num_samples=num_samples, kernel_width=kw,
                                    seed=int(seed))
     return lime_explanation(model, "lime", coef, intercept, M, ids, lime_params(seed, num_samples, kw, Bi, "batched"))
+
+
+def local_weights(model, rows: np.ndarray, ids, B: np.ndarray, *, num_samples: int, kernel_width: float, seed: int,
+                  around: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights (n, f) per standard deviation, intercepts (n,), the patients' standardised rows) of the local
+    variant for imputed rows and background, in chunks of one model call each."""
+    n, f = rows.shape
+    mean, spread = B.mean(axis=0), B.std(axis=0)
+    scale = np.where(spread == 0, 1.0, spread)  # lime's scaler: 1 for a constant feature
+    centre = rows if around else np.broadcast_to(mean, rows.shape)
+    chunk = max(1, CHUNK_ELEMENTS // (num_samples * f))
+    coef, intercept = np.empty((n, f)), np.empty(n)
+    for s in range(0, n, chunk):
+        sl = slice(s, min(n, s + chunk))
+        p = sl.stop - sl.start
+        values = np.stack([patient_generator(seed, i).standard_normal((num_samples, f)) for i in ids[sl]])
+        values *= spread  # a feature constant in the background is not perturbed (lime would use sd 1)
+        values += centre[sl, None, :]
+        values[:, 0, :] = rows[sl]
+        y = model.predict_proba(values.reshape(p * num_samples, f)).reshape(p, num_samples)
+        Z = (values - mean) / scale
+        d2 = ((Z - Z[:, :1, :]) ** 2).sum(axis=2)
+        w = np.sqrt(np.exp(-d2 / kernel_width**2))
+        coef[sl], intercept[sl] = batched_ridge(Z, y, w)
+    coef[:, spread == 0] = 0.0  # a constant column: the ridge leaves only rounding noise
+    return coef, intercept, (rows - mean) / scale
+
+
+def explain_lime_local(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_samples: int = 5000,
+                       kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
+    """LIME's continuous variant sampled around the patient; values = surrogate weight x standardised deviation."""
+    num_samples = lime_budget("lime-local", num_samples, samples, params)
+    M, ids, Mi, Bi, kw = lime_inputs(model, X, background, kernel_width)
+    coef, intercept, z = local_weights(model, Mi, ids, Bi, num_samples=num_samples, kernel_width=kw, seed=int(seed))
+    return lime_explanation(model, "lime-local", coef * z, intercept, M, ids,
+                            local_params(seed, num_samples, kw, Bi, "batched"))
+
+
+def local_params(seed, num_samples, kernel_width, Bi, implementation) -> dict:
+    return {**lime_params(seed, num_samples, kernel_width, Bi, implementation), "discretizer": "none (continuous)",
+            "sampling": "around the patient: x + background sd x N(0, 1)",
+            "attribution": "surrogate weight x (x - background mean) / background sd"}
 
 
 def lime_inputs(model, X: pd.DataFrame, background, kernel_width):

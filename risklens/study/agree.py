@@ -1,6 +1,10 @@
 """Stage 4, agreement: Table 1, run-to-run and cross-model consistency, sign agreement across runs,
 top-contributor agreement, agreement matrices between methods (every k of ``settings.ks``) and the
-patients on whom two methods of one model disagree most."""
+patients on whom two methods of one model disagree most.
+
+Patient-level comparisons between two explainers use the ids both explained: the patients both compared models
+flag (each explainer's patients are its own model's, :mod:`risklens.study.rows`), so a pair's numbers do not depend on
+a third family; cohort-level ones use the shared held-out cohort rows."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Stages (each a function with typed inputs and outputs, testable alone):
 
 1. ``train_stage`` (:mod:`.rows`): one seeded patient-level split, ``runs`` models per family;
-2. ``select_patients`` (:mod:`.rows`): correctly predicted positives, rows per explainer, background;
+2. ``select_patients`` (:mod:`.rows`): each model's correctly predicted positives, rows per explainer, background;
 3. ``explain_stage`` (:mod:`.explain`): every run of every explainer;
 4. ``agree_stage`` (:mod:`.agree`): Table 1, consistency, sign and method agreement, disagreements;
 5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance;
@@ -31,7 +31,7 @@ from risklens.study.conformal import conformal_stage
 from risklens.study.explain import explain_stage
 from risklens.study.faithful import faithfulness_stage
 from risklens.study.noise import noise_stage
-from risklens.study.rows import is_capped, select_patients, train_stage
+from risklens.study.rows import COMPARISON_RULE, PATIENT_RULE, is_capped, select_patients, train_stage
 from risklens.study.seeds import SeedPlan
 from risklens.study.settings import ProtocolSettings, check_families, resolve_methods
 from risklens.study.types import (
@@ -134,8 +134,10 @@ def assemble(cohort, settings, plan, keys, trained, rows, exp, agreement, clock)
                                  deterministic_for(k.method, k.family), exp.params[k]) for k in keys]
     prov = Provenance(datetime.now(timezone.utc).isoformat(timespec="seconds"), cohort.hash, versions(),
                       plan.provenance(settings.runs, settings.stability_repeats, settings.noise_seeds), {}, None)
-    rep = EvaluationReport(info, settings, list(keys), len(rows.patients), rows.rule, explained, models,
-                           provenance=prov, notes=[*trained.notes, *rows.notes])
+    rep = EvaluationReport(info, settings, list(keys), len(rows.common), PATIENT_RULE, explained, models,
+                           provenance=prov, notes=[*trained.notes, *rows.notes],
+                           patients_per_family={f: len(v) for f, v in rows.family_patients.items()},
+                           comparison_rule=COMPARISON_RULE)
     for name in ("table1", "run_consistency", "cross_model", "sign_agreement", "top_contributor",
                  "method_agreement", "disagreement"):
         setattr(rep, name, getattr(agreement, name))

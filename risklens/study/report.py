@@ -16,6 +16,7 @@ from risklens.study.card import patient_card_html
 from risklens.study.render import Section, bars_svg, curve_svg, fmt, page_html, page_markdown
 from risklens.study.sections import (agreement_sections, conformal_sections, data_check_sections, noise_sections,
                                      study_sections)
+from risklens.study.views import patient_counts
 
 __all__ = ["KEY", "patient_card_html", "sections", "to_html", "to_markdown", "write_report"]
 
@@ -58,11 +59,20 @@ def _overview(rep) -> Section:
             ["outcome", c.outcome], ["families", ", ".join(s.families)],
             ["explainers", ", ".join(k.label for k in rep.explainers)],
             ["runs / seed / k", f"{s.runs} / {s.seed} / {s.k}"],
-            ["patients analysed", f"{rep.n_patients}: {rep.patient_rule}"],
+            *_patient_rows(rep),
             ["slow methods capped at", f"{s.max_patients} patients"],
             ["created", p.created if p else ""], ["total time", f"{fmt(p.total_seconds if p else None, 1)} s"],
             ["study", paper.CITATION if rep.published else "no published numbers for this cohort"]]
     return Section("Overview", ["", ""], rows, extra=[f"Note: {n}" for n in rep.notes])
+
+
+def _patient_rows(rep) -> list[list]:
+    """Overview rows: the per-model rule with each model's count, the comparison rule with its count."""
+    c = patient_counts(rep)
+    counts = "; ".join(f"{label} {n}" for label, n in c["per model"].items())
+    return [["patients analysed (per model)", f"{counts}. {c['per-model rule']}"],
+            ["patients compared (every model)", f"{c['every model']} flagged by every model. "
+                                                f"{c['comparison rule'] or ''}".strip()]]
 
 
 def _models(rep) -> Section:

@@ -1,12 +1,18 @@
 """Stages 1-2: train the runs on one seeded split, then select the rows every explainer explains.
 
-*patients* = held-out positives that the run-1 model of **every** family predicts positive (at its
-threshold): the study's "correctly predicted positives", one common set so methods and models can
-be compared patient by patient (all held-out positives when fewer than :data:`MIN_PATIENTS`). Fast
-methods explain all of them; slow ones (sampling methods: LIME, permutation SHAP) a seeded sample of
-``max_patients``. *cohort rows* = a seeded sample of held-out rows (``max_cohort`` for fast methods,
-``max_patients`` for slow ones) for the cohort-level tables. Samples of one seed are nested, so
-methods share rows.
+*Per-model patients* (:data:`PATIENT_RULE`): a family's analysed patients are the held-out positives
+its own run-1 model predicts positive at its threshold -- the study's "correctly predicted
+positives", for that model alone (all held-out positives when fewer than :data:`MIN_PATIENTS`). So
+one model's per-patient numbers never depend on which other families run beside it. Fast methods
+explain all of them; slow ones (sampling methods: LIME, permutation SHAP) a seeded sample of
+``max_patients`` chosen by a hash of (seed, patient id) (:func:`sample_by_id`): a patient's
+membership depends on its id only, so samples of two families overlap as much as their sets do.
+
+*Comparison patients* (:data:`COMPARISON_RULE`): comparisons between two explainers (method
+agreement, top-contributor agreement, disagreements) use the patients both compared models flag,
+i.e. the ids both explained; ``common`` = the patients every family flags. *cohort rows* = a seeded
+sample of held-out rows (``max_cohort`` for fast methods, ``max_patients`` for slow ones) for the
+cohort-level tables; samples of one seed are nested, so methods share rows.
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSetti
 
 MIN_PATIENTS = 5
 TEST_SIZE = 0.3
+PATIENT_RULE = ("per model: the held-out patients with the event that this model's run-1 model flags (its own "
+                "correctly predicted positives); trigger and mechanism concordance, sign agreement, stability, "
+                "faithfulness and the noise floor of its explainers are measured on them")
+COMPARISON_RULE = ("comparisons (method agreement, top-contributor agreement, disagreements): the patients every "
+                   "compared model flags, each pair with its own count; cross-model consistency: the same held-out "
+                   "cohort rows")
 
 
 @dataclass
@@ -37,8 +49,8 @@ class Trained:
 class Rows:
     """Row ids per explainer and the shared reference data."""
 
-    patients: np.ndarray  # ids of the analysed patients
-    rule: str
+    family_patients: dict  # family -> ids of its analysed patients (its own correctly predicted positives)
+    common: np.ndarray  # ids of the patients every family flags
     patient_rows: dict  # ExplainerKey -> ids
     cohort_rows: dict  # ExplainerKey -> ids
     background: pd.DataFrame  # training rows for sampling methods
@@ -60,6 +72,23 @@ def sample_ids(ids: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
         return ids
     perm = np.random.default_rng(seed).permutation(len(ids))
     return ids[np.sort(perm[: int(cap)])]
+
+
+def sample_by_id(ids: np.ndarray, cap: int | None, seed: int) -> np.ndarray:
+    """The ``cap`` ids with the lowest hash of (seed, id), in their original order. Membership depends on the
+    id alone, so for sets A and B the samples of A and of B hold every sampled id of A ∩ B that either holds."""
+    import hashlib
+
+    if cap is None or len(ids) <= cap:
+        return ids
+    keys = [hashlib.sha256(f"{int(seed)}\x1f{i}".encode()).digest()[:8] for i in ids]
+    order = sorted(range(len(ids)), key=keys.__getitem__)
+    return ids[np.sort(np.asarray(order[: int(cap)], dtype=np.intp))]
+
+
+def flagged(model, X_test: pd.DataFrame, y_test: np.ndarray) -> np.ndarray:
+    """Mask of held-out rows with the event that ``model`` predicts positive at its threshold."""
+    return (y_test == 1) & (model.predict_proba(X_test) >= model.threshold)
 
 
 def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, progress=None,
@@ -96,32 +125,35 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
 def select_patients(cohort, trained: Trained, keys: list[ExplainerKey], settings: ProtocolSettings,
                     plan: SeedPlan) -> Rows:
     """The analysed patients, each explainer's rows, the background, baseline and feature scale."""
+    from risklens.modeling.model import FAMILY_LABELS
+
     X_test = cohort.X.iloc[trained.test_pos]
     y_test = cohort.y[trained.test_pos]
-    correct = y_test == 1
-    for ms in trained.models.values():
-        correct &= ms[0].predict_proba(X_test) >= ms[0].threshold
     ids = X_test.index.to_numpy(dtype=object)
-    patients, notes = ids[correct], []
-    rule = "held-out patients with the event that the run-1 model of every family flagged (correctly predicted positives)"
-    if len(patients) < MIN_PATIENTS:
-        patients = ids[y_test == 1]
-        rule = f"all held-out patients with the event (fewer than {MIN_PATIENTS} were flagged by every model)"
-        notes.append(f"fewer than {MIN_PATIENTS} held-out positives are predicted positive by every family; all "
-                     f"{len(patients)} held-out positives are analysed instead")
-    if len(patients) == 0:
+    if not (y_test == 1).any():
         raise EvaluationError("the held-out split has no positive patients; use a larger cohort")
+    fam_patients, notes = {}, []
+    every = np.ones(len(ids), dtype=bool)
+    for fam, ms in trained.models.items():
+        mask = flagged(ms[0], X_test, y_test)
+        if mask.sum() < MIN_PATIENTS:
+            notes.append(f"{FAMILY_LABELS.get(fam, fam)}: fewer than {MIN_PATIENTS} held-out positives are predicted "
+                         f"positive; all {int((y_test == 1).sum())} held-out positives are analysed instead")
+            mask = y_test == 1
+        fam_patients[fam] = ids[mask]
+        every &= mask
     pat, coh = {}, {}
     for key in keys:
         cap = is_capped(key)
-        pat[key] = sample_ids(patients, settings.max_patients if cap else None, plan.rows)
+        pat[key] = sample_by_id(fam_patients[key.family], settings.max_patients if cap else None, plan.rows)
         coh[key] = sample_ids(ids, settings.max_patients if cap else settings.max_cohort, plan.cohort_rows)
-    if any(is_capped(k) for k in keys) and len(patients) > settings.max_patients:
+    big = [f for f in fam_patients if len(fam_patients[f]) > settings.max_patients]
+    if any(is_capped(k) and k.family in big for k in keys):
         notes.append(f"slow methods (LIME, permutation SHAP) explain a seeded sample of {settings.max_patients} of "
-                     f"the {len(patients)} correctly predicted positives and {settings.max_patients} held-out rows")
+                     f"their model's correctly predicted positives and {settings.max_patients} held-out rows")
     train = cohort.X.iloc[trained.train_pos]
     background = train.iloc[sample_ids(np.arange(len(train)), settings.background_rows, plan.background)]
     T = train.to_numpy(dtype=np.float64)
     from risklens.metrics.faithfulness import baseline_from
 
-    return Rows(patients, rule, pat, coh, background, baseline_from(T, "mean"), np.nanstd(T, axis=0), notes)
+    return Rows(fam_patients, ids[every], pat, coh, background, baseline_from(T, "mean"), np.nanstd(T, axis=0), notes)

@@ -8,10 +8,12 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from risklens.errors import RiskLensError
 
-#: The study's methods per model family (plus LIME for every family, as RiskLens adds); other families (imported
-#: models) get :data:`STUDY_OTHER_METHODS`.
+#: The study's methods per model family, plus LIME for every family (as RiskLens adds), and on the L1 model also
+#: ``lime-local`` (continuous, sampled around the patient), the variant that recovers the model's exact answer
+#: (docs/ARCHITECTURE.md, "LIME variants"); on other families it runs when asked (``--methods lime-local``): it costs
+#: as much as LIME itself. Other families (imported models) get :data:`STUDY_OTHER_METHODS`.
 STUDY_METHODS: dict[str, tuple[str, ...]] = {
-    "l1-logistic": ("coef", "lime"), "xgboost": ("shap", "lime"), "mlp": ("shap", "dtd", "lime"),
+    "l1-logistic": ("coef", "lime", "lime-local"), "xgboost": ("shap", "lime"), "mlp": ("shap", "dtd", "lime"),
 }
 STUDY_OTHER_METHODS = ("shap", "lime")
 #: The study's importance method: the one its cross-model figures and the Rashomon spread are published for.

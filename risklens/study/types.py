@@ -265,8 +265,8 @@ class EvaluationReport:
     cohort: CohortInfo
     settings: ProtocolSettings
     explainers: list[ExplainerKey]
-    n_patients: int
-    patient_rule: str
+    n_patients: int  # patients every family flags (the comparison set across all models)
+    patient_rule: str  # the per-model rule (each family's own correctly predicted positives)
     explained: list[ExplainedRecord] = field(default_factory=list)
     models: list[ModelRecord] = field(default_factory=list)
     table1: list[Table1Entry] = field(default_factory=list)
@@ -287,6 +287,8 @@ class EvaluationReport:
     provenance: Provenance | None = None
     notes: list[str] = field(default_factory=list)
     data_checks: list[Finding] = field(default_factory=list)  # risklens.cohorts.checks on the protocol's split
+    patients_per_family: dict = field(default_factory=dict)  # family -> its analysed patients
+    comparison_rule: str = ""  # the rule of comparisons between models or methods
 
     def record(self, section: str, explainer: ExplainerKey):
         """The record of ``explainer`` in a per-explainer section ("concordance", ...), or None."""

@@ -27,6 +27,25 @@ def display(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return frame.apply(lambda col: col.map(lambda v: fmt(v, digits) if not isinstance(v, str) else v)).astype(str)
 
 
+def patient_counts(rep) -> dict:
+    """Both patient rules and their counts: {"per model": {family label: n}, "every model": n, rules}."""
+    from risklens.modeling.model import FAMILY_LABELS
+
+    return {"per model": {FAMILY_LABELS.get(f, f): int(n) for f, n in rep.patients_per_family.items()},
+            "every model": int(rep.n_patients), "per-model rule": rep.patient_rule,
+            "comparison rule": rep.comparison_rule}
+
+
+def patients_frame(rep) -> pd.DataFrame:
+    """One row per model (its own correctly predicted positives), then the patients every model flags."""
+    c = patient_counts(rep)
+    rows = [{"patients of": label, "patients": n, "used for": "its explainers' per-patient metrics"}
+            for label, n in c["per model"].items()]
+    rows.append({"patients of": "every model", "patients": c["every model"],
+                 "used for": "comparisons (each pair: the patients both compared models flag)"})
+    return pd.DataFrame(rows, columns=["patients of", "patients", "used for"])
+
+
 def agreement_matrix(rep, metric: str, level: str, k: int) -> pd.DataFrame:
     """Explainers x explainers matrix of one metric at one k and level (the diagonal is left empty)."""
     labels = [e.label for e in rep.explainers]
