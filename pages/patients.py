@@ -5,6 +5,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.metrics.consistency import top_k
+from risklens.modeling.metrics import threshold_text
 from risklens.patients.lime_bins import METHODS_HELP
 from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
@@ -31,7 +32,7 @@ def worklist(index, threshold, cohort, certainty):
     counts = index.count(threshold)
     cc = st.columns([3, 1])
     cc[0].caption(f"{len(positions):,} of {counts['patients']:,} held-out patients match ({counts['alerts']:,} alerts at "
-                  f"threshold {100 * threshold:.1f}%). Click a row to open that patient.")
+                  f"threshold {threshold_text(threshold)}). Click a row to open that patient.")
     if st.session_state.get("wl_page", 1) > pages:  # fewer matches than before: stay on a page that exists
         st.session_state["wl_page"] = pages
     page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1

@@ -91,10 +91,10 @@ def test_upload_error_injected_in_session_is_shown():
 def test_model_page_threshold_drives_the_metrics():
     at = open_page("pages/model.py")
     assert not at.error
-    slider = at.slider[0]
-    at = slider.set_value(99.0).run()
+    field = next(n for n in at.number_input if str(n.key).startswith("thr_in_"))
+    at = field.set_value(99.0).run()
     high = {m.label: m.value for m in at.metric}
-    at = at.slider[0].set_value(0.1).run()
+    at = at.number_input(key=field.key).set_value(0.1).run()
     low = {m.label: m.value for m in at.metric}
     assert float(high["Alerts per 100 patients"]) < 5.0 < float(low["Alerts per 100 patients"])
     assert float(low["Sensitivity"].rstrip("%")) > float(high["Sensitivity"].rstrip("%"))

@@ -16,6 +16,7 @@ K_PATIENT = "rl_patient"  # THE selected patient id: dropdown, worklist row clic
 K_LINK_WRITTEN = "rl_patient_link"  # the ?patient= value the Patients page itself last wrote
 K_EVAL = "rl_eval"  # evaluation results by key
 K_UPLOAD_ERROR = "rl_upload_error"
+K_CHOICE = "rl_model_choice"  # THE selected model id: every page's picker, training, import, loading and links
 
 
 def active_cohort() -> Cohort:
@@ -75,6 +76,15 @@ def active_models(cohort: Cohort) -> list[RiskModel]:
         if list(m.feature_names) == list(cohort.features) or set(m.feature_names) <= set(cohort.features):
             models.append(m)
     return models
+
+
+def chosen_model() -> str | None:
+    return st.session_state.get(K_CHOICE)
+
+
+def choose_model(model_id: str) -> None:
+    """Make ``model_id`` the selected model on every page (the pickers follow it on their next draw)."""
+    st.session_state[K_CHOICE] = str(model_id)
 
 
 def threshold(model: RiskModel) -> float:
