@@ -8,6 +8,7 @@ from risklens.ui import auth
 from risklens.ui.auth import PageSpec
 from risklens.ui.boot import bootstrap
 from risklens.ui.guard import mark_entered, pending_return
+from risklens.ui.links import restore
 
 # the favicon is a file in the repository: the app makes no outside request
 st.set_page_config(page_title="RiskLens", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
@@ -28,12 +29,13 @@ roles = auth.gate()  # login screen / refusal when [auth] is configured and the 
 page, by_key = auth.navigation(PAGES, roles)
 mark_entered()
 bootstrap()
+restore()  # ?cohort= and ?model= of a reload or a shared link (for this user only), then the current ones
 asked = pending_return()  # a page URL opened before app.py had run in this session
 if asked is not None and asked[0] != page.url_path:
     if asked[0] in by_key:
         st.switch_page(by_key[asked[0]], query_params=asked[1])
 if page.url_path == "" and "patient" in st.query_params:
-    # a bare ?patient=ID link opens that patient
-    st.switch_page(by_key["patients"], query_params={"patient": st.query_params["patient"]})
+    # a bare ?patient=ID link opens that patient (with the cohort and model the link names)
+    st.switch_page(by_key["patients"], query_params=st.query_params.to_dict())
 st.sidebar.caption("RiskLens · explanations you can check")
 page.run()

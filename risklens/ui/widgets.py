@@ -7,6 +7,7 @@ import streamlit as st
 from risklens.cohorts.base import Cohort
 from risklens.modeling.model import FAMILY_LABELS, RiskModel
 from risklens.safety import md_escape
+from risklens.ui import state
 
 METHOD_LABELS = {
     "shap": "SHAP", "lime": "LIME", "lime-ref": "LIME (reference package)", "coef": "Coefficients",
@@ -48,8 +49,6 @@ def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskM
     loading or a link) is the one truth. The widget's value is written from it before the widget is drawn,
     so the browser is told the new value (a bare default index would leave it showing the old model), and
     a person's pick goes back into it through ``on_change`` before the page runs."""
-    from risklens.ui import state
-
     ids = [m.model_id for m in models]
     by_id = {m.model_id: m for m in models}
     choice = st.session_state.get(state.K_CHOICE)
@@ -63,6 +62,7 @@ def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskM
 
     choice = st.selectbox(label, ids, key=key, on_change=keep, format_func=lambda i: model_label(by_id[i], models))
     state.choose_model(choice)
+    state.write_url(choice)  # a reload or a copied link shows this model
     return by_id[choice]
 
 

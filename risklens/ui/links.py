@@ -1,0 +1,49 @@
+"""The active cohort and model in the URL (``?cohort=<upload id>&model=<model id>``).
+
+Every run writes them (app.py, then the model picker), so a browser reload or a copied link names the work
+on screen. A link value is applied once, when it is new (not the echo of what this session wrote): a
+cohort id is looked up among the signed-in user's kept uploads only, a model id among the active cohort's
+models only. Anything else gets a plain message that quotes the value as text, never a path.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from risklens.ui import state
+
+def _refuse(what: str, value: str) -> None:
+    st.error(f"{what} The link's value, as given:", icon=":material/link_off:")
+    st.text(value)  # plain text: a link value is never markdown or a path
+
+
+def restore() -> None:
+    """Apply a new ``?cohort=`` / ``?model=`` (a reload, a shared link), then write the current ones."""
+    from risklens.ui.guard import show_error
+
+    seen = state.url_seen()
+    wanted = st.query_params.get("cohort")
+    if wanted and wanted != seen.get("cohort"):
+        seen["cohort"] = wanted
+        if wanted != state.cohort_link():
+            from risklens.cohorts.stored import UploadNotFound
+            from risklens.ui.upload import open_stored
+
+            try:
+                open_stored(wanted)
+            except UploadNotFound:
+                _refuse("The link names an uploaded cohort that is not kept for you (it was deleted, belongs to "
+                        "another user, or the id is wrong); the current cohort stays active.", wanted)
+            except Exception as exc:  # noqa: BLE001 - a damaged entry: say so, keep the session usable
+                show_error(exc)
+    wanted = st.query_params.get("model")
+    if wanted and wanted != seen.get("model"):
+        seen["model"] = wanted
+        if wanted != state.chosen_model():
+            ids = [m.model_id for m in state.active_models(state.active_cohort())]
+            if wanted in ids:
+                state.choose_model(wanted)
+            else:
+                _refuse("The link names a model that is not trained or loaded for the active cohort; the model "
+                        "picker shows another one.", wanted)
+    state.write_url()
