@@ -8,7 +8,6 @@ from risklens.ui import auth
 from risklens.ui.auth import PageSpec
 from risklens.ui.boot import bootstrap
 from risklens.ui.guard import mark_entered, pending_return
-from risklens.ui.links import restore
 
 # the favicon is a file in the repository: the app makes no outside request
 st.set_page_config(page_title="RiskLens", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
@@ -29,7 +28,6 @@ roles = auth.gate()  # login screen / refusal when [auth] is configured and the 
 page, by_key = auth.navigation(PAGES, roles)
 mark_entered()
 bootstrap()
-restore()  # ?cohort= and ?model= of a reload or a shared link (for this user only), then the current ones
 asked = pending_return()  # a page URL opened before app.py had run in this session
 if asked is not None and asked[0] != page.url_path:
     if asked[0] in by_key:

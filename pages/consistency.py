@@ -109,10 +109,22 @@ def disagreement_tab(rep) -> None:
                 f"(lowest top-{rep.settings.k} feature agreement).")
     top = views.disagreement_frame(rep)
     st.dataframe(views.display(top), hide_index=True, width="stretch")
+    model_id = study.evaluated_model(rep, first.a.family)
+    models = {m.model_id: m for m in ui.state.active_models(ui.state.active_cohort())}
+    if model_id not in models:
+        st.info("The model this evaluation explained is not in the model store (it could not be saved), so these "
+                "patients cannot be opened on the Patients page.")
+        return
+    st.caption(f"These patients are held out from the evaluation's own models, not necessarily from the model "
+               f"chosen on other pages: each link opens the patient with the model that was explained, "
+               f"{ui.model_label(models[model_id])} (run 1, kept in the model store and added to the model picker).")
+    query = {"model": model_id}
+    if ui.state.cohort_link():
+        query["cohort"] = ui.state.cohort_link()
     cols = st.columns(5)
     for i, pid in enumerate(top["id"]):
         with cols[i % 5]:
-            st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={"patient": pid},
+            st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={**query, "patient": pid},
                          icon=":material/person:")
 
 

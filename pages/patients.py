@@ -135,15 +135,33 @@ def what_if(model, cohort, index, v):
         st.plotly_chart(plots.waterfall_figure(expl, d, title="After the edits"), key="pt_whatif_bar")
 
 
+def linked_elsewhere(pid, model, models, cohort) -> None:
+    """A linked patient this model did not hold out: say which model would show them (and offer it)."""
+    if pid not in cohort.X.index:
+        st.error("The link names a patient who is not in the active cohort; showing the worklist instead. The "
+                 "link's patient value, as given:", icon=":material/error:")
+        st.text(pid)  # plain text: a link value is never markdown
+        return
+    holders = pp.models_holding_out(models, cohort, pid)
+    st.warning(f"This patient was in the training rows of {ui.model_label(model, models)}, so that model cannot "
+               "show them as a held-out patient. " + (
+                   f"Held out by: {', '.join(ui.model_label(m, models) for m in holders)}." if holders else
+                   "No model in use holds them out."), icon=":material/swap_horiz:")
+    st.text(f"Patient: {pid}")
+    for m in holders[:3]:
+        if st.button(f"Show this patient with {ui.model_label(m, models)}", key=f"pt_holder_{m.model_id}"):
+            state.choose_model(m.model_id)
+            state.select_patient(pid)
+            st.rerun(scope="app")
+
+
 @st.fragment
 def patient_section(model, models, cohort, index, threshold, other):
     """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
     with ui.guarded():
         bad = state.read_deep_link(lambda pid: pid in index.pos)
         if bad is not None:
-            st.error("The link names a patient who is not among this model's held-out patients; showing the "
-                     "worklist instead. The link's patient value, as given:", icon=":material/error:")
-            st.text(bad)  # plain text: a link value is never markdown
+            linked_elsewhere(bad, model, models, cohort)
         certainty = pp.certainty_for(model, cohort, index)
         positions, shown = worklist(index, threshold, cohort, certainty)
         patient_detail(model, models, cohort, index, threshold, other, shown, len(positions), certainty)

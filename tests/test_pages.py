@@ -191,7 +191,7 @@ def test_worklist_counts_and_pages_reach_every_patient_and_alert():
 @pytest.mark.parametrize("bad", ["no-such-patient", "[x](https://evil.example)"])
 def test_unknown_deep_link_is_plain_text_not_a_traceback(bad):
     at = open_page(query={"patient": bad})
-    assert at.error and "not among this model's held-out patients" in at.error[0].value
+    assert at.error and "not in the active cohort" in at.error[0].value
     assert bad not in at.error[0].value  # the value never goes into markdown ...
     assert bad in [t.value for t in at.text]  # ... it is shown as plain text
     assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist

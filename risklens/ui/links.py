@@ -8,9 +8,15 @@ models only. Anything else gets a plain message that quotes the value as text, n
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
+from risklens.cohorts.stored import UploadNotFound
 from risklens.ui import state
+from risklens.ui.upload import open_stored
+
+log = logging.getLogger("risklens.ui")
 
 def _refuse(what: str, value: str) -> None:
     st.error(f"{what} The link's value, as given:", icon=":material/link_off:")
@@ -19,23 +25,20 @@ def _refuse(what: str, value: str) -> None:
 
 def restore() -> None:
     """Apply a new ``?cohort=`` / ``?model=`` (a reload, a shared link), then write the current ones."""
-    from risklens.ui.guard import show_error
-
     seen = state.url_seen()
     wanted = st.query_params.get("cohort")
     if wanted and wanted != seen.get("cohort"):
         seen["cohort"] = wanted
         if wanted != state.cohort_link():
-            from risklens.cohorts.stored import UploadNotFound
-            from risklens.ui.upload import open_stored
-
             try:
                 open_stored(wanted)
             except UploadNotFound:
                 _refuse("The link names an uploaded cohort that is not kept for you (it was deleted, belongs to "
                         "another user, or the id is wrong); the current cohort stays active.", wanted)
             except Exception as exc:  # noqa: BLE001 - a damaged entry: say so, keep the session usable
-                show_error(exc)
+                log.exception("a linked upload could not be reopened")
+                _refuse(f"The linked uploaded cohort could not be reopened ({type(exc).__name__}; details in the "
+                        "server log); the current cohort stays active.", wanted)
     wanted = st.query_params.get("model")
     if wanted and wanted != seen.get("model"):
         seen["model"] = wanted

@@ -67,6 +67,15 @@ def view_for(model: RiskModel, cohort: Cohort, index: PatientIndex, patient_id: 
                         other_seeds=[r.values[0] for r in rows] if len(rows) > 1 else None, primary=primary)
 
 
+def models_holding_out(models: list[RiskModel], cohort: Cohort, patient_id: str) -> list[RiskModel]:
+    """The models among ``models`` for which ``patient_id`` is a held-out patient (the Patients page shows
+    only a model's held-out patients); [] when the cohort has no such row."""
+    pos = cohort.X.index.get_indexer([str(patient_id)])[0]
+    if pos < 0:
+        return []
+    return [m for m in models if bool(np.isin(pos, cache.held_out(m, cohort)))]
+
+
 def what_if_row(cohort: Cohort, patient_id: str, edits: dict) -> pd.DataFrame:
     row = cohort.X.loc[[str(patient_id)]].copy()
     for k, v in edits.items():
