@@ -24,10 +24,11 @@ def agreement_tab(rep) -> None:
 
 def concordance_tab(rep) -> None:
     if not rep.concordance:
-        st.info("This cohort records no trigger: concordance needs the vital sign that raised each alarm.")
+        st.info("This cohort records no trigger (the recorded cause of each event), so trigger concordance is not "
+                "available.")
     else:
         st.markdown("Share of correctly predicted red flags whose top attributed feature belongs to the recorded "
-                    "trigger's vital-sign group. **A**: patients whose top feature is administrative or care-process "
+                    "trigger's feature group. **A**: patients whose top feature is administrative or care-process "
                     "are dropped; **B**: they are kept and count as misses.")
         st.dataframe(views.display(views.concordance_frame(rep)), hide_index=True, width="stretch")
         st.plotly_chart(plots.curves_figure(views.topk_hits(rep), "k", "hit rate", "explainer",
@@ -143,8 +144,9 @@ def show(rep) -> None:
 
 def body() -> None:
     cohort, _models = ui.page_context("Consistency", require_models=False)  # the protocol trains its own runs
-    st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and does "
-                "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
+    st.markdown("Do explanation methods agree, are they stable, "
+                + ("do they point at the recorded trigger, " if cohort.has_trigger else "")
+                + "and does removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
                 "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal "
                 "uncertainty. The protocol trains its own runs of each family from the seed.")
     rep = study.protocol_panel(cohort, "cons", "Run the evaluation",

@@ -43,8 +43,8 @@ def choose_builtin() -> None:
 
 
 def choose_upload() -> None:
-    st.caption("CSV or Parquet, one row per admission (or per patient): numeric features, a 0/1 outcome, "
-               "optionally an id, a patient column (for patient-level splits) and a recorded trigger.")
+    st.caption("CSV or Parquet, one row per patient (or per stay): features, a 0/1 outcome, optionally an id, "
+               "a patient column (for patient-level splits) and a recorded trigger (the feature group behind each event).")
     file = st.file_uploader("Upload a table", type=["csv", "parquet", "pq"], key="data_upload")
     if file is not None:
         frame = read_uploaded_table(file.getvalue(), file.name)
@@ -148,7 +148,7 @@ def show_summary(cohort) -> None:
         mix = trigger_mix(cohort)
         if len(mix):
             mix = mix.rename(index=cohort.dictionary.group_label)  # group labels, not raw group names
-            st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (vital-sign group)",
+            st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (feature group)",
                                             "events (count)"), key="data_trigger")
         else:
             st.info("This cohort records no trigger, so trigger concordance is not available.")

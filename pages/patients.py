@@ -21,12 +21,15 @@ SURE = {"event": "sure: event", "no event": "sure: no event", "uncertain": "unce
 def worklist(index, threshold, cohort, certainty):
     """Filters, counts and one page of the worklist; every matching patient's position, highest risk first."""
     st.subheader("Worklist (held-out patients, highest risk first)")
-    c = st.columns([2, 1, 1, 1])
+    triggers = pp.trigger_options(index)  # a recorded-trigger filter only where the cohort records triggers
+    c = st.columns([2, 1, 1, 1] if len(triggers) > 1 else [2, 1, 1])
     checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.available_filters(certainty)}
     outcome = c[1].selectbox(cohort.outcome_name.capitalize(), list(OUTCOMES), format_func=OUTCOMES.get, key="wl_outcome")
-    trigger = c[2].selectbox("Recorded trigger", pp.trigger_options(index), key="wl_trigger",
-                             format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
-    search = c[3].text_input("Search by id", key="wl_search")
+    trigger = "any"
+    if len(triggers) > 1:
+        trigger = c[2].selectbox("Recorded trigger", triggers, key="wl_trigger",
+                                 format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
+    search = c[-1].text_input("Search by id", key="wl_search")
     positions = pp.matching_positions(index, threshold, checks, outcome, trigger, search, certainty)
     pages = max(1, -(-len(positions) // pp.PAGE_SIZE))
     counts = index.count(threshold)
@@ -67,13 +70,14 @@ def choose_patient(shown_ids, n_matching, pid):
 
 def header(v, threshold, cohort, model, models, sure=None):
     st.subheader(f"Patient {v.id}")
-    c = st.columns(5)
+    c = st.columns(5 if cohort.has_trigger else 4)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
     c[3].metric(cohort.outcome_name.capitalize(), "yes" if v.outcome else "no")
-    c[4].metric("Recorded trigger", v.trigger_label or "none recorded")
+    if cohort.has_trigger:
+        c[4].metric("Recorded trigger", v.trigger_label or "none")
     st.caption(f"Model: {ui.model_label(model, models)}")
     if sure is not None:
         a = ui.conformal.alpha()

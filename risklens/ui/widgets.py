@@ -114,6 +114,16 @@ def threshold_control(model: RiskModel) -> float:
     return state.threshold(model)
 
 
+def row_noun(cohort: Cohort) -> str:
+    """What a row of the cohort is, for counts: 'Admissions' in the simulated ward demo, 'Patients' when each
+    patient has one row, else 'Rows'."""
+    from risklens.ui.state import is_demo
+
+    if is_demo(cohort):
+        return "Admissions"
+    return "Patients" if len(set(map(str, cohort.groups))) == cohort.n else "Rows"
+
+
 def pct(x: float) -> str:
     return "n/a" if x is None or x != x else f"{100 * x:.1f}%"
 
