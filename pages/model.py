@@ -132,6 +132,8 @@ def uncertainty_section(cohort, model) -> None:
         st.info("Too few held-out patients to calibrate prediction sets at this error rate; try a larger one.")
         return
     st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Coverage (event / no event): among patients with / without the event. Calibrated on / measured on: "
+               "held-out patients used to calibrate the sets / to measure them.")
 
 
 def card_section(model) -> None:

@@ -70,15 +70,14 @@ def choose_patient(shown_ids, n_matching, pid):
 
 def header(v, threshold, cohort, model, models, sure=None):
     st.subheader(f"Patient {v.id}")
-    c = st.columns(5 if cohort.has_trigger else 4)
+    c = st.columns(4)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
     c[3].metric(cohort.outcome_name.capitalize(), "yes" if v.outcome else "no")
-    if cohort.has_trigger:
-        c[4].metric("Recorded trigger", v.trigger_label or "none")
-    st.caption(f"Model: {ui.model_label(model, models)}")
+    trigger = f" · recorded trigger: {md_escape(v.trigger_label or 'none')}" if cohort.has_trigger else ""
+    st.caption(f"Model: {ui.model_label(model, models)}{trigger}")  # a caption wraps where a metric would cut
     if sure is not None:
         a = ui.conformal.alpha()
         text = (f"How sure (conformal prediction, error rate {100 * a:.0f}%): {ui.conformal.PLAIN[sure]}.")

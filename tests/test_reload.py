@@ -28,7 +28,7 @@ def extract(n: int = 700, seed: int = 0) -> pd.DataFrame:
     lab_shown = np.where(rng.random(n) < 1 / 6, np.nan, lab)
     mgus = rng.choice(["no", "yes"], n, p=[0.85, 0.15])
     year = rng.integers(1995, 2004, n)
-    logit = -4.0 + 0.05 * (age - 60) + 1.2 * np.log(lab) + 1.0 * (mgus == "yes")
+    logit = -2.5 + 0.05 * (age - 60) + 1.2 * np.log(lab) + 1.0 * (mgus == "yes")
     died = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return pd.DataFrame({"idnum": [f"P{i:05d}" for i in range(n)], "age": age, "sex": sex, "flc": lab_shown,
                          "mgus": mgus, "sample_yr": year, "death": died})

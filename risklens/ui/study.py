@@ -28,7 +28,7 @@ def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) ->
     """The protocol's settings as widgets (keys ``{prefix}_...``); returns the record they describe."""
     from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 
-    c = st.columns(4)
+    c = st.columns([3, 1, 1, 1])  # room for every family's name in its chip
     fams = c[0].multiselect("Model families", FAMILIES, default=list(defaults.families), key=f"{prefix}_fams",
                             format_func=lambda f: FAMILY_LABELS[f]) or list(defaults.families)
     runs = int(c[1].number_input("Runs per family", 1, 10, defaults.runs, key=f"{prefix}_runs",
