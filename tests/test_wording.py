@@ -17,6 +17,10 @@ def small_home(tmp_path_factory):
     yield from demo_home(tmp_path_factory, 600)
 
 
+#: how Streamlit words a deprecation ("Please replace `st.x` with `st.y`. `st.x` will be removed after <date>.")
+DEPRECATION = re.compile(r"deprecat|will be removed|Please replace", re.I)
+
+
 def test_threshold_text_keeps_significant_digits():
     from risklens.modeling.metrics import threshold_text
 
@@ -63,3 +67,27 @@ def test_a_cohort_without_trigger_or_admissions_speaks_of_patients():
             assert {m.label: m.value for m in at.metric}["Patients"] == "500"  # one row per patient
         if page in ("pages/home.py", "pages/patients.py", "pages/consistency.py"):
             assert not [t for t in shown if re.search("trigger", t, re.I)], (page, [t for t in shown if "trigger" in t])
+
+
+def test_no_page_calls_a_deprecated_streamlit_function(caplog):
+    """Every page, the report preview included, runs without a Streamlit deprecation warning in the log."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    logging.getLogger("streamlit").propagate = True  # streamlit's own handler would keep the records from caplog
+    at = open_page("pages/report.py")
+    at.multiselect(key="rep_fams").set_value(["l1-logistic"])
+    at.run()
+    at.number_input(key="rep_runs").set_value(1)
+    at.number_input(key="rep_reps").set_value(0)
+    at.number_input(key="rep_noise").set_value(0)
+    at.multiselect(key="rep_include").set_value(["l1-logistic/coef"])
+    at.button(key="rep_run").click().run(timeout=300)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.get("iframe"), "the report preview is drawn"
+    for page in ("pages/home.py", "pages/data.py", "pages/model.py", "pages/explanations.py", "pages/patients.py",
+                 "pages/consistency.py", "pages/audit.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+    deprecations = [r.getMessage() for r in caplog.records if DEPRECATION.search(r.getMessage())]
+    assert not deprecations, deprecations
