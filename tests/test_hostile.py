@@ -265,4 +265,4 @@ def test_patient_query_parameter_is_shown_as_text(hostile_session, value):
     at = open_page(None, query={"patient": value})  # a bare ?patient= link goes through app.py
     for kind, text in _all_text(at):
         assert_inert(text, f"patients {kind}")
-    assert any("not among" in e.value for e in at.error)
+    assert any("not in the active cohort" in e.value for e in at.error)
