@@ -122,3 +122,27 @@ def test_one_users_upload_is_invisible_to_another(tmp_path):
         store.load("../" + entry.id, "alice@example.org")
     store.delete(entry.id, "alice@example.org")
     assert store.entries("alice@example.org") == []
+
+
+def test_kept_upload_reopens_and_deletes_from_the_data_page_and_is_audited(small_home):
+    import json
+
+    from risklens.audit import open_log
+    from risklens.ui import state
+
+    at = open_page("pages/data.py")
+    at = upload_and_use(at, extract(400, 7), "second.csv")
+    uid = at.session_state[state.K_COHORT].hash[:16]
+    at = open_page("pages/data.py")  # a new session on the demo: the upload is listed, reopened by a click
+    at.radio(key="data_source").set_value("Upload a file").run()
+    box = at.selectbox(key="kept_pick")
+    assert "second (second.csv, 400 rows)" in box.options  # (options as shown)
+    at = box.set_value(uid).run()
+    at = at.button(key="kept_open").click().run()
+    assert at.session_state[state.K_COHORT].hash[:16] == uid and at.query_params["cohort"] in (uid, [uid])
+    at = at.button(key="kept_delete").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not list((small_home / "data" / "uploads").glob(f"*/{uid}"))
+    assert "cohort" not in at.query_params  # a reload no longer names a deleted upload
+    actions = [(r["action"], json.loads(r["details"]).get("upload")) for r in open_log().rows()]
+    assert ("cohort opened", uid) in actions and ("cohort deleted", uid) in actions
