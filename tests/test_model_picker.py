@@ -86,6 +86,13 @@ def test_picker_follows_each_trained_family_and_switches_back():
     at = browser.pick(at, "model_pick", ids["XGBoost · seed 7"])  # the person picks the first one again
     assert browser.read(at, "model_pick") == "XGBoost · seed 7"
     assert charted_auroc(at) == pytest.approx(labels["XGBoost · seed 7"], abs=1e-3)
+    # a reload (a new session with the URL) shows the same model, though the demo lists only its own three
+    url = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert url == {"model": ids["XGBoost · seed 7"]}
+    again = open_page("pages/model.py", query=url)
+    assert not again.error, [e.value for e in again.error]
+    assert Browser().read(again, "model_pick") == "XGBoost · seed 7"
+    assert charted_auroc(again) == pytest.approx(labels["XGBoost · seed 7"], abs=1e-3)
 
 
 def test_a_tiny_card_threshold_is_shown_and_used_as_it_is():

@@ -23,6 +23,27 @@ def _refuse(what: str, value: str) -> None:
     st.text(value)  # plain text: a link value is never markdown or a path
 
 
+def _add_from_store(cohort, model_id: str) -> bool:
+    """Add the stored model with this id, trained on exactly this cohort's data, to the session (a model the
+    session had not listed yet, e.g. one trained on the demo cohort beside its three models)."""
+    from pathlib import Path
+
+    from risklens.modeling.catalog import store_table
+    from risklens.modeling.card import card_model_id
+    from risklens.modeling.store import read_card
+    from risklens.settings import models_root
+
+    table = store_table(models_root(), cohort)
+    for path in table.loc[table["same data"].astype(bool), "path"] if len(table) else []:
+        try:
+            if card_model_id(read_card(Path(path))) == model_id:
+                state.add_model_path(cohort, path)
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def restore() -> None:
     """Apply a new ``?cohort=`` / ``?model=`` (a reload, a shared link), then write the current ones."""
     seen = state.url_seen()
@@ -43,8 +64,9 @@ def restore() -> None:
     if wanted and wanted != seen.get("model"):
         seen["model"] = wanted
         if wanted != state.chosen_model():
-            ids = [m.model_id for m in state.active_models(state.active_cohort())]
-            if wanted in ids:
+            cohort = state.active_cohort()
+            ids = [m.model_id for m in state.active_models(cohort)]
+            if wanted in ids or _add_from_store(cohort, wanted):
                 state.choose_model(wanted)
             else:
                 _refuse("The link names a model that is not trained or loaded for the active cohort; the model "
