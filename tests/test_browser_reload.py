@@ -63,18 +63,31 @@ def selectbox(pg, label: str):
     return pg.locator('[data-testid="stSelectbox"]').filter(has=pg.get_by_text(label, exact=True)).first
 
 
+def shown_value(box) -> str:
+    text = [t for t in box.inner_text().splitlines()[1:] if t.strip()]
+    return text[0].strip() if text else box.locator("input").first.input_value().strip()
+
+
 def choose(pg, label: str, option: str) -> None:
-    selectbox(pg, label).click()
-    pg.locator('[role="option"]').filter(has_text=option).first.click()
+    """Pick ``option`` in a selectbox (nothing to do when it is shown already); a click that lands while the
+    page redraws may not open the list, so try again."""
+    box = selectbox(pg, label)
+    if shown_value(box) == option:
+        return
+    for attempt in range(3):
+        box.click()
+        try:
+            pg.locator('[role="option"]').filter(has_text=option).first.click(timeout=10_000)
+            return
+        except Exception:
+            pg.keyboard.press("Escape")
+            if attempt == 2:
+                raise
 
 
 def picker_text(pg) -> str:
     """The value the Model picker shows (the label line removed; a searchable box holds it in its input)."""
-    box = selectbox(pg, "Model")
-    text = [t for t in box.inner_text().splitlines() if t.strip() and t.strip() != "Model"]
-    if text:
-        return text[0].strip()
-    return box.locator("input").first.input_value().strip()
+    return shown_value(selectbox(pg, "Model"))
 
 
 def train(pg, family: str) -> None:
