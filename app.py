@@ -33,7 +33,7 @@ if asked is not None and asked[0] != page.url_path:
     if asked[0] in by_key:
         st.switch_page(by_key[asked[0]], query_params=asked[1])
 if page.url_path == "" and "patient" in st.query_params:
-    # a bare ?patient=ID link opens that patient
-    st.switch_page(by_key["patients"], query_params={"patient": st.query_params["patient"]})
+    # a bare ?patient=ID link opens that patient (with the cohort and model the link names)
+    st.switch_page(by_key["patients"], query_params=st.query_params.to_dict())
 st.sidebar.caption("RiskLens · explanations you can check")
 page.run()

@@ -24,10 +24,11 @@ def agreement_tab(rep) -> None:
 
 def concordance_tab(rep) -> None:
     if not rep.concordance:
-        st.info("This cohort records no trigger: concordance needs the vital sign that raised each alarm.")
+        st.info("This cohort records no trigger (the recorded cause of each event), so trigger concordance is not "
+                "available.")
     else:
         st.markdown("Share of correctly predicted red flags whose top attributed feature belongs to the recorded "
-                    "trigger's vital-sign group. **A**: patients whose top feature is administrative or care-process "
+                    "trigger's feature group. **A**: patients whose top feature is administrative or care-process "
                     "are dropped; **B**: they are kept and count as misses.")
         st.dataframe(views.display(views.concordance_frame(rep)), hide_index=True, width="stretch")
         st.plotly_chart(plots.curves_figure(views.topk_hits(rep), "k", "hit rate", "explainer",
@@ -109,10 +110,22 @@ def disagreement_tab(rep) -> None:
                 f"(lowest top-{rep.settings.k} feature agreement).")
     top = views.disagreement_frame(rep)
     st.dataframe(views.display(top), hide_index=True, width="stretch")
+    model_id = study.evaluated_model(rep, first.a.family)
+    models = {m.model_id: m for m in ui.state.active_models(ui.state.active_cohort())}
+    if model_id not in models:
+        st.info("The model this evaluation explained is not in the model store (it could not be saved), so these "
+                "patients cannot be opened on the Patients page.")
+        return
+    st.caption(f"These patients are held out from the evaluation's own models, not necessarily from the model "
+               f"chosen on other pages: each link opens the patient with the model that was explained, "
+               f"{ui.model_label(models[model_id])} (run 1, kept in the model store and added to the model picker).")
+    query = {"model": model_id}
+    if ui.state.cohort_link():
+        query["cohort"] = ui.state.cohort_link()
     cols = st.columns(5)
     for i, pid in enumerate(top["id"]):
         with cols[i % 5]:
-            st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={"patient": pid},
+            st.page_link("pages/patients.py", label=f"Patient {md_escape(pid)}", query_params={**query, "patient": pid},
                          icon=":material/person:")
 
 
@@ -134,8 +147,9 @@ def show(rep) -> None:
 
 def body() -> None:
     cohort, _models = ui.page_context("Consistency", require_models=False)  # the protocol trains its own runs
-    st.markdown("Do explanation methods agree, are they stable, do they point at the recorded trigger, and does "
-                "removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
+    st.markdown("Do explanation methods agree, are they stable, "
+                + ("do they point at the recorded trigger, " if cohort.has_trigger else "")
+                + "and does removing what they point at change the risk? The protocol of Brankovic et al. (2023), plus the "
                 "explainer's noise floor, mechanism concordance, LIME stability, faithfulness and conformal "
                 "uncertainty. The protocol trains its own runs of each family from the seed.")
     rep = study.protocol_panel(cohort, "cons", "Run the evaluation",

@@ -18,7 +18,10 @@ from risklens.patients import exports
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.checks import checks_panel, cohort_findings, table_findings
-from risklens.ui.upload import NONE, ROLE_KEYS, activate_upload, read_uploaded_table, role_moved, start_mapping, upload_error
+from risklens.ui.upload import (
+    K_KEEP_ERROR, NONE, ROLE_KEYS, activate_upload, delete_stored, open_stored, read_uploaded_table, role_moved,
+    start_mapping, stored_uploads, upload_error,
+)
 
 
 def choose_builtin() -> None:
@@ -42,8 +45,8 @@ def choose_builtin() -> None:
 
 
 def choose_upload() -> None:
-    st.caption("CSV or Parquet, one row per admission (or per patient): numeric features, a 0/1 outcome, "
-               "optionally an id, a patient column (for patient-level splits) and a recorded trigger.")
+    st.caption("CSV or Parquet, one row per patient (or per stay): features, a 0/1 outcome, optionally an id, "
+               "a patient column (for patient-level splits) and a recorded trigger (the feature group behind each event).")
     file = st.file_uploader("Upload a table", type=["csv", "parquet", "pq"], key="data_upload")
     if file is not None:
         frame = read_uploaded_table(file.getvalue(), file.name)
@@ -103,11 +106,40 @@ def choose_upload() -> None:
                                          None if group_col == none else group_col, dictionary=dictionary,
                                          drop=drop)
                 if cohort is not None:
-                    ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n)
+                    ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n, upload=state.cohort_link())
                     st.success(f"Using {md_escape(file.name)}: {cohort.n:,} rows, {len(cohort.features)} features.")
+    kept = st.session_state.pop(K_KEEP_ERROR, None)
+    if kept:
+        st.warning(md_escape(kept), icon=":material/warning:")
     err = upload_error()
     if err:
         st.error(md_escape(err.rstrip(". ")) + ". The previously loaded cohort stays active.", icon=":material/error:")
+
+
+def kept_uploads() -> None:
+    """The user's earlier uploads, kept in the RiskLens home: reopen or delete."""
+    entries = stored_uploads()
+    st.subheader("Your uploaded cohorts")
+    if not entries:
+        st.caption("None kept yet: a table you use is kept here (for you only when login is on), so a reload or "
+                   "a link brings it back.")
+        return
+    by_id = {e.id: e for e in entries}
+    st.dataframe([{"cohort": e.name, "file": e.filename, "rows": e.rows, "features": e.features,
+                   "uploaded (UTC)": e.created.replace("T", " ")[:16], "id": e.id} for e in entries],
+                 hide_index=True, width="stretch", key="kept_table")
+    c = st.columns([2, 1, 1])
+    uid = c[0].selectbox("Kept cohort", list(by_id), key="kept_pick", label_visibility="collapsed",
+                         format_func=lambda i: f"{by_id[i].name} ({by_id[i].filename}, {by_id[i].rows:,} rows)")
+    if c[1].button("Open", key="kept_open", type="primary"):
+        with ui.guarded():
+            cohort = open_stored(uid)
+            st.success(f"Using {md_escape(by_id[uid].filename)}: {cohort.n:,} rows.")
+    if c[2].button("Delete", key="kept_delete"):
+        with ui.guarded():
+            gone = delete_stored(uid)
+            st.success(f"Deleted {md_escape(gone.filename)} from the kept cohorts.")
+            st.rerun()
 
 
 def show_summary(cohort) -> None:
@@ -134,7 +166,7 @@ def show_summary(cohort) -> None:
         mix = trigger_mix(cohort)
         if len(mix):
             mix = mix.rename(index=cohort.dictionary.group_label)  # group labels, not raw group names
-            st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (vital-sign group)",
+            st.plotly_chart(plots.count_bar(mix, "Recorded trigger of each event", "trigger (feature group)",
                                             "events (count)"), key="data_trigger")
         else:
             st.info("This cohort records no trigger, so trigger concordance is not available.")
@@ -189,11 +221,14 @@ def edit_dictionary(cohort) -> None:
 
 def body() -> None:
     st.title("Data")
-    source = st.radio("Source", ["Built-in cohort", "Upload a file"], horizontal=True, key="data_source")
+    sources = ["Built-in cohort", "Upload a file"]
+    uploaded = state.cohort_link() is not None or state.active_cohort().contract is not None  # a user file
+    source = st.radio("Source", sources, index=1 if uploaded else 0, horizontal=True, key="data_source")
     if source == "Built-in cohort":
         choose_builtin()
     else:
         choose_upload()
+        kept_uploads()
     cohort = state.active_cohort()
     ui.sidebar_context(cohort, state.active_models(cohort))
     show_summary(cohort)

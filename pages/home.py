@@ -33,7 +33,7 @@ def body() -> None:
     else:
         st.subheader("Your cohort" + (": models ready" if models else ": no model trained yet"))
     cols = st.columns(4)
-    cols[0].metric("Admissions", f"{cohort.n:,}")
+    cols[0].metric(ui.row_noun(cohort), f"{cohort.n:,}")
     cols[1].metric("Events", f"{cohort.n_events:,}")
     cols[2].metric("Event rate", ui.pct(cohort.event_rate))
     cols[3].metric("Models ready", len(models))
@@ -46,10 +46,12 @@ def body() -> None:
 
     st.subheader("A guided path")
     steps = [
-        ("pages/data.py", "1. Data", "look at the cohort, its missing values, triggers and feature dictionary"),
+        ("pages/data.py", "1. Data", "look at the cohort, its missing values" + (", recorded triggers" if cohort.has_trigger
+                                                                                  else "") + " and feature dictionary"),
         ("pages/model.py", "2. Model", "check discrimination and calibration; set the alert threshold"),
         ("pages/patients.py", "3. Patients", "open the worklist; compare SHAP and LIME for one patient; try what-if"),
-        ("pages/consistency.py", "4. Consistency", "run the study's protocol: agreement, stability, trigger concordance"),
+        ("pages/consistency.py", "4. Consistency", "run the study's protocol: agreement, stability"
+                                                   + (", trigger concordance" if cohort.has_trigger else ", faithfulness")),
     ]
     for path, label, text in steps:
         c1, c2 = st.columns([1, 4])

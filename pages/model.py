@@ -4,6 +4,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.modeling.model import FAMILIES, FAMILY_LABELS
+from risklens.modeling.metrics import threshold_text
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.checks import checks_warnings, cohort_findings
@@ -63,7 +64,7 @@ def score_section(cohort, model) -> None:
             for line in scored.warnings:
                 st.warning(md_escape(line))
             st.caption(f"{len(scored.table):,} rows scored, {int(scored.table['alert'].sum()):,} at or above the "
-                       f"threshold {100 * model.threshold:.1f}%, highest risk first.")
+                       f"the model card's threshold {threshold_text(model.threshold)}, highest risk first.")
             st.dataframe(scored.table, hide_index=True, width="stretch", key="score_table")
 
 
@@ -78,10 +79,13 @@ def load_section(cohort) -> None:
         st.dataframe(table.drop(columns=["path"]), hide_index=True, width="stretch")
         chosen = st.multiselect("Models to use", list(table["name"]), key="load_names")
         if st.button("Use these models", key="load_go") and chosen:
-            for p in table.loc[table["name"].isin(chosen), "path"]:
+            paths = list(table.loc[table["name"].isin(chosen), "path"])
+            for p in paths:
                 state.add_model_path(cohort, p)
                 ui.audit.record("model loaded", data=cohort.hash, path=str(p))
-            st.success(f"Added {len(chosen)} model(s).")
+            select_model(ui.cache.load_model(paths[0]))  # the picker shows a loaded one
+            st.session_state[K_TRAINED] = f"Added {len(chosen)} model(s); the first is selected."
+            st.rerun()
 
 
 def quality_section(cohort, model) -> None:
@@ -96,12 +100,10 @@ def quality_section(cohort, model) -> None:
         st.plotly_chart(plots.calibration_figure(y, p), key="model_cal")
 
     st.subheader("Alert threshold")
-    current = state.threshold(model)
-    thr = st.slider("Alert when predicted risk is at least (%)", 0.1, 99.0, round(100 * current, 1), 0.1,
-                    key=f"thr_{model.model_id}") / 100.0
-    state.set_threshold(model, thr)
+    thr = ui.threshold_control(model)
     from risklens.modeling import classification_metrics
 
+    st.markdown(f"**At threshold {threshold_text(thr)}** (held-out patients):")
     m = classification_metrics(y, p, thr)
     k = st.columns(5)
     k[0].metric("Sensitivity", ui.pct(m["sensitivity"]))
@@ -132,6 +134,8 @@ def uncertainty_section(cohort, model) -> None:
         st.info("Too few held-out patients to calibrate prediction sets at this error rate; try a larger one.")
         return
     st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Coverage (event / no event): among patients with / without the event. Calibrated on / measured on: "
+               "held-out patients used to calibrate the sets / to measure them.")
 
 
 def card_section(model) -> None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from risklens import plots, ui
+from risklens.modeling.metrics import threshold_text
 from risklens.patients.lime_bins import METHODS_HELP
 from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
@@ -18,18 +19,21 @@ SURE = {"event": "sure: event", "no event": "sure: no event", "uncertain": "unce
 def worklist(index, threshold, cohort, certainty):
     """Filters, counts and one page of the worklist; every matching patient's position, highest risk first."""
     st.subheader("Worklist (held-out patients, highest risk first)")
-    c = st.columns([2, 1, 1, 1])
+    triggers = pp.trigger_options(index)  # a recorded-trigger filter only where the cohort records triggers
+    c = st.columns([2, 1, 1, 1] if len(triggers) > 1 else [2, 1, 1])
     checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.available_filters(certainty)}
     outcome = c[1].selectbox(cohort.outcome_name.capitalize(), list(OUTCOMES), format_func=OUTCOMES.get, key="wl_outcome")
-    trigger = c[2].selectbox("Recorded trigger", pp.trigger_options(index), key="wl_trigger",
-                             format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
-    search = c[3].text_input("Search by id", key="wl_search")
+    trigger = "any"
+    if len(triggers) > 1:
+        trigger = c[2].selectbox("Recorded trigger", triggers, key="wl_trigger",
+                                 format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
+    search = c[-1].text_input("Search by id", key="wl_search")
     positions = pp.matching_positions(index, threshold, checks, outcome, trigger, search, certainty)
     pages = max(1, -(-len(positions) // pp.PAGE_SIZE))
     counts = index.count(threshold)
     cc = st.columns([3, 1])
     cc[0].caption(f"{len(positions):,} of {counts['patients']:,} held-out patients match ({counts['alerts']:,} alerts at "
-                  f"threshold {100 * threshold:.1f}%). Click a row to open that patient.")
+                  f"threshold {threshold_text(threshold)}). Click a row to open that patient.")
     if st.session_state.get("wl_page", 1) > pages:  # fewer matches than before: stay on a page that exists
         st.session_state["wl_page"] = pages
     page = int(cc[1].number_input(f"Page (of {pages})", 1, pages, 1, key="wl_page")) if pages > 1 else 1
@@ -64,14 +68,14 @@ def choose_patient(shown_ids, n_matching, pid):
 
 def header(v, threshold, cohort, model, models, sure=None):
     st.subheader(f"Patient {v.id}")
-    c = st.columns(5)
+    c = st.columns(4)
     c[0].metric("Predicted risk", ui.pct(v.risk), f"{100 * (v.risk - threshold):+.1f} pts vs threshold",
                 delta_color="inverse")
     c[1].metric("Risk level", v.level)
     c[2].metric("Cohort percentile", f"{v.percentile:.0f}th")
     c[3].metric(cohort.outcome_name.capitalize(), "yes" if v.outcome else "no")
-    c[4].metric("Recorded trigger", v.trigger_label or "none recorded")
-    st.caption(f"Model: {ui.model_label(model, models)}")
+    trigger = f" · recorded trigger: {md_escape(v.trigger_label or 'none')}" if cohort.has_trigger else ""
+    st.caption(f"Model: {ui.model_label(model, models)}{trigger}")  # a caption wraps where a metric would cut
     if sure is not None:
         a = ui.conformal.alpha()
         text = (f"How sure (conformal prediction, error rate {100 * a:.0f}%): {ui.conformal.PLAIN[sure]}.")
@@ -136,15 +140,33 @@ def what_if(model, cohort, index, v):
                         key="pt_whatif_bar")
 
 
+def linked_elsewhere(pid, model, models, cohort) -> None:
+    """A linked patient this model did not hold out: say which model would show them (and offer it)."""
+    if pid not in cohort.X.index:
+        st.error("The link names a patient who is not in the active cohort; showing the worklist instead. The "
+                 "link's patient value, as given:", icon=":material/error:")
+        st.text(pid)  # plain text: a link value is never markdown
+        return
+    holders = pp.models_holding_out(models, cohort, pid)
+    st.warning(f"This patient was in the training rows of {ui.model_label(model, models)}, so that model cannot "
+               "show them as a held-out patient. " + (
+                   f"Held out by: {', '.join(ui.model_label(m, models) for m in holders)}." if holders else
+                   "No model in use holds them out."), icon=":material/swap_horiz:")
+    st.text(f"Patient: {pid}")
+    for m in holders[:3]:
+        if st.button(f"Show this patient with {ui.model_label(m, models)}", key=f"pt_holder_{m.model_id}"):
+            state.choose_model(m.model_id)
+            state.select_patient(pid)
+            st.rerun(scope="app")
+
+
 @st.fragment
 def patient_section(model, models, cohort, index, threshold, other):
     """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
     with ui.guarded():
         bad = state.read_deep_link(lambda pid: pid in index.pos)
         if bad is not None:
-            st.error("The link names a patient who is not among this model's held-out patients; showing the "
-                     "worklist instead. The link's patient value, as given:", icon=":material/error:")
-            st.text(bad)  # plain text: a link value is never markdown
+            linked_elsewhere(bad, model, models, cohort)
         certainty = pp.certainty_for(model, cohort, index)
         positions, shown = worklist(index, threshold, cohort, certainty)
         patient_detail(model, models, cohort, index, threshold, other, shown, len(positions), certainty)

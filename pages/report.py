@@ -1,7 +1,6 @@
 """Report: the evaluation report (HTML, JSON), a patient card (HTML) and attributions (CSV) to download."""
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from risklens import ui
 from risklens.safety import safe_slug
@@ -29,7 +28,7 @@ def evaluation_section(cohort) -> None:
                          mime="application/json", key="rep_dl_json",
                          on_click=ui.audit.download_callback(data=cohort.hash, file="evaluation report (JSON)"))
     with st.expander("Preview (the downloaded page, charts included)", expanded=True):
-        components.html(html, height=900, scrolling=True)
+        st.iframe(html, height=900)  # our own rendered report (every user string escaped), scrollable
 
 
 def patient_section(cohort, models) -> None:

@@ -24,6 +24,11 @@ def store_root() -> Path:
     return home() / "data" / "explanations"
 
 
+def uploads_root() -> Path:
+    """Uploaded cohorts, one folder per user (:mod:`risklens.cohorts.stored`)."""
+    return home() / "data" / "uploads"
+
+
 def demo_n() -> int:
     """Rows of the demo ward cohort: $RISKLENS_DEMO_N (tests use ~2000)."""
     raw = os.environ.get("RISKLENS_DEMO_N", "")

@@ -77,9 +77,14 @@ def test_raw_names_that_escape_are_refused(tmp_path, name):
 
 
 @pytest.mark.parametrize("filename", HOSTILE_FILE_NAMES)
-def test_upload_file_name_never_carries_a_directory(filename):
-    """The cohort name taken from an upload's file name keeps only the last path component."""
+def test_upload_file_name_never_carries_a_directory(filename, tmp_path, monkeypatch):
+    """The cohort name taken from an upload's file name keeps only the last path component; the kept copy
+    lives under a hex id in the RiskLens home, whatever the name."""
+    import re
+
     from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RISKLENS_HOME", str(tmp_path))
 
     def app(filename):
         import numpy as np
@@ -99,6 +104,9 @@ def test_upload_file_name_never_carries_a_directory(filename):
     name = at.text[0].value
     assert not name.startswith("error"), name
     assert "/" not in name and "\\" not in name and not name.startswith("."), name
+    kept = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()]
+    assert kept and all(re.fullmatch(r"data/uploads/open-session-[0-9a-f]{12}/[0-9a-f]{16}/[a-z.]+", str(p))
+                        for p in kept), kept
 
 
 # ---- CSV exports ---------------------------------------------------------------------------------
@@ -257,4 +265,4 @@ def test_patient_query_parameter_is_shown_as_text(hostile_session, value):
     at = open_page(None, query={"patient": value})  # a bare ?patient= link goes through app.py
     for kind, text in _all_text(at):
         assert_inert(text, f"patients {kind}")
-    assert any("not among" in e.value for e in at.error)
+    assert any("not in the active cohort" in e.value for e in at.error)

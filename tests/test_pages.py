@@ -91,10 +91,10 @@ def test_upload_error_injected_in_session_is_shown():
 def test_model_page_threshold_drives_the_metrics():
     at = open_page("pages/model.py")
     assert not at.error
-    slider = at.slider[0]
-    at = slider.set_value(99.0).run()
+    field = next(n for n in at.number_input if str(n.key).startswith("thr_in_"))
+    at = field.set_value(99.0).run()
     high = {m.label: m.value for m in at.metric}
-    at = at.slider[0].set_value(0.1).run()
+    at = at.number_input(key=field.key).set_value(0.1).run()
     low = {m.label: m.value for m in at.metric}
     assert float(high["Alerts per 100 patients"]) < 5.0 < float(low["Alerts per 100 patients"])
     assert float(low["Sensitivity"].rstrip("%")) > float(high["Sensitivity"].rstrip("%"))
@@ -191,7 +191,7 @@ def test_worklist_counts_and_pages_reach_every_patient_and_alert():
 @pytest.mark.parametrize("bad", ["no-such-patient", "[x](https://evil.example)"])
 def test_unknown_deep_link_is_plain_text_not_a_traceback(bad):
     at = open_page(query={"patient": bad})
-    assert at.error and "not among this model's held-out patients" in at.error[0].value
+    assert at.error and "not in the active cohort" in at.error[0].value
     assert bad not in at.error[0].value  # the value never goes into markdown ...
     assert bad in [t.value for t in at.text]  # ... it is shown as plain text
     assert "Patient " in texts(at)  # the page goes on with the first patient of the worklist

@@ -24,7 +24,7 @@ def test_confusion_counts_match_the_threshold():
     p = np.array([0.9, 0.2, 0.8, 0.1, 0.05, 0.6])
     fig = plots.confusion_figure(y, p, 0.5)
     assert [list(r) for r in fig.data[0].z] == [[2, 1], [1, 2]]  # [[TP, FN], [FP, TN]]
-    assert "50.0%" in _title(fig)
+    assert "threshold 50%" in _title(fig)  # written with its significant digits (0.035% stays 0.035%)
 
 
 def test_roc_legend_reports_auroc_and_axes_are_labelled():

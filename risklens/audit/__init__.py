@@ -23,8 +23,10 @@ MODEL_IMPORTED = "model imported"
 MODEL_LOADED = "model loaded"
 EVALUATION_RUN = "evaluation run"
 LOGIN = "login"
+COHORT_OPENED = "cohort opened"  # a stored upload reopened (Data page list, a link, a reload)
+COHORT_DELETED = "cohort deleted"
 ACTIONS = (PATIENT_OPENED, EXPORT_DOWNLOADED, EXPORT_WRITTEN, UPLOAD, MODEL_TRAINED, MODEL_IMPORTED, MODEL_LOADED,
-           EVALUATION_RUN, LOGIN)
+           EVALUATION_RUN, LOGIN, COHORT_OPENED, COHORT_DELETED)
 
 _LOGS: dict[str, AuditLog] = {}
 _LOCK = threading.Lock()
@@ -56,4 +58,5 @@ def record(action: str, *, user: str | None = None, patient=None, model=None, da
 
 __all__ = ["ACTIONS", "AuditError", "AuditLog", "GENESIS", "Verification", "cli_user", "open_log", "record",
            "row_hash", "verify_rows", "PATIENT_OPENED", "EXPORT_DOWNLOADED", "EXPORT_WRITTEN", "UPLOAD",
-           "MODEL_TRAINED", "MODEL_IMPORTED", "MODEL_LOADED", "EVALUATION_RUN", "LOGIN"]
+           "MODEL_TRAINED", "MODEL_IMPORTED", "MODEL_LOADED", "EVALUATION_RUN", "LOGIN", "COHORT_OPENED",
+           "COHORT_DELETED"]

@@ -158,3 +158,21 @@ def threshold_table(y, p, thresholds=None) -> pd.DataFrame:
             "alerts_per_100": 100.0 * alerts / max(n, 1),
         })
     return table
+
+
+def threshold_text(threshold: float, digits: int = 3) -> str:
+    """A risk threshold as a percentage with ``digits`` significant digits, never rounded to zero:
+    0.00035 -> '0.035%', 0.125 -> '12.5%', 0.5 -> '50%'."""
+    t = float(threshold)
+    if not np.isfinite(t):
+        return "n/a"
+    if t == 0:
+        return "0%"
+    return np.format_float_positional(100.0 * t, precision=digits, unique=True, fractional=False, trim="-") + "%"
+
+
+def threshold_grid(per_decade: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0), lowest: float = 1e-5,
+                   highest: float = 0.99) -> np.ndarray:
+    """Thresholds on a log scale for a slider, from ``lowest`` to ``highest`` (fractions of 1)."""
+    out = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lowest))), 1) for m in per_decade]
+    return np.array(sorted({round(v, 12) for v in out if lowest <= v <= highest} | {highest}))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from risklens.modeling.metrics import threshold_text
 from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _finish, _layout, _vline
 
 
@@ -19,7 +20,7 @@ def risk_histogram(probs, threshold: float, marker: float | None = None, title: 
                "marker": {"color": NEUTRAL}, "opacity": 0.8, "name": "patients",
                "hovertemplate": "risk %{x:.0f}% +/- 1<br>%{y} patients<extra></extra>"}]
     shapes, anns = [], []
-    for shape, ann in [_vline(100 * threshold, RAISE, f"threshold {100 * threshold:.1f}%", dash="dash")] + (
+    for shape, ann in [_vline(100 * threshold, RAISE, f"threshold {threshold_text(threshold)}", dash="dash")] + (
             [_vline(100 * float(marker), LOWER, f"{marker_label} {100 * float(marker):.1f}%", width=3, at="bottom",
                     anchor="right" if marker > 0.5 else "left")]
             if marker is not None else []):
@@ -86,7 +87,7 @@ def confusion_figure(y, p, threshold: float, title: str | None = None) -> go.Fig
     fig = go.Figure(go.Heatmap(z=z, x=["alert", "no alert"], y=["event", "no event"], text=text, texttemplate="%{text}",
                                colorscale=[[0, "#56B4E9"], [1, "#0072B2"]], showscale=False, hoverinfo="skip"))
     fig.update_yaxes(autorange="reversed")
-    return _finish(fig, title or f"Confusion matrix at threshold {100 * threshold:.1f}%", "model output", "outcome",
+    return _finish(fig, title or f"Confusion matrix at threshold {threshold_text(threshold)}", "model output", "outcome",
                    height=320, legend=False)
 
 def threshold_figure(y, p, threshold: float, title: str = "Sensitivity, PPV and alerts across thresholds") -> go.Figure:

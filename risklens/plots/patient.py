@@ -14,7 +14,7 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label, swatch
 
 
 def _one(row: Explanation) -> Explanation:
@@ -40,8 +40,8 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
                "marker": {"color": [RAISE if s > 0 else LOWER for s in f["step_pp"]]},
                "customdata": np.column_stack([f["step_pp"], f["end_pp"]]),
                "hovertemplate": "%{y}<br>%{customdata[0]:+.2f} points, risk now %{customdata[1]:.1f}%<extra></extra>"}]
-    layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; orange raises, "
-                     "blue lowers</sup>", "risk (%)", "", height=max(320, 26 * len(f) + 140), legend=False)
+    layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; "
+                     f"{swatch(RAISE)} raises, {swatch(LOWER)} lowers</sup>", "risk (%)", "", height=max(320, 26 * len(f) + 140), legend=False)
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
     layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
@@ -61,7 +61,7 @@ def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int
     traces = [{"type": "bar", "x": attr[order], "y": labels, "orientation": "h",
                "marker": {"color": [RAISE if attr[j] > 0 else LOWER for j in order]},
                "hovertemplate": "%{y}<br>%{x:.4f}<extra></extra>"}]
-    layout = _layout(f"{title}<br><sup>orange raises the risk, blue lowers it</sup>", space_label(row.output), "",
+    layout = _layout(f"{title}<br><sup>{swatch(RAISE)} raises the risk, {swatch(LOWER)} lowers it</sup>", space_label(row.output), "",
                      height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
     return go.Figure(data=traces, layout=layout)
@@ -88,7 +88,8 @@ def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str,
                        "customdata": [int(rank_a[j]), int(rank_b[j])],
                        "hovertemplate": f"{lab}<br>%{{x}}: rank %{{customdata}}<br>"
                                         f"{'same direction' if same_sign else 'opposite direction'}<extra></extra>"})
-    layout = _layout(title + "<br><sup>green: both say the same direction, orange: opposite directions</sup>", "", "rank",
+    layout = _layout(title + f"<br><sup>{swatch(ACCENT)}: both say the same direction, {swatch(RAISE)}: opposite "
+                     "directions</sup>", "", "rank",
                      height=460, legend=False)
     layout["yaxis"].update({"autorange": False, "range": [beyond + 0.5, 0.5],
                             "tickvals": list(range(1, top + 1)) + [beyond],

@@ -13,6 +13,15 @@ RAISE = "#D55E00"  # vermillion: pushes risk up
 LOWER = "#0072B2"  # blue: pushes risk down
 NEUTRAL = "#999999"
 ACCENT = "#009E73"
+#: The word a key uses for each mark colour (one home: a key never names a colour the marks do not have).
+COLOUR_NAMES = {RAISE: "red", LOWER: "blue", ACCENT: "green", NEUTRAL: "grey"}
+
+
+def swatch(colour: str) -> str:
+    """A key entry drawn in the marks' own colour: a coloured square and the colour's name (figure titles)."""
+    return f"<span style='color:{colour}'>■ {COLOUR_NAMES[colour]}</span>"
+
+
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999"]
 VALUE_SCALE = [[0.0, "#0072B2"], [0.5, "#B8B8B8"], [1.0, "#D55E00"]]
 AGREE_SCALE = [[0.0, "#D55E00"], [0.5, "#E69F00"], [1.0, "#009E73"]]

@@ -63,13 +63,15 @@ def versions() -> dict:
 
 
 def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Progress | None = None, store=None,
-                 models: dict | None = None, executor=None) -> EvaluationReport:
+                 models: dict | None = None, executor=None, trained_out: dict | None = None) -> EvaluationReport:
     """Run every stage on ``cohort`` and return the report (the same numbers wherever it is called).
 
     ``store``: an :class:`~risklens.explain.ExplanationStore` reusing explanations across calls.
     ``models``: {family: [RiskModel, ...]} to use instead of training (trained on the same split).
     ``executor``: where the explanations run (``explain(call) -> Explanation``; default this process,
     :class:`risklens.scale.protocol.DaskExecutor` for a cluster). Nothing of the caller's is changed.
+    ``trained_out``: a dict filled with the models evaluated ({family: [RiskModel, ...]}, run 1 first), so a
+    front end can open a reported patient with the very model that was explained.
     """
     from risklens.study import paper
 
@@ -80,6 +82,8 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     keys = resolve_methods(families, settings.methods)
     with clock.stage("train"):
         trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)
+    if trained_out is not None:
+        trained_out.update(trained.models)
     rows = select_patients(cohort, trained, keys, settings, plan)
     exp = explain_stage(cohort, trained, rows, keys, settings, plan, store, _sub(say, "explain"), clock, executor)
     say(0.7, "agreement and consistency")

@@ -18,12 +18,14 @@ from risklens.ui.widgets import (
     pct,
     pick_method,
     pick_model,
+    row_noun,
     sidebar_context,
+    threshold_control,
 )
 
 __all__ = [
     "audit", "auth", "cache", "conformal", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded",
     "run_page", "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_label", "model_name",
     "need_models", "page_context",
-    "pct", "pick_method", "pick_model", "sidebar_context",
+    "pct", "pick_method", "pick_model", "row_noun", "sidebar_context", "threshold_control",
 ]

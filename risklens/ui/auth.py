@@ -16,7 +16,7 @@ import streamlit as st
 from risklens import access
 from risklens.settings import load_config
 from risklens.ui.audit import record
-from risklens.ui.identity import OPEN_USER, configured, current_user, identity  # noqa: F401  (re-exported)
+from risklens.ui.identity import configured, identity
 
 K_ROLES = "_risklens_roles"
 K_LOGGED = "_risklens_login_recorded"

@@ -72,13 +72,13 @@ def coverage_table(model: RiskModel, cohort: Cohort, a: float) -> pd.DataFrame:
         rows.append({
             "variant": "per class (Mondrian)" if mondrian else "standard",
             "coverage": s.coverage, "expected range": f"{100 * lo:.1f}–{100 * hi:.1f}%",
-            "coverage, patients without the event": s.coverage_by_class["no event"],
-            "coverage, patients with the event": s.coverage_by_class["event"],
-            "uncertain": s.share["uncertain"] + s.share["empty"], "calibration patients": sum(s.n_calibration.values()),
-            "evaluation patients": sum(s.n_evaluation.values()),
+            "coverage (no event)": s.coverage_by_class["no event"],
+            "coverage (event)": s.coverage_by_class["event"],
+            "uncertain": s.share["uncertain"] + s.share["empty"], "calibrated on": sum(s.n_calibration.values()),
+            "measured on": sum(s.n_evaluation.values()),
         })
     frame = pd.DataFrame(rows)
-    for col in ("coverage", "coverage, patients without the event", "coverage, patients with the event", "uncertain"):
+    for col in ("coverage", "coverage (no event)", "coverage (event)", "uncertain"):
         if col in frame:
             frame[col] = frame[col].map(lambda v: "—" if not np.isfinite(v) else f"{100 * v:.1f}%")
     return frame

@@ -11,6 +11,7 @@ import streamlit as st
 
 from risklens.errors import RiskLensError
 from risklens.safety import md_escape
+from risklens.ui.links import restore as restore_links
 
 log = logging.getLogger("risklens.ui")
 
@@ -62,4 +63,5 @@ def run_page(body: Callable[[], None]) -> None:
 
     session_banner()  # who is signed in, or that this is an open local session
     with guarded():
+        restore_links()  # ?cohort= and ?model= of a reload or a shared link (for this user only)
         body()

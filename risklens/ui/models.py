@@ -42,15 +42,9 @@ def held_out_outcomes(model: RiskModel, cohort: Cohort):
     return cohort.y[pos], p
 
 
-K_CHOICE = "rl_model_choice"  # the model picked on any page (see risklens.ui.widgets.pick_model)
-
-
 def select_model(model: RiskModel) -> None:
-    """Make ``model`` the selected one on the next run (the picker's own state is reset)."""
-    import streamlit as st
-
-    st.session_state[K_CHOICE] = model.model_id  # risklens.ui.widgets.pick_model keys on model ids
-    st.session_state.pop("model_pick", None)
+    """Make ``model`` the selected one on every page (see :func:`risklens.ui.widgets.pick_model`)."""
+    state.choose_model(model.model_id)
 
 
 def broken_models() -> list[str]:

@@ -92,6 +92,15 @@ def what_if_fields(view: PatientView, contract, top: int = 5) -> list[tuple[str,
     return out
 
 
+def models_holding_out(models: list[RiskModel], cohort: Cohort, patient_id: str) -> list[RiskModel]:
+    """The models among ``models`` for which ``patient_id`` is a held-out patient (the Patients page shows
+    only a model's held-out patients); [] when the cohort has no such row."""
+    pos = cohort.X.index.get_indexer([str(patient_id)])[0]
+    if pos < 0:
+        return []
+    return [m for m in models if bool(np.isin(pos, cache.held_out(m, cohort)))]
+
+
 def what_if_row(cohort: Cohort, patient_id: str, edits: dict, contract=None) -> pd.DataFrame:
     """The patient's model row with ``edits`` ({original column: number, level word or None}) applied."""
     specs = text_specs(contract)

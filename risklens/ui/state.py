@@ -16,6 +16,9 @@ K_PATIENT = "rl_patient"  # THE selected patient id: dropdown, worklist row clic
 K_LINK_WRITTEN = "rl_patient_link"  # the ?patient= value the Patients page itself last wrote
 K_EVAL = "rl_eval"  # evaluation results by key
 K_UPLOAD_ERROR = "rl_upload_error"
+K_COHORT_LINK = "rl_cohort_link"  # the stored-upload id of the active cohort (None for a built-in one)
+K_URL_SEEN = "rl_url_seen"  # ?cohort= / ?model= values this session handled or wrote itself (not a new link)
+K_CHOICE = "rl_model_choice"  # THE selected model id: every page's picker, training, import, loading and links
 
 
 def active_cohort() -> Cohort:
@@ -28,9 +31,24 @@ def active_cohort() -> Cohort:
     return cohort
 
 
-def set_cohort(cohort: Cohort) -> None:
+def set_cohort(cohort: Cohort, link: str | None = None) -> None:
+    """Make ``cohort`` active; ``link`` is its stored-upload id (what ``?cohort=`` names), None for a built-in.
+    The same data with a new dictionary keeps its link, selected model and patient."""
+    old = st.session_state.get(K_COHORT)
+    same_data = old is not None and old.hash == cohort.hash
     st.session_state[K_COHORT] = cohort
-    st.session_state.pop(K_PATIENT, None)
+    if not same_data:
+        st.session_state[K_COHORT_LINK] = link
+        st.session_state.pop(K_PATIENT, None)
+        st.session_state.pop(K_CHOICE, None)
+    elif link is not None:
+        st.session_state[K_COHORT_LINK] = link
+    write_url()
+
+
+def cohort_link() -> str | None:
+    """The stored-upload id of the active cohort, or None (a built-in cohort, or an upload not kept)."""
+    return st.session_state.get(K_COHORT_LINK)
 
 
 def is_demo(cohort: Cohort) -> bool:
@@ -75,6 +93,33 @@ def active_models(cohort: Cohort) -> list[RiskModel]:
         if list(m.feature_names) == list(cohort.features) or set(m.feature_names) <= set(cohort.features):
             models.append(m)
     return models
+
+
+def chosen_model() -> str | None:
+    return st.session_state.get(K_CHOICE)
+
+
+def choose_model(model_id: str) -> None:
+    """Make ``model_id`` the selected model on every page (the pickers follow it on their next draw)."""
+    st.session_state[K_CHOICE] = str(model_id)
+
+
+def url_seen() -> dict:
+    return st.session_state.setdefault(K_URL_SEEN, {})
+
+
+def write_url(model_id: str | None = None) -> None:
+    """Put the active cohort's upload id and the chosen model in the URL (removed when there is none), so a
+    reload or a copied link names them (:mod:`risklens.ui.links` reads them back)."""
+    seen = url_seen()
+    values = {"cohort": cohort_link(), "model": model_id or chosen_model()}
+    for key, value in values.items():
+        if value:
+            seen[key] = value
+            if st.query_params.get(key) != value:
+                st.query_params[key] = value
+        elif key in st.query_params:
+            del st.query_params[key]
 
 
 def threshold(model: RiskModel) -> float:

@@ -28,7 +28,7 @@ def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) ->
     """The protocol's settings as widgets (keys ``{prefix}_...``); returns the record they describe."""
     from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 
-    c = st.columns(4)
+    c = st.columns([3, 1, 1, 1])  # room for every family's name in its chip
     fams = c[0].multiselect("Model families", FAMILIES, default=list(defaults.families), key=f"{prefix}_fams",
                             format_func=lambda f: FAMILY_LABELS[f]) or list(defaults.families)
     runs = int(c[1].number_input("Runs per family", 1, 10, defaults.runs, key=f"{prefix}_runs",
@@ -80,12 +80,40 @@ def run(cohort, settings: ProtocolSettings) -> EvaluationReport:
     except OSError:  # a read-only home still works, without the disk store
         store = None
     bar = st.progress(0.0, text="starting ...")
+    trained: dict = {}
     rep = run_protocol(cohort, settings, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                       store=store)
+                       store=store, trained_out=trained)
     bar.empty()
+    keep_evaluated(cohort, trained)
     audit.record("evaluation run", data=cohort.hash, settings=settings.to_dict())
     st.session_state.setdefault(state.K_EVAL, {})[_key(cohort, settings)] = rep
     return rep
+
+
+def keep_evaluated(cohort, trained: dict) -> None:
+    """Save each family's run-1 model in the store and add it to the session, so a patient the report names
+    (held out from that model, not necessarily from the page's model) opens with the model that was explained."""
+    from risklens.modeling import save_model
+    from risklens.safety import inside, safe_slug
+    from risklens.settings import models_root
+
+    for family, models in trained.items():
+        if not models:
+            continue
+        m = models[0]
+        split = (m.card or {}).get("split") if isinstance((m.card or {}).get("split"), dict) else (m.card or {})
+        slug = safe_slug(f"{cohort.name}-{cohort.hash[:8]}-evaluation-{family}-s{m.seed}-split{split.get('split_seed', 0)}",
+                         default="evaluation", max_len=120)
+        try:
+            path = save_model(m, inside(models_root(), slug))
+        except OSError:  # a read-only home: the report still shows; its links say which model is missing
+            continue
+        state.add_model_path(cohort, path)
+
+
+def evaluated_model(rep: EvaluationReport, family: str, run: int = 1) -> str | None:
+    """The model id of ``family``'s run ``run`` in the report (None when the report has no such model)."""
+    return next((r.model_id for r in rep.models if r.family == family and r.run == run), None)
 
 
 def protocol_panel(cohort, prefix: str, button: str, hint: str) -> EvaluationReport | None:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from risklens.cohorts.base import Cohort
+from risklens.cohorts.stored import StoredUpload, UploadStore
 from risklens.cohorts.upload import cohort_from_upload, read_upload
 from risklens.errors import RiskLensError
 from risklens.ui import state
@@ -53,8 +54,61 @@ def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: st
         st.session_state[state.K_UPLOAD_ERROR] = f"{filename} cannot be used as a cohort: {exc}"
         return None
     st.session_state.pop(state.K_UPLOAD_ERROR, None)
-    state.set_cohort(cohort)
+    mapping = {"outcome": outcome, "id_col": id_col, "trigger_col": trigger_col, "group_col": group_col,
+               "drop": list(drop)}
+    try:  # kept in the RiskLens home so a reload or a link brings it back
+        link = upload_store().save(frame, filename, cohort, mapping, owner()).id
+    except (OSError, ValueError, RiskLensError) as exc:
+        link = None
+        st.session_state[K_KEEP_ERROR] = (f"{filename} is in use but could not be kept for later ({type(exc).__name__}); "
+                                          "a reload will not bring it back.")
+    state.set_cohort(cohort, link=link)
     return cohort
+
+
+K_KEEP_ERROR = "rl_upload_keep_error"
+
+
+def owner() -> str:
+    """Whose uploads these are: the signed-in identity, or the open session (everyone on an open server)."""
+    from risklens.ui.identity import OPEN_USER, identity
+
+    return identity() or OPEN_USER
+
+
+def upload_store() -> UploadStore:
+    from risklens.settings import uploads_root
+
+    return UploadStore(uploads_root())
+
+
+def stored_uploads() -> list[StoredUpload]:
+    """This user's kept uploads, newest first."""
+    return upload_store().entries(owner())
+
+
+def open_stored(upload_id: str) -> Cohort:
+    """Make a kept upload the active cohort (this user's only); raises UploadNotFound for any other id."""
+    from risklens.audit import COHORT_OPENED
+    from risklens.ui.audit import record
+
+    cohort, entry = upload_store().load(upload_id, owner())
+    state.set_cohort(cohort, link=entry.id)
+    record(COHORT_OPENED, data=cohort.hash, upload=entry.id, file=entry.filename)
+    return cohort
+
+
+def delete_stored(upload_id: str) -> StoredUpload:
+    """Delete a kept upload of this user; the active cohort stays in use for this session."""
+    from risklens.audit import COHORT_DELETED
+    from risklens.ui.audit import record
+
+    entry = upload_store().delete(upload_id, owner())
+    record(COHORT_DELETED, data=entry.data_hash, upload=entry.id, file=entry.filename)
+    if state.cohort_link() == entry.id:
+        st.session_state[state.K_COHORT_LINK] = None
+        state.write_url()
+    return entry
 
 
 def load_upload(data: bytes, filename: str, outcome: str, id_col: str | None = None, trigger_col: str | None = None,

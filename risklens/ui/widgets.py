@@ -7,6 +7,7 @@ import streamlit as st
 from risklens.cohorts.base import Cohort
 from risklens.modeling.model import FAMILY_LABELS, RiskModel
 from risklens.safety import md_escape
+from risklens.ui import state
 
 def model_name(model: RiskModel) -> str:
     return f"{FAMILY_LABELS.get(model.family, model.family)} · seed {model.seed} · {model.model_id[:8]}"
@@ -39,14 +40,26 @@ def model_label(model: RiskModel, models: list[RiskModel] | None = None) -> str:
 
 
 def pick_model(models: list[RiskModel], key: str, label: str = "Model") -> RiskModel:
-    """A model picker shared across pages (the last choice is kept); labels without hashes."""
+    """A model picker shared across pages; labels without hashes.
+
+    The session's choice (``state.K_CHOICE``: set by this picker on any page, by training, importing,
+    loading or a link) is the one truth. The widget's value is written from it before the widget is drawn,
+    so the browser is told the new value (a bare default index would leave it showing the old model), and
+    a person's pick goes back into it through ``on_change`` before the page runs."""
     ids = [m.model_id for m in models]
-    shared = "rl_model_choice"
-    default = st.session_state.get(shared)
-    index = ids.index(default) if default in ids else 0
     by_id = {m.model_id: m for m in models}
-    choice = st.selectbox(label, ids, index=index, key=key, format_func=lambda i: model_label(by_id[i], models))
-    st.session_state[shared] = choice
+    choice = st.session_state.get(state.K_CHOICE)
+    if choice not in ids:
+        choice = ids[0]
+    if st.session_state.get(key) != choice:
+        st.session_state[key] = choice
+
+    def keep() -> None:
+        st.session_state[state.K_CHOICE] = st.session_state[key]
+
+    choice = st.selectbox(label, ids, key=key, on_change=keep, format_func=lambda i: model_label(by_id[i], models))
+    state.choose_model(choice)
+    state.write_url(choice)  # a reload or a copied link shows this model
     return by_id[choice]
 
 
@@ -67,6 +80,50 @@ def need_models(models: list[RiskModel]) -> bool:
     st.info("No model is trained for this cohort yet. Train or load one on the **Model** page.")
     st.page_link("pages/model.py", label="Go to the Model page", icon=":material/model_training:")
     return False
+
+
+def threshold_control(model: RiskModel) -> float:
+    """The alert threshold of ``model``: a number field (percent, any precision) beside a log-scale slider.
+
+    Both show the session's threshold exactly (the card's 0.035% stays 0.035%, never clamped to a slider's
+    floor); moving either moves the other. Returns the threshold as a fraction."""
+    import math
+
+    from risklens.modeling.metrics import threshold_grid, threshold_text
+    from risklens.ui import state
+
+    current = state.threshold(model)
+    k_in, k_sl = f"thr_in_{model.model_id}", f"thr_sl_{model.model_id}"
+    options = sorted(set(float(v) for v in threshold_grid()) | {current})
+    if st.session_state.get(k_sl) != current:
+        st.session_state[k_sl] = current
+    shown = st.session_state.get(k_in)
+    if shown is None or not math.isclose(float(shown), 100.0 * current, rel_tol=1e-9, abs_tol=0.0):
+        st.session_state[k_in] = 100.0 * current
+
+    def typed() -> None:
+        state.set_threshold(model, float(st.session_state[k_in]) / 100.0)
+
+    def slid() -> None:
+        state.set_threshold(model, float(st.session_state[k_sl]))
+
+    left, right = st.columns([1, 3])
+    left.number_input("Alert threshold (predicted risk, %)", min_value=0.0, max_value=100.0, step=0.01,
+                      format="%.4g", key=k_in, on_change=typed,
+                      help="Any value from 0 to 100%, to the precision you type (the model card's default: "
+                           f"{threshold_text(float((model.metrics or {}).get('threshold', current)))}).")
+    right.select_slider("or slide (log scale)", options=options, key=k_sl, on_change=slid, format_func=threshold_text)
+    return state.threshold(model)
+
+
+def row_noun(cohort: Cohort) -> str:
+    """What a row of the cohort is, for counts: 'Admissions' in the simulated ward demo, 'Patients' when each
+    patient has one row, else 'Rows'."""
+    from risklens.ui.state import is_demo
+
+    if is_demo(cohort):
+        return "Admissions"
+    return "Patients" if len(set(map(str, cohort.groups))) == cohort.n else "Rows"
 
 
 def pct(x: float) -> str:
