@@ -94,6 +94,9 @@ def test_random_explainer_sits_at_chance():
     X, w = rng.normal(size=(n, f)), rng.normal(size=f)
     R = random_attributions(n, f, seed=9)
     assert np.array_equal(R, random_attributions(n, f, seed=9))
+    scaled = random_attributions(n, f, seed=9, like=w * X)  # the explainer's magnitude, a random direction
+    assert np.linalg.norm(scaled, axis=1) == pytest.approx(np.linalg.norm(w * X, axis=1))
+    assert np.array_equal(np.sign(scaled), np.sign(R))
     assert float(np.mean(feature_agreement(w * X, R, k))) == pytest.approx(k / f, abs=0.02)  # hypergeometric mean
     corr = faithfulness_correlation(_linear(w), X[:300], R[:300], np.zeros(f), n_samples=20, seed=2)
     assert abs(float(np.nanmean(corr))) < 0.05

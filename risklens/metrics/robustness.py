@@ -19,7 +19,8 @@ with probability ``share`` = 1/4, at least one) is set to the baseline; the mode
   removed features get their conditional expectation given the kept ones under a Gaussian fitted to
   the training rows, instead of the training mean, so the model is not pushed off the data's
   distribution; beside the deletion to the baseline it shows how much of that curve is off-distribution.
-- ``random_attributions``: the seeded control explainer (standard normal values): the chance level.
+- ``random_attributions``: the seeded control explainer (a random direction, optionally with the explainer's
+  own magnitude per row): the chance level.
 """
 
 from __future__ import annotations
@@ -118,9 +119,17 @@ def max_sensitivity(explain_fn: Callable[[np.ndarray], np.ndarray], X, scale=Non
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def random_attributions(n: int, f: int, seed: int) -> np.ndarray:
-    """The control explainer: seeded standard normal attributions (n, f), independent of model and data."""
-    return np.random.default_rng(seed).standard_normal((n, f))
+def random_attributions(n: int, f: int, seed: int, like=None) -> np.ndarray:
+    """The control explainer: seeded standard normal attributions (n, f), independent of model and data.
+
+    ``like`` (n, f): each random row is rescaled to that row's Euclidean norm, so the control speaks in the
+    explainer's own units (a random direction, the explainer's magnitude) and scale-dependent scores compare.
+    """
+    R = np.random.default_rng(seed).standard_normal((n, f))
+    if like is None:
+        return R
+    norm = np.linalg.norm(np.nan_to_num(np.asarray(like, dtype=np.float64)), axis=1, keepdims=True)
+    return R / np.linalg.norm(R, axis=1, keepdims=True) * norm
 
 
 @dataclass
