@@ -11,7 +11,8 @@ from risklens.explain import explain
 from risklens.study import EvaluationError, EvaluationReport, ExplainerKey, ProtocolSettings, run_protocol
 from risklens.study import trust_views as TV
 from risklens.study.report import to_html, to_markdown
-from risklens.study.sanity import permuted_label_model, randomised_mlp, randomised_models, sanity_records
+from risklens.modeling.randomised import permuted_label_model, randomised_mlp, randomised_models
+from risklens.study.sanity import sanity_records
 from risklens.study.subgroups import gaps, group_labels, model_frame, subgroup_columns
 from risklens.study.types import SubgroupRecord
 

@@ -8,64 +8,19 @@ same method (same seed and budget) gives for a randomised model:
   output and last hidden layer, ... then every layer (:func:`~risklens.metrics.randomisation.randomise_layers`,
   seed ``trust 1``);
 - **XGBoost, L1**: data randomisation: a model of the same family and hyper-parameters retrained on
-  permuted labels (a seeded sample of at most :data:`PERMUTED_ROWS` training rows).
+  permuted labels (:mod:`risklens.modeling.randomised`).
 
 The verdict is read on the last step (:data:`~risklens.metrics.randomisation.RULE`).
 """
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
-from risklens.metrics.randomisation import (RULE, explanation_similarity, permuted_labels, randomise_layers,
-                                            sanity_verdict)
+from risklens.metrics.randomisation import RULE, explanation_similarity, sanity_verdict
+from risklens.modeling.randomised import randomised_models
 from risklens.study.explain import explain_rows, method_params
-from risklens.study.rows import sample_ids
 from risklens.study.types import SanityRecord
-
-PERMUTED_ROWS = 4000
-
-
-def layer_step_name(n_top: int, n_layers: int) -> str:
-    if n_top >= n_layers:
-        return "all layers"
-    return "output layer" if n_top == 1 else f"top {n_top} layers"
-
-
-def randomised_mlp(model, n_top: int, seed: int):
-    """A copy of an MLP RiskModel whose top ``n_top`` layers are re-drawn (the original is untouched)."""
-    from risklens.modeling.model import RiskModel
-
-    est = copy.deepcopy(model.estimator)
-    clf = est.named_steps["clf"]
-    layers = randomise_layers(model.mlp_layers, n_top, seed)
-    clf.coefs_, clf.intercepts_ = [W for W, _ in layers], [b for _, b in layers]
-    return RiskModel(model.family, est, list(model.feature_names), model.seed, dict(model.params),
-                     dict(model.metrics), {}, f"{model.model_id}~random-top{n_top}", model.contract)
-
-
-def permuted_label_model(model, X_train, y_train, seed: int):
-    """A model of ``model``'s family and parameters trained on permuted labels of (a sample of) the training rows."""
-    from risklens.modeling.model import RiskModel
-    from risklens.modeling.train import _fit, build_estimator
-
-    pos = sample_ids(np.arange(len(X_train)), PERMUTED_ROWS, seed)
-    est = build_estimator(model.family, seed, model.params)
-    _fit(model.family, est, np.asarray(X_train, dtype=np.float64)[pos], permuted_labels(np.asarray(y_train)[pos], seed))
-    return RiskModel(model.family, est, list(model.feature_names), model.seed, dict(model.params), {}, {},
-                     f"{model.model_id}~permuted-labels", model.contract)
-
-
-def randomised_models(model, X_train, y_train, seed: int) -> tuple[str, list]:
-    """(randomisation, [(step, model), ...]) for a RiskLens-trained family; ("", []) for imported models."""
-    if model.family == "mlp":
-        L = len(model.mlp_layers)
-        return "cascading layers", [(layer_step_name(t, L), randomised_mlp(model, t, seed)) for t in range(1, L + 1)]
-    if model.family in ("xgboost", "l1-logistic"):
-        return "permuted labels", [("labels permuted", permuted_label_model(model, X_train, y_train, seed))]
-    return "", []
 
 
 def sanity_records(key, real_values, explain_fn, randomisation: str, steps, k: int) -> list[SanityRecord]:
