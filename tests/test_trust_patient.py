@@ -65,3 +65,24 @@ def test_patients_page_panel_and_patient_card(small_home):
     assert not at.exception, [e.value for e in at.exception]
     card = "\n".join(str(h.proto.body) for h in at.get("html"))
     assert "Can I trust this explanation?" in card and "sanity check" in card
+
+
+def test_consistency_page_trust_and_subgroup_tabs(small_home):
+    at = open_page("pages/consistency.py")
+    at.multiselect(key="cons_fams").set_value(["l1-logistic", "mlp"]).run()
+    at.number_input(key="cons_n").set_value(10)
+    at.number_input(key="cons_reps").set_value(0)
+    at.number_input(key="cons_noise").set_value(0)
+    at.multiselect(key="cons_include").set_value(["l1-logistic/coef", "mlp/dtd"])
+    at.multiselect(key="cons_subgroups").set_value(["hr_mean"])
+    at.button(key="cons_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    body = "\n".join(shown(m.value) for m in at.markdown)
+    assert "Sanity check: does each explanation depend on the model?" in body
+    assert "largest gap in model performance" in body and "hr_mean" in body
+    frames = [df.value for df in at.dataframe]
+    sanity = next(f for f in frames if "verdict" in f.columns)
+    assert set(sanity["explainer"]) == {"L1 logistic regression · coef", "ReLU neural network · DTD"}
+    assert "passed" in set(sanity["verdict"])
+    assert any("chance: correlation" in f.columns for f in frames)
+    assert at.selectbox(key="cons_sub_col").options == ["sex", "age", "hr_mean"]
