@@ -135,3 +135,18 @@ def test_imputed_deletion_keeps_the_model_on_the_data():
     X, V = np.array([[2.0, 2.0]]), np.array([[1.0, 0.0]])
     curve = imputed_deletion_curve(lambda M: np.asarray(M)[:, 0], X, V, imp)
     assert curve[0, 0] == 2.0 and curve[0, 1] == pytest.approx(2.0 * 0.999) and curve[0, 2] == 0.0
+
+
+def test_batched_imputed_deletion_matches_one_patient_at_a_time():
+    rng = np.random.default_rng(6)
+    T = rng.multivariate_normal(np.zeros(5), np.eye(5) + 0.5, 500)
+    imp = GaussianImputer.fit(T)
+    X, V = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    X[1, 2] = np.nan  # a missing cell stays missing while kept, and conditions as the mean
+    curve = imputed_deletion_curve(lambda M: np.nan_to_num(np.asarray(M)) @ np.arange(1, 6), X, V, imp)
+    for i in range(4):
+        order = np.argsort(-np.abs(V[i]), kind="stable")
+        removed = np.zeros(5, dtype=bool)
+        for j in range(5):
+            removed[order[j]] = True
+            assert curve[i, j + 1] == pytest.approx(np.nan_to_num(imp.impute(X[i], removed)) @ np.arange(1, 6))

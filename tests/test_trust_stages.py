@@ -84,10 +84,16 @@ def test_protocol_trust_records(report, cohort):
     assert rob["l1-logistic/coef"].faithfulness_correlation == pytest.approx(1.0, abs=1e-3)
     assert rob["l1-logistic/coef"].infidelity == pytest.approx(0.0, abs=1e-3)
     assert rob["mlp/dtd"].infidelity > 0.01
-    assert all(r.max_sensitivity is not None and r.n_sensitivity == 5 for r in report.robustness)
+    from risklens.study.trust import SENSITIVITY_ROWS
+
+    assert all(r.max_sensitivity is not None and r.n_sensitivity == SENSITIVITY_ROWS for r in report.robustness)
     comp = {str(r.explainer): r for r in report.complexity}
     assert 0 < comp["l1-logistic/coef"].gini < 1 and len(comp["mlp/dtd"].patient_gini) == 12
     assert {r.column for r in report.subgroups} == {"sex", "age", "hr_mean"}
+    for e in report.explained:  # every analysed patient falls in exactly one group of each column
+        for col in ("sex", "age", "hr_mean"):
+            ns = {r.group: r.n for r in report.subgroups if r.explainer == e.explainer and r.column == col}
+            assert sum(ns.values()) == e.patients, (e.explainer, col)
     assert {"sanity checks", "trust checks", "subgroups"} <= set(report.provenance.timings)
 
 
@@ -111,11 +117,13 @@ def test_subgroup_metrics_match_a_hand_computation():
     y = np.array([0, 1, 0, 1, 1, 0, 0, 1, 0, 0])
     p = np.array([.1, .8, .3, .4, .9, .2, .6, .7, .1, .5])
     g = np.array(["a"] * 5 + ["b"] * 5)
-    frame = model_frame(y, p, 0.5, g)
-    assert frame.loc["a", "AUROC"] == pytest.approx(roc_auc_score(y[:5], p[:5]))
-    assert frame.loc["b", "sensitivity"] == pytest.approx(1.0)  # 0.7 >= 0.5
-    assert frame.loc["a", "sensitivity"] == pytest.approx(2 / 3)  # 0.8, 0.9 flagged; 0.4 missed
-    assert frame.loc["b", "calibration gap"] == pytest.approx(p[5:].mean() - y[5:].mean())
+    frame = model_frame(y, {"m": p, "other": 1 - p}, {"m": 0.5, "other": 0.5}, g)
+    assert frame.loc["a", "m|AUROC"] == pytest.approx(roc_auc_score(y[:5], p[:5]))
+    assert frame.loc["a", "other|AUROC"] == pytest.approx(1 - roc_auc_score(y[:5], p[:5]))
+    assert frame.loc["b", "m|sensitivity"] == pytest.approx(1.0)  # 0.7 >= 0.5
+    assert frame.loc["a", "m|sensitivity"] == pytest.approx(2 / 3)  # 0.8, 0.9 flagged; 0.4 missed
+    assert frame.loc["b", "m|calibration gap"] == pytest.approx(p[5:].mean() - y[5:].mean())
+    assert list(frame["n"]) == [5, 5]
     recs = [SubgroupRecord("c", grp, "fam", None, "AUROC", v, n) for grp, v, n in
             (("x", 0.9, 50), ("y", 0.7, 40), ("z", 0.1, 3))]
     (gap,) = gaps(recs)
@@ -129,3 +137,22 @@ def test_group_labels_and_column_errors(cohort):
     assert subgroup_columns(cohort, ("hr_mean",)) == ["sex", "age", "hr_mean"]
     with pytest.raises(EvaluationError, match="not a column"):
         subgroup_columns(cohort, ("../etc/passwd",))
+
+
+def test_cli_evaluate_subgroup_and_no_trust(tmp_path, capsys):
+    import json
+
+    from risklens import cli
+
+    base = ["evaluate", "--cohort", "ward", "--n", "1500", "--families", "l1-logistic", "--methods", "coef",
+            "--runs", "2", "--noise-seeds", "0"]
+    assert cli.main(base + ["--subgroup", "hr_mean", "--out", str(tmp_path / "a")]) == 0
+    rep = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert rep["settings"]["subgroup_columns"] == ["hr_mean"] and rep["sanity"][0]["passed"] is True
+    assert {r["column"] for r in rep["subgroups"]} == {"sex", "age", "hr_mean"}
+    assert cli.main(base + ["--no-trust", "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "report.json").read_text())["sanity"] == []
+    capsys.readouterr()
+    assert cli.main(base + ["--subgroup", "no_such_column", "--out", str(tmp_path / "c")]) != 0
+    err = capsys.readouterr().err
+    assert "'no_such_column' is not a column of the cohort" in err and "Traceback" not in err

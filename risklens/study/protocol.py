@@ -78,6 +78,10 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     clock, plan = Clock(), SeedPlan(settings.seed)
     families = check_families(settings.families, supplied=[f for f, ms in (models or {}).items() if ms])
     keys = resolve_methods(families, settings.methods)
+    if settings.trust:  # a wrong subgroup column is reported before any model is trained
+        from risklens.study.subgroups import subgroup_columns
+
+        subgroup_columns(cohort, settings.subgroup_columns)
     with clock.stage("train"):
         trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)
     rows = select_patients(cohort, trained, keys, settings, plan)

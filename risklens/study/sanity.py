@@ -10,6 +10,7 @@ same method (same seed and budget) gives for a randomised model:
 - **XGBoost, L1**: data randomisation: a model of the same family and hyper-parameters retrained on
   permuted labels (:mod:`risklens.modeling.randomised`).
 
+Sampling methods (LIME, permutation SHAP) use at most :data:`SLOW_PATIENTS` of those patients.
 The verdict is read on the last step (:data:`~risklens.metrics.randomisation.RULE`).
 """
 
@@ -20,7 +21,10 @@ import numpy as np
 from risklens.metrics.randomisation import RULE, explanation_similarity, sanity_verdict
 from risklens.modeling.randomised import randomised_models
 from risklens.study.explain import explain_rows, method_params
+from risklens.study.rows import is_capped
 from risklens.study.types import SanityRecord
+
+SLOW_PATIENTS = 10  # sampling methods (LIME, permutation SHAP) explain at most this many patients per step
 
 
 def sanity_records(key, real_values, explain_fn, randomisation: str, steps, k: int) -> list[SanityRecord]:
@@ -48,7 +52,7 @@ def sanity_stage(cohort, keys, trained, exp, rows, settings, plan, progress=None
             notes.append(f"{key.label}: no sanity check (a model trained elsewhere cannot be randomised here)")
             continue
         say(i / len(keys), f"sanity check of {key} ({how})")
-        e = exp.patients[key][0][: settings.trust_patients]
+        e = exp.patients[key][0][: settings.trust_patients if not is_capped(key) else min(settings.trust_patients, SLOW_PATIENTS)]
         X = cohort.X.loc[list(e.ids)]
         params = method_params(key, settings, rows.background)
         fn = lambda m, X=X, key=key, params=params: explain_rows(m, X, key.method, plan.explainer(1), None, params).values  # noqa: E731

@@ -67,22 +67,32 @@ def _safe_auroc(y, p) -> float:
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
 
 
-def model_frame(y, p, threshold: float, groups):
+def model_frame(y, risks: dict, thresholds: dict, groups):
+    """One MetricFrame for every family: columns "family|metric" (and "n") per group of ``groups``."""
     from fairlearn.metrics import MetricFrame
 
-    metrics = {"AUROC": _safe_auroc, "calibration gap": lambda yt, yp: float(np.mean(yp) - np.mean(yt)),
-               "sensitivity": lambda yt, yp: float(np.mean(yp[yt == 1] >= threshold)) if (yt == 1).any() else float("nan"),
-               "n": lambda yt, yp: len(yt)}
-    return MetricFrame(metrics=metrics, y_true=np.asarray(y), y_pred=np.asarray(p), sensitive_features=groups).by_group
+    metrics = {"n": lambda yt, yp: len(yt)}
+    for fam, p in risks.items():
+        t = thresholds[fam]
+        metrics[f"{fam}|AUROC"] = lambda yt, pos, p=p: _safe_auroc(yt, p[pos])
+        metrics[f"{fam}|calibration gap"] = lambda yt, pos, p=p: float(np.mean(p[pos]) - np.mean(yt))
+        metrics[f"{fam}|sensitivity"] = (lambda yt, pos, p=p, t=t: float(np.mean(p[pos][yt == 1] >= t))
+                                         if (yt == 1).any() else float("nan"))
+    return MetricFrame(metrics=metrics, y_true=np.asarray(y), y_pred=np.arange(len(y)),
+                       sensitive_features=groups).by_group
 
 
-def explanation_frame(per_patient: dict, groups):
-    """MetricFrame over patient positions: each metric a function of the group's positions."""
+def explanation_frame(per_key: dict, n: int, groups):
+    """One MetricFrame over the union of analysed patients (positions 0..n-1): columns "key|metric" per group;
+    each explainer's measure sees only the group's patients it explained."""
     from fairlearn.metrics import MetricFrame
 
-    pos = np.arange(len(groups))
-    metrics = {name: (lambda yt, yp, fn=fn: fn(np.asarray(yt))) for name, fn in per_patient.items()}
-    metrics["n"] = lambda yt, yp: len(yt)
+    metrics = {}
+    for key, (per, local) in per_key.items():  # local: union position -> the explainer's row (-1: not explained)
+        metrics[f"{key}|n"] = lambda yt, yp, local=local: int((local[np.asarray(yt)] >= 0).sum())
+        for name, fn in per.items():
+            metrics[f"{key}|{name}"] = lambda yt, yp, fn=fn, local=local: fn(local[np.asarray(yt)][local[np.asarray(yt)] >= 0])
+    pos = np.arange(n)
     return MetricFrame(metrics=metrics, y_true=pos, y_pred=pos, sensitive_features=groups).by_group
 
 
@@ -109,14 +119,19 @@ def explanation_metrics(key, runs, model, cohort, rows, k: int) -> dict:
     return out, pos
 
 
-def _records(frame, column, family, explainer, metrics) -> list[SubgroupRecord]:
+def _records(frame, column, scopes: dict, metrics, n_of) -> list[SubgroupRecord]:
+    """Records from a "scope|metric" frame; ``scopes`` maps a scope's text to (family, explainer or None)."""
     out = []
     for group, row in frame.iterrows():
-        for m in metrics:
-            if m in row.index:
-                v = row[m]
-                out.append(SubgroupRecord(column, str(group), family, explainer, m,
-                                          None if v is None or not np.isfinite(v) else float(v), int(row["n"])))
+        for scope, (family, explainer) in scopes.items():
+            if int(row[n_of(scope)]) == 0:  # this explainer explained nobody in the group
+                continue
+            for m in metrics:
+                if f"{scope}|{m}" in row.index:
+                    v = row[f"{scope}|{m}"]
+                    out.append(SubgroupRecord(column, str(group), family, explainer, m,
+                                              None if v is None or not np.isfinite(v) else float(v),
+                                              int(row[n_of(scope)])))
     return out
 
 
@@ -138,15 +153,23 @@ def subgroup_stage(cohort, keys, trained, exp, rows, settings) -> tuple[list, li
     """(records, gaps) for every subgroup column."""
     cols = subgroup_columns(cohort, settings.subgroup_columns)
     X_test, y_test = cohort.X.iloc[trained.test_pos], cohort.y[trained.test_pos]
+    risks = {fam: ms[0].predict_proba(X_test) for fam, ms in trained.models.items()}
+    thresholds = {fam: ms[0].threshold for fam, ms in trained.models.items()}
+    union = np.unique(np.concatenate([cohort.X.index.get_indexer([str(i) for i in exp.patients[k][0].ids])
+                                      for k in keys])) if keys else np.array([], dtype=int)
+    per_key = {}
+    for key in keys:  # per-patient measures once; each column only regroups them
+        per, pos = explanation_metrics(key, exp.patients[key], trained.models[key.family][0], cohort, rows, settings.k)
+        local = np.full(len(union), -1)
+        local[np.searchsorted(union, pos)] = np.arange(len(pos))
+        per_key[str(key)] = (per, local)
+    fam_scopes = {fam: (fam, None) for fam in trained.models}
+    key_scopes = {str(k): (k.family, k) for k in keys}
     records = []
     for col in cols:
-        labels_test = group_labels(X_test[col], col, cohort.dictionary)
-        for fam, ms in trained.models.items():
-            p = ms[0].predict_proba(X_test)
-            records += _records(model_frame(y_test, p, ms[0].threshold, labels_test), col, fam, None, MODEL_METRICS)
-        for key in keys:
-            runs = exp.patients[key]
-            per, pos = explanation_metrics(key, runs, trained.models[key.family][0], cohort, rows, settings.k)
-            labels = group_labels(cohort.X[col].iloc[pos], col, cohort.dictionary)
-            records += _records(explanation_frame(per, labels), col, key.family, key, EXPLANATION_METRICS)
+        frame = model_frame(y_test, risks, thresholds, group_labels(X_test[col], col, cohort.dictionary))
+        records += _records(frame, col, fam_scopes, MODEL_METRICS, lambda s: "n")
+        if keys:
+            frame = explanation_frame(per_key, len(union), group_labels(cohort.X[col].iloc[union], col, cohort.dictionary))
+            records += _records(frame, col, key_scopes, EXPLANATION_METRICS, lambda s: f"{s}|n")
     return records, gaps(records)

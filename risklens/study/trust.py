@@ -27,8 +27,8 @@ from risklens.study.explain import explain_rows, method_params
 from risklens.study.rows import sample_ids
 from risklens.study.types import ChanceRecord, ComplexityRecord, RobustnessRecord
 
-SENSITIVITY_ROWS = 5
-NEIGHBOURS = 4
+SENSITIVITY_ROWS = 4
+NEIGHBOURS = 3
 RADIUS = 0.1
 REMOVAL_SAMPLES = 20
 IMPUTER_ROWS = 5000
