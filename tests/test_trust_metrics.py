@@ -39,7 +39,8 @@ def test_similarity_identity_reversal_and_collapse():
     np.put_along_axis(B, order, np.arange(8, 0, -1)[None].repeat(10, 0).astype(float), axis=1)  # ranks reversed
     assert explanation_similarity(A, B)["spearman"] == pytest.approx(-np.ones(10))
     z = explanation_similarity(A, np.zeros_like(A))  # a randomised L1 model with every coefficient zero
-    assert z["spearman"].tolist() == [0.0] * 10 and z["top_k"].tolist() == [0.0] * 10
+    assert z["spearman"].tolist() == [0.0] * 10 and z["top_k"].tolist() == [0.0] * 10 and z["collapsed"].all()
+    assert not s["collapsed"].any()
 
 
 def test_planted_explainer_that_ignores_the_model_fails_and_a_model_dependent_one_passes():
@@ -97,6 +98,8 @@ def test_random_explainer_sits_at_chance():
     scaled = random_attributions(n, f, seed=9, like=w * X)  # the explainer's magnitude, a random direction
     assert np.linalg.norm(scaled, axis=1) == pytest.approx(np.linalg.norm(w * X, axis=1))
     assert np.array_equal(np.sign(scaled), np.sign(R))
+    zero = random_attributions(2, f, seed=9, like=np.zeros((2, f)))  # nothing attributed: the control stays random
+    assert zero == pytest.approx(random_attributions(2, f, seed=9))
     assert float(np.mean(feature_agreement(w * X, R, k))) == pytest.approx(k / f, abs=0.02)  # hypergeometric mean
     corr = faithfulness_correlation(_linear(w), X[:300], R[:300], np.zeros(f), n_samples=20, seed=2)
     assert abs(float(np.nanmean(corr))) < 0.05

@@ -28,12 +28,14 @@ RULE = (f"passes when the mean Spearman correlation of |attribution| between the
 
 
 def explanation_similarity(real, randomised, k: int = 5) -> dict[str, np.ndarray]:
-    """Per row: {"spearman", "top_k"} between two attribution arrays of the same rows (n, f)."""
+    """Per row: {"spearman", "top_k", "collapsed"} between two attribution arrays of the same rows (n, f);
+    ``collapsed``: the randomised explanation is all zero (it changed, but by vanishing)."""
     A = np.atleast_2d(np.asarray(real, dtype=np.float64))
     B = np.atleast_2d(np.asarray(randomised, dtype=np.float64))
     rho = np.nan_to_num(rank_correlation(A, B), nan=0.0)
     fa = np.where(np.abs(B).sum(axis=1) > 0, feature_agreement(A, B, k), 0.0)
-    return {"spearman": np.asarray(rho, dtype=np.float64), "top_k": np.asarray(fa, dtype=np.float64)}
+    return {"spearman": np.asarray(rho, dtype=np.float64), "top_k": np.asarray(fa, dtype=np.float64),
+            "collapsed": np.abs(B).sum(axis=1) == 0}
 
 
 def sanity_verdict(mean_spearman: float, threshold: float = PASS_BELOW) -> bool:

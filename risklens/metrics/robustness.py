@@ -122,13 +122,14 @@ def max_sensitivity(explain_fn: Callable[[np.ndarray], np.ndarray], X, scale=Non
 def random_attributions(n: int, f: int, seed: int, like=None) -> np.ndarray:
     """The control explainer: seeded standard normal attributions (n, f), independent of model and data.
 
-    ``like`` (n, f): each random row is rescaled to that row's Euclidean norm, so the control speaks in the
+    ``like`` (n, f): each random row is rescaled to that row's Euclidean norm (all-zero rows stay unscaled), so the control speaks in the
     explainer's own units (a random direction, the explainer's magnitude) and scale-dependent scores compare.
     """
     R = np.random.default_rng(seed).standard_normal((n, f))
     if like is None:
         return R
     norm = np.linalg.norm(np.nan_to_num(np.asarray(like, dtype=np.float64)), axis=1, keepdims=True)
+    norm = np.where(norm > 0, norm, np.linalg.norm(R, axis=1, keepdims=True))  # an all-zero row: unscaled
     return R / np.linalg.norm(R, axis=1, keepdims=True) * norm
 
 

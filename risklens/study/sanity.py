@@ -35,7 +35,7 @@ def sanity_records(key, real_values, explain_fn, randomisation: str, steps, k: i
         rho, fa = float(np.mean(sim["spearman"])), float(np.mean(sim["top_k"]))
         final = i == len(steps) - 1
         out.append(SanityRecord(key, randomisation, step, rho, fa, int(k), int(len(real_values)), final,
-                                sanity_verdict(rho) if final else None, RULE))
+                                sanity_verdict(rho) if final else None, RULE, float(np.mean(sim["collapsed"]))))
     return out
 
 

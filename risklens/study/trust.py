@@ -48,7 +48,8 @@ def complexity_record(key, values) -> ComplexityRecord:
     t = CX.complexity_table(values)
     return ComplexityRecord(key, _mean(t["gini"]), _mean(t["effective"]), _mean(t["compacity"]), CX.EFFECTIVE_SHARE,
                             CX.COMPACITY_SHARE, int(np.shape(values)[1]), int(len(values)),
-                            [float(v) for v in t["gini"]], [int(v) for v in t["effective"]])
+                            [float(v) for v in t["gini"]], [int(v) for v in t["effective"]],
+                            float(np.mean(np.abs(np.nan_to_num(np.asarray(values, float))).sum(axis=1) == 0)))
 
 
 def chance_record(key, e, model, cohort, baseline, k: int, seed: int, seed_perturb: int) -> ChanceRecord:

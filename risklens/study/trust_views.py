@@ -15,10 +15,11 @@ VERDICT = {True: "passed", False: "FAILED: barely changes with the model", None:
 def sanity_frame(rep) -> pd.DataFrame:
     k = rep.sanity[0].k if rep.sanity else rep.settings.k
     return pd.DataFrame([{"explainer": r.explainer.label, "randomisation": r.randomisation, "step": r.step,
-                          "Spearman |attribution|": r.spearman, f"top-{k} agreement": r.top_k, "patients": r.n,
+                          "Spearman |attribution|": r.spearman, f"top-{k} agreement": r.top_k,
+                          "randomised explanation all zero": r.collapsed, "patients": r.n,
                           "verdict": VERDICT[r.passed]} for r in rep.sanity],
                         columns=["explainer", "randomisation", "step", "Spearman |attribution|", f"top-{k} agreement",
-                                 "patients", "verdict"])
+                                 "randomised explanation all zero", "patients", "verdict"])
 
 
 def sanity_verdicts(rep) -> dict[str, bool]:
@@ -50,7 +51,8 @@ def chance_frame(rep) -> pd.DataFrame:
 def complexity_frame(rep) -> pd.DataFrame:
     return pd.DataFrame([{"explainer": r.explainer.label, "Gini sparseness": r.gini,
                           f"effective complexity (≥ {EFFECTIVE_SHARE:.0%} of total)": r.effective,
-                          f"compacity ({COMPACITY_SHARE:.0%})": r.compacity, "features": r.features, "patients": r.n}
+                          f"compacity ({COMPACITY_SHARE:.0%})": r.compacity, "explanation all zero": r.zero_share,
+                          "features": r.features, "patients": r.n}
                          for r in rep.complexity])
 
 

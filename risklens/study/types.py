@@ -249,6 +249,7 @@ class SanityRecord:
     final: bool
     passed: typing.Optional[bool]
     rule: str
+    collapsed: Num = None  # share of patients whose randomised explanation is all zero
 
 
 @dataclass
@@ -282,6 +283,7 @@ class ComplexityRecord:
     n: int
     patient_gini: list
     patient_effective: list
+    zero_share: Num = None  # share of patients whose explanation is all zero (nothing attributed)
 
 
 @dataclass
