@@ -4,7 +4,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.safety import md_escape
-from risklens.study import views
+from risklens.study import trust_views, views
 from risklens.ui import study
 
 
@@ -88,6 +88,66 @@ def faithfulness_tab(rep) -> None:
     st.dataframe(views.display(views.faithfulness_frame(rep), 4), hide_index=True, width="stretch")
 
 
+def trust_tab(rep) -> None:
+    if not rep.sanity and not rep.complexity:
+        st.info("The trust checks were not run (tick **Trust checks** in the settings).")
+        return
+    st.markdown("**Sanity check: does each explanation depend on the model?** Each explainer explains the same "
+                "patients for a randomised model (neural network: layers re-drawn from the top down; XGBoost and "
+                "L1: retrained on shuffled outcomes). An explanation that barely changes cannot show what the model "
+                "learned.")
+    failed = [k for k, ok in trust_views.sanity_verdicts(rep).items() if not ok]
+    for label in failed:
+        st.error(f"{label} FAILED the sanity check: its explanation barely changes when the model is randomised.",
+                 icon=":material/gpp_bad:")
+    if rep.sanity and not failed:
+        st.success("Every explainer passed the sanity check.", icon=":material/verified_user:")
+    sanity = trust_views.sanity_frame(rep)
+    from risklens.metrics.randomisation import PASS_BELOW
+
+    st.plotly_chart(plots.sanity_figure(sanity, PASS_BELOW), key="cons_sanity_fig")
+    st.dataframe(views.display(sanity), hide_index=True, width="stretch")
+    st.caption(f"An explainer {trust_views.SANITY_RULE}.")
+    st.markdown("**Chance levels**: a seeded random explainer on the same patients and model, beside each number.")
+    chance = trust_views.chance_frame(rep)
+    st.plotly_chart(plots.value_vs_chance_figure(chance, "faithfulness correlation", "chance: correlation",
+                                                 "Faithfulness correlation: explainer vs random explainer"),
+                    key="cons_chance_fig")
+    st.dataframe(views.display(chance), hide_index=True, width="stretch")
+    st.markdown("**Complexity** (how many features carry each patient's explanation)")
+    st.dataframe(views.display(trust_views.complexity_frame(rep)), hide_index=True, width="stretch")
+    st.plotly_chart(plots.spread_figure(trust_views.complexity_patients(rep), "explainer", "Gini",
+                                        "Gini sparseness per patient", "explainer", "Gini (1 = one feature)"),
+                    key="cons_gini")
+    st.markdown("**Faithfulness by removal, sensitivity, imputed deletion**")
+    st.dataframe(views.display(trust_views.robustness_frame(rep), 4), hide_index=True, width="stretch")
+    st.caption(trust_views.robustness_caption(rep))
+
+
+def subgroups_tab(rep) -> None:
+    model = trust_views.subgroup_frame(rep, "model")
+    if model.empty:
+        st.info("No subgroups were compared (the trust checks were off, or the cohort has no sex, age or chosen column).")
+        return
+    for sentence in trust_views.gap_sentences(rep):
+        st.markdown(f"- {md_escape(sentence)}")
+    columns = list(dict.fromkeys(model["column"]))
+    col = st.selectbox("Subgroup column", columns, key="cons_sub_col")
+    part = model[model["column"] == col]
+    metric = st.radio("Model metric", ["AUROC", "calibration gap", "sensitivity"], horizontal=True, key="cons_sub_m")
+    st.plotly_chart(plots.subgroup_figure(part, "model", metric, f"{metric} by {col}"), key="cons_sub_fig")
+    st.dataframe(views.display(part), hide_index=True, width="stretch")
+    expl = trust_views.subgroup_frame(rep, "explanation")
+    if not expl.empty:
+        st.markdown("**Explanation quality by subgroup** (analysed patients)")
+        st.dataframe(views.display(expl[expl["column"] == col]), hide_index=True, width="stretch")
+    st.markdown("**Largest gaps**")
+    st.dataframe(views.display(trust_views.largest_gaps(rep)), hide_index=True, width="stretch")
+    st.caption("Calibration gap: mean predicted risk minus the observed event rate. Faithfulness: deletion AUC / the "
+               "patient's risk (lower = more faithful). Stability: top-k agreement of run 1 with the other runs. "
+               "Computed with fairlearn's MetricFrame.")
+
+
 def runs_tab(rep) -> None:
     st.dataframe(views.display(views.runs_frame(rep)), hide_index=True, width="stretch")
     if rep.sign_agreement:
@@ -137,9 +197,10 @@ def show(rep) -> None:
                "rankings by |attribution|, so they are valid across output spaces.")
     for note in rep.notes:
         st.caption(note)
-    tabs = st.tabs(["Agreement", "Concordance", "Noise floor & stability", "Faithfulness", "Uncertainty",
-                    "Runs & models", "Disagreements"])
-    draws = (agreement_tab, concordance_tab, noise_tab, faithfulness_tab, uncertainty_tab, runs_tab, disagreement_tab)
+    tabs = st.tabs(["Agreement", "Concordance", "Noise floor & stability", "Faithfulness", "Trust checks",
+                    "Subgroups", "Uncertainty", "Runs & models", "Disagreements"])
+    draws = (agreement_tab, concordance_tab, noise_tab, faithfulness_tab, trust_tab, subgroups_tab, uncertainty_tab,
+             runs_tab, disagreement_tab)
     for tab, draw in zip(tabs, draws):
         with tab:
             draw(rep)

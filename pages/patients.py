@@ -116,6 +116,17 @@ def explanation(v, cohort, model):
                                 key="pt_ranks")
 
 
+TRUST_ICON = {"ok": ":material/check_circle:", "caution": ":material/warning:", "info": ":material/info:"}
+
+
+def trust_panel(model, cohort, v):
+    """Can I trust this explanation? Measured lines for this patient and this model, each saying what it measured."""
+    with st.container(border=True):
+        st.markdown("**Can I trust this explanation?** Each line is a measurement on this patient and this model.")
+        for line in pp.trust_panel_lines(model, cohort, v):
+            st.markdown(f"{TRUST_ICON[line.status]} **{md_escape(line.topic)}**: {md_escape(line.text)}")
+
+
 def what_if(model, cohort, index, v):
     st.subheader("What if?")
     d = ui.cache.words_for(model, cohort)
@@ -193,6 +204,8 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
             choose_patient(shown, n_matching, pid)
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
+        if st.toggle("Can I trust this explanation? (sanity check, sampling error, sensitivity)", key="pt_trust"):
+            trust_panel(model, cohort, v)
         what_if(model, cohort, index, v)
 
 

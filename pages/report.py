@@ -6,7 +6,8 @@ from risklens import ui
 from risklens.safety import safe_slug
 from risklens.patients import exports
 from risklens.ui import state, study
-from risklens.ui.patient_page import certainty_for, index_for, primary_row, secondary_method, view_for
+from risklens.ui.patient_page import (certainty_for, index_for, primary_row, secondary_method, trust_panel_lines,
+                                       view_for)
 
 
 def evaluation_section(cohort) -> None:
@@ -48,9 +49,13 @@ def patient_section(cohort, models) -> None:
     view = view_for(model, cohort, index, pid, threshold, other, stability=False)
     expl = index.explanation if index.explanation is not None else primary_row(model, cohort, pid)
     certainty = certainty_for(model, cohort, index)
+    trust = None
+    if st.checkbox("Add \"Can I trust this explanation?\" to the card (runs the sanity check on this model)",
+                   key="rep_card_trust"):
+        trust = trust_panel_lines(model, cohort, view)
     card = ui.cache.patient_card_html(view, model, cohort, threshold, expl,
                                       certainty=None if certainty is None else certainty[index.position(pid)],
-                                      alpha=ui.conformal.alpha())
+                                      alpha=ui.conformal.alpha(), trust=trust)
     c = st.columns(2)
     c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{safe_slug(pid)}.html",
                          mime="text/html", key="rep_dl_card",

@@ -47,6 +47,10 @@ def add_parser(subparsers) -> None:
                    help="override a method's budget, e.g. lime.num_samples=500 (repeatable)")
     p.add_argument("--settings", help="JSON file of ProtocolSettings fields (flags given explicitly win)")
     p.add_argument("--rashomon", action="store_true", help="also measure importance spread over a Rashomon set")
+    p.add_argument("--no-trust", action="store_true",
+                   help="skip the trust checks (sanity checks, random-explainer control, complexity, robustness, subgroups)")
+    p.add_argument("--subgroup", action="append", default=None, metavar="COLUMN",
+                   help="also compare the subgroups of COLUMN (beside sex and age band); repeatable")
     p.add_argument("--cache", default=None, help="explanation store directory (reuse explanations across runs)")
     p.add_argument("--out", required=True, help="output directory")
     add_scheduler_argument(p)
@@ -81,7 +85,8 @@ def settings_from(args):
             raise RiskLensError(f"--settings {args.settings} must hold a JSON object of settings")
     flags = {"families": args.families, "methods": args.methods, "runs": args.runs, "seed": args.seed, "k": args.k,
              "max_patients": args.max_patients, "noise_seeds": args.noise_seeds, "rashomon": args.rashomon or None,
-             "conformal_alpha": args.conformal_alpha}
+             "conformal_alpha": args.conformal_alpha, "trust": False if getattr(args, "no_trust", False) else None,
+             "subgroup_columns": getattr(args, "subgroup", None)}
     merged = {**base, **{k: v for k, v in flags.items() if v is not None}}
     if args.budget:
         merged["budgets"] = {**merged.get("budgets", {}), **parse_budgets(args.budget)}

@@ -23,7 +23,10 @@ from risklens.plots.evaluation import (
                                    faithfulness_figure,
                                    noise_floor_figure,
                                    rashomon_figure,
+                                   sanity_figure,
                                    spread_figure,
+                                   subgroup_figure,
+                                   value_vs_chance_figure,
 )
 from risklens.plots.model import (
                                    calibration_figure,
@@ -51,6 +54,7 @@ __all__ = [
     "space_label", "risk_histogram", "roc_figure", "pr_figure", "calibration_figure", "confusion_figure",
     "importance_bar", "subgroup_importance_figure", "beeswarm_figure", "dependence_figure", "patient_bar",
     "rank_comparison_figure", "vitals_figure", "vitals_note", "waterfall_figure", "pdp_ice_figure", "agreement_heatmap", "curves_figure",
-    "faithfulness_figure", "noise_floor_figure", "spread_figure",
+    "faithfulness_figure", "noise_floor_figure", "spread_figure", "sanity_figure", "subgroup_figure",
+    "value_vs_chance_figure",
     "missingness_figure", "count_bar", "threshold_figure", "rashomon_figure",
 ]

@@ -91,3 +91,39 @@ def rashomon_figure(spread: pd.DataFrame, dictionary: FeatureDictionary | None, 
     layout = _layout(title, "share of total mean |SHAP| (log-odds); bar = min to max over models", "",
                      height=max(320, 24 * len(s) + 110), legend=False)
     return go.Figure(data=traces, layout=layout)
+
+
+# ---- trust checks ----------------------------------------------------------------------------
+def sanity_figure(frame: pd.DataFrame, threshold: float) -> go.Figure:
+    """Spearman of |attribution| (real vs randomised model) per randomisation step, one line per explainer;
+    below the dashed threshold line the explanation changed with the model (the check passes)."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby("explainer", sort=False)):
+        fig.add_trace(go.Scatter(x=part["step"], y=part["Spearman |attribution|"], mode="lines+markers", name=str(name),
+                                 line={"color": PALETTE[i % len(PALETTE)]}))
+    fig.add_hline(y=threshold, line_dash="dash", line_color=NEUTRAL, annotation_text=f"pass below {threshold:g}")
+    fig.update_layout(yaxis_range=[-1.05, 1.05])
+    return _finish(fig, "Sanity check: explanation of the real vs the randomised model",
+                   "randomisation step (MLP: layers re-drawn from the top; others: labels permuted)",
+                   "Spearman of |attribution| (1 = unchanged)", height=400)
+
+
+def value_vs_chance_figure(frame: pd.DataFrame, value: str, chance: str, title: str) -> go.Figure:
+    """Bars per explainer: the explainer's number beside the random explainer's (its chance level)."""
+    fig = go.Figure([go.Bar(x=frame["explainer"], y=frame[value], name="explainer", marker_color=PALETTE[0]),
+                     go.Bar(x=frame["explainer"], y=frame[chance], name="random explainer (chance)",
+                            marker_color=NEUTRAL)])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(automargin=True)
+    return _finish(fig, title, "", value, height=380)
+
+
+def subgroup_figure(frame: pd.DataFrame, scope: str, metric: str, title: str) -> go.Figure:
+    """Bars of one metric per group, grouped by model or explainer (``scope`` column)."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby("group", sort=False)):
+        fig.add_trace(go.Bar(x=part[scope], y=part[metric], name=str(name), marker_color=PALETTE[i % len(PALETTE)],
+                             customdata=part["n"], hovertemplate="%{x}<br>%{y:.3f} (n = %{customdata})"))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(automargin=True)
+    return _finish(fig, title, "", metric, height=380)

@@ -18,9 +18,10 @@ CERTAINTY_WORDS = {
 
 def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: str = "", risk: float | None = None,
                       threshold: float | None = None, top: int = 8, certainty: str | None = None,
-                      alpha: float | None = None) -> str:
+                      alpha: float | None = None, trust=None) -> str:
     """A self-contained HTML card for one patient: risk, how sure the model is (its conformal prediction set
-    at error rate ``alpha``, when given), top contributions (inline SVG) and provenance (model hash, data
+    at error rate ``alpha``, when given), top contributions (inline SVG), "can I trust this explanation?"
+    (``trust``: :class:`~risklens.patients.trust.TrustLine` s, when given) and provenance (model hash, data
     hash, method, seed, output space, explanation parameters)."""
     e = expl.rows_for_ids([row_id])
     vals, data, names = e.values[0], e.data[0], e.feature_names
@@ -52,8 +53,13 @@ def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: s
     seed = e.params.get("seed", "")
     prov = [("model hash", model_hash), ("data hash", data_hash or "–"), ("method", e.method), ("seed", seed),
             ("output space", e.output), ("row id", row_id)]
+    trust_html = ""
+    if trust:
+        items = "".join(f"<li><b>{html.escape(t.topic)}</b> ({html.escape(t.status)}): {html.escape(t.text)}</li>"
+                        for t in trust)
+        trust_html = f"<h2>Can I trust this explanation?</h2><ul>{items}</ul>"
     prov_html = "".join(f"<tr><th>{k}</th><td><code>{html.escape(str(v))}</code></td></tr>" for k, v in prov)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Patient {html.escape(str(row_id))}</title>'
             f'<style>{CSS}</style></head><body><div class="card"><h1>Patient {html.escape(str(row_id))}</h1>{risk_txt}'
             f"<p>Top {len(order)} contributions ({html.escape(e.method)}, {html.escape(e.output)}; orange raises risk, "
-            f"blue lowers it)</p>{''.join(svg)}<table class=\"prov\">{prov_html}</table></div></body></html>")
+            f"blue lowers it)</p>{''.join(svg)}{trust_html}<table class=\"prov\">{prov_html}</table></div></body></html>")

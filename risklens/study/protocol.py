@@ -10,8 +10,11 @@ Stages (each a function with typed inputs and outputs, testable alone):
 6. ``noise_stage`` (:mod:`.noise`): LIME stability and the explainer noise floor;
 7. ``faithfulness_stage`` (:mod:`.faithful`): deletion / insertion, PGI / PGU, robustness;
 8. ``conformal_stage`` (:mod:`.conformal`): split-conformal coverage of each family's run-1 model;
-9. ``rashomon_stage`` (:mod:`.rashomon`, optional);
-10. :func:`assemble`: the :class:`~risklens.study.types.EvaluationReport` with settings and provenance.
+9. trust checks (``settings.trust``): ``sanity_stage`` (:mod:`.sanity`: model and data randomisation),
+   ``trust_stage`` (:mod:`.trust`: random-explainer control, complexity, removal faithfulness, sensitivity,
+   ROAD-style deletion), ``subgroup_stage`` (:mod:`.subgroups`: performance and explanation quality per group);
+10. ``rashomon_stage`` (:mod:`.rashomon`, optional);
+11. :func:`assemble`: the :class:`~risklens.study.types.EvaluationReport` with settings and provenance.
 
 Every random choice takes its seed from the :class:`~risklens.study.seeds.SeedPlan` of ``settings.seed``.
 """
@@ -41,7 +44,7 @@ from risklens.study.types import (
 Progress = Callable[[float, str], None]
 
 #: Share of the progress bar each stage fills (start, end).
-SPANS = {"train": (0.0, 0.3), "explain": (0.3, 0.7), "noise": (0.72, 0.85), "faithfulness": (0.85, 0.93),
+SPANS = {"train": (0.0, 0.3), "explain": (0.3, 0.7), "noise": (0.72, 0.85), "faithfulness": (0.85, 0.9), "trust": (0.9, 0.93),
          "rashomon": (0.93, 0.99)}
 
 
@@ -80,6 +83,10 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     clock, plan = Clock(), SeedPlan(settings.seed)
     families = check_families(settings.families, supplied=[f for f, ms in (models or {}).items() if ms])
     keys = resolve_methods(families, settings.methods)
+    if settings.trust:  # a wrong subgroup column is reported before any model is trained
+        from risklens.study.subgroups import subgroup_columns
+
+        subgroup_columns(cohort, settings.subgroup_columns)
     with clock.stage("train"):
         trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)
     if trained_out is not None:
@@ -99,6 +106,7 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     say(0.93, "conformal prediction sets")
     with clock.stage("conformal"):
         conf, conf_notes = conformal_stage(cohort, trained, settings, plan)
+    trust, trust_notes = run_trust(cohort, keys, trained, exp, rows, settings, plan, clock, _sub(say, "trust"))
     rash = None
     if settings.rashomon:
         from risklens.study.rashomon import rashomon_stage
@@ -109,10 +117,32 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     rep.concordance, rep.mechanism, rep.lime_stability, rep.noise_floor = trig, mech, stab, floors
     rep.faithfulness, rep.rashomon, rep.published = faith, rash, paper.published(cohort.name)
     rep.conformal = conf
-    rep.notes += conc_notes + conf_notes
+    for name, value in trust.items():
+        setattr(rep, name, value)
+    rep.notes += conc_notes + conf_notes + trust_notes
     rep.provenance.timings, rep.provenance.total_seconds = dict(clock.timings), clock.total
     say(1.0, f"evaluation done in {clock.total:.0f} s")
     return EvaluationReport.from_dict(rep.to_dict())  # the in-memory report is exactly its JSON
+
+
+def run_trust(cohort, keys, trained, exp, rows, settings, plan, clock, say) -> tuple[dict, list[str]]:
+    """The trust checks' report fields and notes (none when ``settings.trust`` is off), each stage timed."""
+    if not settings.trust:
+        return {}, []
+    from risklens.study.sanity import sanity_stage
+    from risklens.study.subgroups import subgroup_stage
+    from risklens.study.trust import trust_stage
+
+    with clock.stage("sanity checks"):
+        sanity, notes = sanity_stage(cohort, keys, trained, exp, rows, settings, plan, lambda f, m: say(f / 2, m))
+    with clock.stage("trust checks"):
+        comp, chance, robust = trust_stage(cohort, keys, trained, exp, rows, settings, plan,
+                                           lambda f, m: say(0.5 + f / 2.5, m))
+    say(0.9, "subgroups")
+    with clock.stage("subgroups"):
+        groups, gaps = subgroup_stage(cohort, keys, trained, exp, rows, settings)
+    return {"sanity": sanity, "complexity": comp, "chance": chance, "robustness": robust, "subgroups": groups,
+            "subgroup_gaps": gaps}, notes
 
 
 def simulator_preset(cohort) -> str | None:

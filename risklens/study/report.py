@@ -17,6 +17,7 @@ from risklens.study.render import Section, bars_svg, curve_svg, fmt, page_html, 
 from risklens.study.sections import (agreement_sections, conformal_sections, data_check_sections, noise_sections,
                                      study_sections)
 from risklens.study.views import patient_counts
+from risklens.study.trust_sections import trust_sections
 
 __all__ = ["KEY", "patient_card_html", "sections", "to_html", "to_markdown", "write_report"]
 
@@ -34,6 +35,11 @@ KEY = [
     ("noise floor", "the same figure between explainer seeds on one model: what run-to-run agreement cannot beat"),
     ("conformal set", "the outcomes a model cannot rule out at the error rate; both = uncertain, none = empty"),
     ("Mondrian", "conformal sets calibrated per outcome class, so coverage holds within events and non-events"),
+    ("sanity check", "the explanation of a randomised model (layers re-drawn or labels permuted) beside the real one"),
+    ("chance", "the same number for a seeded random explainer on the same patients"),
+    ("Gini", "sparseness of |attribution|: 0 = spread evenly, near 1 = one feature"),
+    ("infidelity", "mean squared gap between the attributions' claim and the model's change when features are removed"),
+    ("max-sensitivity", "largest relative change of the explanation under a small change of the inputs"),
 ]
 
 
@@ -46,6 +52,7 @@ def sections(rep) -> list[Section]:
     out += conformal_sections(rep)
     if rep.faithfulness:
         out.append(_faithfulness(rep))
+    out += trust_sections(rep)
     if rep.rashomon:
         out.append(_rashomon(rep))
     out += [_provenance(rep), Section("Key", ["abbreviation", "meaning"], [list(k) for k in KEY])]

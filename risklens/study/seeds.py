@@ -14,7 +14,9 @@ is written to the report's provenance, so a number can be traced to the seed tha
   is the run-1 explanation itself, seed ``explainer run 1``);
 - ``faithfulness``: the random orders and perturbations of the faithfulness checks;
 - ``rashomon``: the Rashomon set's base training seed;
-- ``conformal``: the calibration / evaluation split of the held-out rows for conformal prediction.
+- ``conformal``: the calibration / evaluation split of the held-out rows for conformal prediction;
+- ``trust j``: the trust checks (1: model randomisation, 2: the random explainer, 3: removal perturbations
+  and sensitivity neighbours).
 
 Each stream is ``SeedSequence(seed).spawn`` child number i for a fixed i per name, so adding a
 stream later never moves an existing one; its seed is the child's first 31-bit word.
@@ -28,7 +30,7 @@ import numpy as np
 
 #: Position of each base stream among the spawned children (never reorder; append new names).
 BASE_STREAMS = ("simulator", "split", "background", "rows", "faithfulness", "rashomon", "model run",
-                "explainer run", "stability repeat", "noise-floor repeat", "cohort rows", "conformal")
+                "explainer run", "stability repeat", "noise-floor repeat", "cohort rows", "conformal", "trust")
 
 
 def _derive(seed: int, index: int, sub: int | None = None) -> int:
@@ -59,6 +61,10 @@ class SeedPlan:
     def stability(self, j: int) -> int:
         return self.stream("stability repeat", j)
 
+    def trust(self, j: int) -> int:
+        """Seed of trust-check stream j (1: model randomisation, 2: random explainer, 3: perturbations)."""
+        return self.stream("trust", j)
+
     def noise(self, j: int) -> int:
         """Explainer seed of noise-floor repeat j; repeat 1 is the run-1 explanation."""
         return self.explainer(1) if int(j) == 1 else self.stream("noise-floor repeat", j)
@@ -67,6 +73,7 @@ class SeedPlan:
         """Every stream's seed by name ("model run 2", ...), as written to the report."""
         out = {"seed": int(self.seed)}
         out.update({name: self.stream(name) for name in (*BASE_STREAMS[:6], "cohort rows", "conformal")})
+        out.update({f"trust {j}": self.trust(j) for j in (1, 2, 3)})
         out.update({f"model run {r}": self.model(r) for r in range(1, runs + 1)})
         out.update({f"explainer run {r}": self.explainer(r) for r in range(1, runs + 1)})
         out.update({f"stability repeat {j}": self.stability(j) for j in range(1, stability_repeats + 1)})

@@ -66,6 +66,9 @@ class ProtocolSettings:
     - ``rashomon`` / ``rashomon_margin`` / ``rashomon_seeds``: the optional Rashomon set.
     - ``conformal_alpha``: error rate of the conformal prediction sets of each family's run-1 model
       (sets cover the true outcome for at least 1 - alpha of patients).
+    - ``trust``: run the trust checks (sanity checks, the random-explainer control, complexity, removal
+      faithfulness and sensitivity, subgroups) on ``trust_patients`` analysed patients per explainer.
+    - ``subgroup_columns``: cohort columns whose groups are compared (beside sex and age band when present).
     - ``seed``: the one seed every stream of the seed plan is spawned from.
     """
 
@@ -87,16 +90,19 @@ class ProtocolSettings:
     rashomon_margin: float = 0.01
     rashomon_seeds: int = 2
     conformal_alpha: float = 0.1
+    trust: bool = True
+    trust_patients: int = 20
+    subgroup_columns: tuple[str, ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("families", "methods", "agreement_ks"):
+        for name in ("families", "methods", "agreement_ks", "subgroup_columns"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("budgets", "model_params"):
             object.__setattr__(self, name, {str(m): dict(p) for m, p in dict(getattr(self, name)).items()})
         checks = [("runs", 1), ("k", 1), ("max_patients", 1), ("max_cohort", 1), ("background_rows", 1),
                   ("stability_patients", 1), ("stability_repeats", 0), ("noise_seeds", 0),
-                  ("faithfulness_patients", 1), ("rashomon_seeds", 1)]
+                  ("faithfulness_patients", 1), ("rashomon_seeds", 1), ("trust_patients", 2)]
         for name, low in checks:
             if int(getattr(self, name)) < low:
                 raise EvaluationError(f"{name} must be at least {low}, got {getattr(self, name)}")

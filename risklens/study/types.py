@@ -232,6 +232,109 @@ class FaithfulnessRecord:
 
 
 @dataclass
+class SanityRecord:
+    """One step of a sanity check (Adebayo et al. 2018): the run-1 explanation beside the randomised model's.
+
+    ``randomisation``: "cascading layers" (MLP, ``step`` = the layers re-drawn from the top) or
+    "permuted labels" (a model of the same family retrained on shuffled outcomes). ``passed`` is
+    read on the last step (all layers / labels permuted) only, by ``rule``; None on earlier steps.
+    """
+
+    explainer: ExplainerKey
+    randomisation: str
+    step: str
+    spearman: Num  # mean over patients of Spearman(|real|, |randomised|)
+    top_k: Num  # mean top-k feature agreement
+    k: int
+    n: int
+    final: bool
+    passed: typing.Optional[bool]
+    rule: str
+    collapsed: Num = None  # share of patients whose randomised explanation is all zero
+
+
+@dataclass
+class ChanceRecord:
+    """A seeded random explainer on the same patients and model as ``explainer``: each number's chance level."""
+
+    explainer: ExplainerKey
+    FA: Num  # top-k feature agreement of the explainer with the random one (patient level)
+    FA_expected: Num  # k / features: the expectation for any two unrelated rankings
+    CR: Num  # Spearman of |attribution| with the random one (expectation 0)
+    concordance_kept: Num  # the random explainer's trigger concordance (kept variant)
+    deletion_auc: Num  # deletion / insertion AUC of the random attributions (probability, training mean)
+    insertion_auc: Num
+    faithfulness_correlation: Num
+    infidelity: Num
+    gini: Num
+    n: int
+
+
+@dataclass
+class ComplexityRecord:
+    """Complexity of the run-1 attributions per patient (mean here, one value per patient in ``patient_*``)."""
+
+    explainer: ExplainerKey
+    gini: Num
+    effective: Num
+    compacity: Num
+    effective_share: float
+    compacity_share: float
+    features: int
+    n: int
+    patient_gini: list
+    patient_effective: list
+    zero_share: Num = None  # share of patients whose explanation is all zero (nothing attributed)
+
+
+@dataclass
+class RobustnessRecord:
+    """Removal faithfulness, sensitivity and ROAD-style deletion of the run-1 explanation (means over patients)."""
+
+    explainer: ExplainerKey
+    output: str  # the output space the removal checks use (the explanation's own)
+    faithfulness_correlation: Num
+    infidelity: Num  # normalised: mean (claim - effect)^2 / mean effect^2
+    max_sensitivity: Num
+    lipschitz: Num
+    deletion_auc_mean: Num  # deletion to the training mean (probability), the same patients
+    deletion_auc_imputed: Num  # ROAD-style: removed features imputed from the kept ones
+    deletion_auc_imputed_random: Num
+    n: int
+    n_sensitivity: int
+    perturbation: str
+    radius: float
+
+
+@dataclass
+class SubgroupRecord:
+    """One metric in one subgroup: model performance (``explainer`` None) or explanation quality."""
+
+    column: str
+    group: str
+    family: str
+    explainer: typing.Optional[ExplainerKey]
+    metric: str
+    value: Num
+    n: int
+
+
+@dataclass
+class SubgroupGap:
+    """The largest minus the smallest value of one metric across a column's groups (groups of >= min_n)."""
+
+    column: str
+    family: str
+    explainer: typing.Optional[ExplainerKey]
+    metric: str
+    gap: Num
+    high_group: str
+    high: Num
+    low_group: str
+    low: Num
+
+
+@dataclass
 class DisagreementRow:
     a: ExplainerKey
     b: ExplainerKey
@@ -282,6 +385,12 @@ class EvaluationReport:
     faithfulness: list[FaithfulnessRecord] = field(default_factory=list)
     conformal: list[ConformalRecord] = field(default_factory=list)
     disagreement: list[DisagreementRow] = field(default_factory=list)
+    sanity: list[SanityRecord] = field(default_factory=list)
+    chance: list[ChanceRecord] = field(default_factory=list)
+    complexity: list[ComplexityRecord] = field(default_factory=list)
+    robustness: list[RobustnessRecord] = field(default_factory=list)
+    subgroups: list[SubgroupRecord] = field(default_factory=list)
+    subgroup_gaps: list[SubgroupGap] = field(default_factory=list)
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)
     provenance: Provenance | None = None

@@ -99,6 +99,15 @@ def prepared(model: RiskModel, cohort: Cohort, X: pd.DataFrame, method: str, see
                    background=lambda: background_rows(model.model_id, cohort.hash, model, cohort, size))
 
 
+def background_params(model: RiskModel, cohort: Cohort, method: str) -> dict:
+    """``{"background": the training sample}`` for a method that needs one on this model (the registry decides), else {}."""
+    from risklens.explain import method as spec
+
+    if not spec(method).needs_background(model.family):
+        return {}
+    return {"background": background_rows(model.model_id, cohort.hash, model, cohort, spec(method).background_rows)}
+
+
 def explain_rows(model: RiskModel, cohort: Cohort, method: str, seed: int = 0, max_rows: int | None = None) -> Explanation:
     return cohort_explanation(model.model_id, cohort.hash, method, int(seed), max_rows, model, cohort)
 
@@ -139,6 +148,25 @@ def row_explanation(model_id: str, row_id: str, method: str, seed: int, _model: 
                     _cohort: Cohort) -> Explanation:
     """One patient's explanation by a (slow, per-patient) method, e.g. LIME (training rows as background)."""
     return prepared(_model, _cohort, _row, method, seed).run()
+
+
+@st.cache_resource(show_spinner="Running the sanity check on this model ...", max_entries=32)
+def model_sanity(model_id: str, cohort_hash: str, method: str, _model: RiskModel, _cohort: Cohort):
+    """The sanity check of ``method`` on this model (risklens.patients.trust.model_sanity), once per model."""
+    from risklens.patients.trust import model_sanity as check
+
+    return check(_model, _cohort, method, background_params(_model, _cohort, method), held_out(_model, _cohort))
+
+
+@st.cache_resource(show_spinner=False, max_entries=1000)
+def patient_sensitivity(model_id: str, cohort_hash: str, row_id: str, method: str, _model: RiskModel,
+                        _cohort: Cohort) -> float:
+    """Max-sensitivity of one patient's explanation (feature scale: std of the model's training rows)."""
+    from risklens.patients.trust import patient_sensitivity as measure
+
+    train = np.setdiff1d(np.arange(_cohort.n), held_out(_model, _cohort))
+    scale = np.nanstd(_cohort.X.iloc[train][_model.feature_names].to_numpy(np.float64), axis=0)
+    return measure(_model, _cohort.X.loc[[str(row_id)]], method, background_params(_model, _cohort, method), scale)
 
 
 def what_if(model: RiskModel, cohort: Cohort, row: pd.DataFrame, method: str) -> tuple[float, Explanation]:
@@ -188,9 +216,9 @@ def report_html(report) -> str:
 
 
 def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, certainty: str | None = None,
-                      alpha: float | None = None) -> str:
-    """The patient card of risklens.study.card (risk, how sure, top contributions per original column, provenance)
-    with the plain-language summary added."""
+                      alpha: float | None = None, trust=None) -> str:
+    """The patient card of risklens.study.card (risk, how sure, top contributions per original column, provenance,
+    and the "can I trust this explanation?" lines when ``trust`` is given) with the plain-language summary added."""
     import html as _html
 
     from risklens.study.card import patient_card_html as card_fn
@@ -199,7 +227,7 @@ def patient_card_html(view, model, cohort, threshold: float, expl: Explanation, 
 
     expl = group_onehot(expl, model.contract)  # one bar per original column, its level in words ("Sex = F")
     card = card_fn(expl, view.id, dictionary=words_for(model, cohort), model=model, data_hash=cohort.hash,
-                   risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha)
+                   risk=view.risk, threshold=threshold, certainty=certainty, alpha=alpha, trust=trust)
     extra = f"<p>{_html.escape(view.summary)}</p>"
     head, sep, tail = card.partition("</h1>")
     return head + sep + extra + tail if sep else card

@@ -101,6 +101,21 @@ def models_holding_out(models: list[RiskModel], cohort: Cohort, patient_id: str)
     return [m for m in models if bool(np.isin(pos, cache.held_out(m, cohort)))]
 
 
+def trust_panel_lines(model: RiskModel, cohort: Cohort, view: PatientView) -> list:
+    """The "can I trust this explanation?" lines of one patient (risklens.patients.trust), measured and cached."""
+    from risklens.explain import deterministic_for
+    from risklens.patients.trust import trust_lines
+    from risklens.ui.widgets import method_name
+
+    sanity = cache.model_sanity(model.model_id, cohort.hash, view.method, model, cohort)
+    sens = cache.patient_sensitivity(model.model_id, cohort.hash, view.id, view.method, model, cohort)
+    row = view.row
+    stderr = row.stderr[0] if row is not None and row.stderr is not None else None
+    other = method_name(view.other_method) if view.other_method else ""
+    return trust_lines(method_name(view.method), other, view, stderr, deterministic_for(view.method, model.family),
+                       sens, sanity)
+
+
 def what_if_row(cohort: Cohort, patient_id: str, edits: dict, contract=None) -> pd.DataFrame:
     """The patient's model row with ``edits`` ({original column: number, level word or None}) applied."""
     specs = text_specs(contract)

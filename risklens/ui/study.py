@@ -24,8 +24,9 @@ def explainer_options(families) -> list[ExplainerKey]:
     return [ExplainerKey(f, m) for f in families for m in methods_for(f) if not method(m).reference]
 
 
-def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) -> ProtocolSettings:
-    """The protocol's settings as widgets (keys ``{prefix}_...``); returns the record they describe."""
+def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS, columns=()) -> ProtocolSettings:
+    """The protocol's settings as widgets (keys ``{prefix}_...``); returns the record they describe.
+    ``columns``: the cohort's columns offered for the subgroup comparison of the trust checks."""
     from risklens.modeling.model import FAMILIES, FAMILY_LABELS
 
     c = st.columns([3, 1, 1, 1])  # room for every family's name in its chip
@@ -52,7 +53,15 @@ def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS) ->
     alpha = float(c[4].number_input("Conformal error rate", 0.01, 0.5, defaults.conformal_alpha, step=0.01,
                                     key=f"{prefix}_alpha", help="prediction sets miss the real outcome for at most "
                                     "this share of patients (the Uncertainty tab)"))
+    c = st.columns([1, 3])
+    trust = c[0].checkbox("Trust checks", defaults.trust, key=f"{prefix}_trust",
+                          help="sanity checks, a random-explainer control, complexity, removal faithfulness, "
+                               "sensitivity and subgroups (the Trust checks and Subgroups tabs)")
+    groups = c[1].multiselect("Also compare subgroups of", [c_ for c_ in columns if c_ not in ("sex", "age")],
+                              key=f"{prefix}_subgroups", disabled=not trust,
+                              help="sex and age band are compared when the cohort has them")
     return ProtocolSettings(
+        trust=bool(trust), trust_patients=defaults.trust_patients, subgroup_columns=tuple(groups),
         families=tuple(fams), methods=tuple(chosen), runs=runs, k=k, seed=seed, max_patients=pats,
         max_cohort=defaults.max_cohort, stability_patients=min(pats, defaults.stability_patients),
         stability_repeats=reps, noise_seeds=noise, faithfulness_patients=min(pats, defaults.faithfulness_patients),
@@ -118,7 +127,7 @@ def evaluated_model(rep: EvaluationReport, family: str, run: int = 1) -> str | N
 
 def protocol_panel(cohort, prefix: str, button: str, hint: str) -> EvaluationReport | None:
     """Settings widgets, a run button and the cached report of those settings (None until it is run)."""
-    settings = settings_widgets(prefix)
+    settings = settings_widgets(prefix, columns=list(cohort.X.columns))
     if st.button(button, type="primary", key=f"{prefix}_run"):
         run(cohort, settings)
     rep = cached_report(cohort, settings)
