@@ -171,3 +171,36 @@ def test_store_keeps_concept_explanations_and_their_names(tmp_path):
     other = cached_explain_concepts(m, rows, "shap", dictionary(dict(GROUPS, sex="sex")), store=store)
     assert len(other.feature_names) == 5  # edited groups: other players, another stored entry
     assert len(store.entries()) == 2
+
+
+def test_cli_explain_concepts_writes_one_column_per_concept(tmp_path, capsys):
+    import pandas as pd
+
+    from risklens.cli import main
+    from risklens.modeling import load_model, save_model
+
+    save_model(model("xgboost"), tmp_path / "xgb")
+    X, _ = cohort()
+    X.iloc[:40].reset_index().to_csv(tmp_path / "rows.csv", index=False)
+    dictionary().to_frame().to_csv(tmp_path / "dict.csv", index=False)
+    out = tmp_path / "concepts.csv"
+    assert main(["explain", "--model", str(tmp_path / "xgb"), "--data", str(tmp_path / "rows.csv"), "--method", "shap",
+                 "--concepts", "--dictionary", str(tmp_path / "dict.csv"), "--rows", "8", "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    concepts = ["demo", "cardio", "resp", "other"]
+    assert [c for c in frame.columns if c in concepts] == concepts and not set(FEATURES) & set(frame.columns)
+    m = load_model(tmp_path / "xgb")
+    np.testing.assert_allclose(frame[concepts].sum(axis=1) + frame["base_value"], m.predict_margin(X.iloc[:8]), atol=1e-5)
+    meta = json.loads((tmp_path / "concepts.csv.json").read_text())
+    assert meta["params"]["concept_algorithm"] == "group-tree-exact" and meta["params"]["concepts"]["resp"] == [
+        "rr_mean", "spo2_min", "o2_flow_max"]
+    # without a dictionary: the ward dictionary knows these columns (vital signs grouped, age on its own)
+    out2 = tmp_path / "default.csv"
+    assert main(["explain", "--model", str(tmp_path / "xgb"), "--data", str(tmp_path / "rows.csv"), "--method", "shap",
+                 "--concepts", "--rows", "3", "--out", str(out2)]) == 0
+    cols = set(pd.read_csv(out2).columns)
+    assert {"heart_rate", "resp_rate", "age", "sex"} <= cols and "hr_mean" not in cols
+    capsys.readouterr()
+    assert main(["explain", "--model", str(tmp_path / "xgb"), "--data", str(tmp_path / "rows.csv"), "--method", "shap",
+                 "--concepts", "--dictionary", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x.csv")]) != 0
+    assert "is not a file" in capsys.readouterr().err

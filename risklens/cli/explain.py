@@ -38,6 +38,12 @@ def add_parser(subparsers) -> None:
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
                    "a folder name (no suffix) writes a partitioned dataset")
+    p.add_argument("--concepts", action="store_true",
+                   help="one attribution per clinical concept (the dictionary's groups: a vital sign's summaries, a "
+                   "text column's categories): group Shapley values for SHAP, sums for the other methods")
+    p.add_argument("--dictionary", default=None,
+                   help="feature dictionary CSV whose 'group' column names the concepts (default: the built-in "
+                   "cohort's dictionary, else groups inferred from the column names)")
     add_scheduler_argument(p)
     p.add_argument("--partition-rows", type=int, default=None,
                    help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
@@ -105,6 +111,8 @@ def run_explain(args) -> int:
     if args.scheduler or wants_dataset(args.out):
         from risklens.scale.commands import explain_command
 
+        if args.concepts:
+            raise RiskLensError("--concepts writes one .csv or .parquet file; drop --scheduler or the folder output")
         if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
             load_model(args.model, expect_model_id=args.expect_model_id)
         return explain_command(args)
@@ -123,7 +131,10 @@ def run_explain(args) -> int:
         params["background"] = background
     print(f"explaining {len(X)} row(s) with {args.method}", file=sys.stderr)
     t0 = time.perf_counter()
-    expl = explain(model, X, args.method, seed=args.seed, **params)
+    if args.concepts:
+        expl = _explain_concepts(model, X, args, params)
+    else:
+        expl = explain(model, X, args.method, seed=args.seed, **params)
     seconds = time.perf_counter() - t0
     out = write_table(output_frame(expl, args.seed), args.out)
     sidecar = write_text(out.with_name(out.name + ".json"), json.dumps(expl.metadata(), indent=1))
@@ -131,3 +142,17 @@ def run_explain(args) -> int:
     print_json({"out": str(out), "metadata": str(sidecar), "rows": len(expl), "method": expl.method,
                 "output": expl.output, "model_id": expl.model_id, "seconds": round(seconds, 3)})
     return 0
+
+
+def _explain_concepts(model, X, args, params):
+    """Concept attributions of the rows, with the concepts of ``--dictionary`` or the model's default dictionary."""
+    from risklens.cohorts.dictionary import FeatureDictionary
+    from risklens.explain.concepts import explain_concepts, model_dictionary
+
+    dictionary = None
+    if args.dictionary:
+        path = Path(args.dictionary)
+        if not path.is_file():
+            raise RiskLensError(f"--dictionary {path.name!r} is not a file")
+        dictionary = FeatureDictionary.from_csv(path.read_bytes())
+    return explain_concepts(model, X, args.method, model_dictionary(model, dictionary), seed=args.seed, **params)

@@ -189,3 +189,25 @@ def cached_explain_concepts(model, X: pd.DataFrame, method: str, dictionary, *, 
     expl = explain_concepts(model, X, method, dictionary, seed=seed, **params)
     store.put(method, key, expl, desc)
     return expl
+
+
+def model_dictionary(model, dictionary=None):
+    """The dictionary whose groups are a model's concepts: ``dictionary`` if given; else the built-in cohort
+    dictionary that knows every feature; else entries inferred from the names (a text column's 0/1 columns
+    grouped under the column, ``hr_min`` / ``hr_max`` under ``hr``)."""
+    from risklens.cohorts import BUILTIN_COHORTS, builtin_dictionary
+    from risklens.cohorts.dictionary import infer_dictionary, replace_entry
+
+    if dictionary is not None:
+        return dictionary
+    names = list(model.feature_names)
+    for name in BUILTIN_COHORTS:
+        known = builtin_dictionary(name)
+        if all(n in known for n in names):
+            return known.subset(names)
+    inferred = infer_dictionary(pd.DataFrame(columns=names))
+    sources = model.contract.sources() if getattr(model, "contract", None) is not None else {}
+    for n in names:
+        if sources.get(n, n) != n:
+            inferred = inferred.with_entry(replace_entry(inferred[n], group=sources[n]))
+    return inferred
