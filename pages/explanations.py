@@ -5,6 +5,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.cohorts.upload import order_subgroups, subgroup_labels, subgroup_options
+from risklens.ui import concepts as ui_concepts
 
 
 VIEWS = ["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"]
@@ -34,10 +35,11 @@ def pdp_tab(model, cohort):
                "show that the feature's effect depends on the patient's other values.")
 
 
-def subgroup_tab(expl, model, cohort, method, top):
+def subgroup_tab(expl, model, cohort, method, top, players=None):
     d = cohort.dictionary
     column = st.selectbox("Split patients by", subgroup_options(cohort), key="sub_column",
                           format_func=lambda c: c if c in ("age band", "recorded trigger", "outcome") else d.label(c))
+    d = players if players is not None else d  # the labels of the bars: features, or concepts
     pos = cohort.X.index.get_indexer(list(expl.ids))
     labels = subgroup_labels(cohort, pos, column)
     frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, expl.values, labels,
@@ -79,18 +81,25 @@ def body() -> None:
         "One bar per original column (a category's columns summed)", value=True, key="expl_grouped",
         help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
              "sum is the original column's contribution.")
-    figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped, model.contract)
+    feature_expl = expl
+    by_concept = ui_concepts.toggle(key="expl_concepts")
+    if by_concept:  # one player per clinical concept: bar, beeswarm and subgroups by concept
+        expl, d, figs = ui_concepts.cohort_figures(model, cohort, method, rows, top, feature_expl)
+    else:
+        figs = ui.cache.global_figures(model.model_id, cohort.hash, method, rows, top, expl, d, grouped, model.contract)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
+    if by_concept and view in (VIEWS[2], VIEWS[3]):
+        st.caption("Dependence and partial dependence are drawn per feature (a concept has no one value).")
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")
     elif view == VIEWS[1]:
         st.plotly_chart(figs["bee"], key="expl_bee")
     elif view == VIEWS[2]:
-        dependence_tab(expl, model, cohort, method, rows)
+        dependence_tab(feature_expl, model, cohort, method, rows)
     elif view == VIEWS[3]:
         pdp_tab(model, cohort)
     else:
-        subgroup_tab(expl, model, cohort, method, top)
+        subgroup_tab(expl, model, cohort, f"{method}@concepts" if by_concept else method, top, d if by_concept else None)
 
 
 ui.run_page(body)

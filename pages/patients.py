@@ -10,6 +10,7 @@ from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui import patient_page as pp
+from risklens.ui import concepts as ui_concepts
 
 BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[methods partly agree]",
          "red": ":red-badge[methods disagree]"}
@@ -86,7 +87,8 @@ def explanation(v, cohort, model):
     name, other = ui.method_name(v.method), ui.method_name(v.other_method)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots.waterfall_figure(v.row, d), key="pt_waterfall")
+        if not ui_concepts.patient_waterfall(model, cohort, v.row):  # by concept when its toggle is on
+            st.plotly_chart(plots.waterfall_figure(v.row, d), key="pt_waterfall")
         if v.output == "log-odds":
             st.caption(MAPPING_NOTE)
     with right:

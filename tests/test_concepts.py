@@ -204,3 +204,26 @@ def test_cli_explain_concepts_writes_one_column_per_concept(tmp_path, capsys):
     assert main(["explain", "--model", str(tmp_path / "xgb"), "--data", str(tmp_path / "rows.csv"), "--method", "shap",
                  "--concepts", "--dictionary", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x.csv")]) != 0
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_concept_waterfall_adds_up_and_expanded_features_end_at_their_concept():
+    from risklens.explain.concepts import concept_dictionary
+    from risklens.patients.concept_waterfall import concept_waterfall
+    from risklens.patients.waterfall import sigmoid
+
+    m = model("xgboost")
+    X, _ = cohort()
+    rows = X.iloc[[7]]
+    d = dictionary()
+    group = explain_concepts(m, rows, "shap", d)
+    feat = explain(m, rows, "shap")
+    cd = concept_dictionary(d, concepts_of(FEATURES, d))
+    wf, frame = concept_waterfall(group, feat, cd, d, expanded=["resp", "cardio"])
+    top = frame[frame["level"] == 0]
+    assert abs(top["step_pp"].sum() - 100 * (sigmoid(m.predict_margin(rows.to_numpy())[0]) - wf.base_risk)) < 1e-9
+    for concept in ("resp", "cardio"):
+        sub = frame[(frame["level"] == 1) & (frame["concept"] == concept)]
+        bar = top[top["concept"] == concept].iloc[0]
+        assert abs(sub["start_pp"].iloc[0] - bar["start_pp"]) < 1e-12
+        assert abs(sub["end_pp"].iloc[-1] - bar["end_pp"]) < 1e-9  # the features (+ shared step) span the bar
+        assert len(sub[~sub["key"].str.endswith("__shared__")]) == len(concepts_of(FEATURES, d).members[concept])

@@ -156,7 +156,12 @@ def _concept_explanation(values, base, feature_expl: Explanation, concepts: Conc
                          stderr) -> Explanation:
     params = dict(feature_expl.params, players="concepts", concept_algorithm=algorithm, concepts=concepts.members,
                   concept_labels=dict(zip(concepts.names, concepts.labels)))
-    return Explanation(values=values, base_values=base, data=np.full(np.shape(values), np.nan),
+    data = np.full(np.shape(values), np.nan)  # a concept of several features has no one value
+    for i, name in enumerate(concepts.names):
+        members = [j for j, c in enumerate(concepts.index) if c == i]
+        if len(members) == 1:
+            data[:, i] = feature_expl.data[:, members[0]]
+    return Explanation(values=values, base_values=base, data=data,
                        feature_names=list(concepts.names), method=feature_expl.method, model_id=feature_expl.model_id,
                        output=feature_expl.output, ids=feature_expl.ids, params=params, stderr=stderr)
 
@@ -211,3 +216,22 @@ def model_dictionary(model, dictionary=None):
         if sources.get(n, n) != n:
             inferred = inferred.with_entry(replace_entry(inferred[n], group=sources[n]))
     return inferred
+
+
+def concept_dictionary(dictionary, concepts: Concepts):
+    """A dictionary of the concepts themselves (name = group, the group's label; a one-feature concept keeps its
+    feature's unit and range). A concept is non-clinical only when all its features are (so "SpO2" stays a vital
+    sign although the count of SpO2 readings is a care-process feature)."""
+    from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo, replace_entry
+
+    entries = []
+    for name, label in zip(concepts.names, concepts.labels):
+        infos = [dictionary.get_info(f) for f in concepts.members[name]]
+        if len(infos) == 1:
+            entries.append(replace_entry(infos[0], name=name, label=label, group=name))
+            continue
+        clinical = [i for i in infos if i.is_clinical]
+        kind = (clinical or infos)[0].kind
+        entries.append(FeatureInfo(name=name, label=label, group=name, kind=kind,
+                                   description=f"{len(infos)} features: " + ", ".join(i.label for i in infos)))
+    return FeatureDictionary(entries)
