@@ -281,6 +281,8 @@ class EvaluationReport:
     faithfulness: list[FaithfulnessRecord] = field(default_factory=list)
     conformal: list[ConformalRecord] = field(default_factory=list)
     disagreement: list[DisagreementRow] = field(default_factory=list)
+    concept_table1: list[Table1Entry] = field(default_factory=list)  # Table 1 with concepts as players
+    concept_concordance: list[TriggerConcordance] = field(default_factory=list)  # concordance of concepts
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)
     provenance: Provenance | None = None
