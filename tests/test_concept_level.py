@@ -90,3 +90,5 @@ def test_report_shows_both_levels():
     html, md = to_html(rep), to_markdown(rep)
     assert "Table 1 by concept" in html and "Trigger concordance by concept" in md
     assert "XGBoost · SHAP concepts" in md
+    assert rep.lead_time and rep.lead_time[0].basis == "independent windows" and "Lead time" in html
+    assert again.lead_time == rep.lead_time

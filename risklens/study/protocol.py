@@ -27,6 +27,7 @@ from typing import Callable
 from risklens.study.agree import agree_stage
 from risklens.study.clock import Clock
 from risklens.study.concept_level import concept_stage
+from risklens.study.lead_time import lead_time_stage
 from risklens.study.concordance import concordance_stage
 from risklens.study.conformal import conformal_stage
 from risklens.study.explain import explain_stage
@@ -86,6 +87,8 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
         agreement = agree_stage(cohort, keys, exp, settings)
     with clock.stage("concordance"):
         trig, mech, conc_notes = concordance_stage(cohort, keys, exp, settings)
+    with clock.stage("lead time"):
+        lead, lead_notes = lead_time_stage(cohort, trained)
     with clock.stage("concepts"):
         concept_t1, concept_conc, concept_notes = concept_stage(cohort, keys, trained, exp, rows, settings, plan, store)
     with clock.stage("noise floor and stability"):
@@ -107,7 +110,8 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     rep.faithfulness, rep.rashomon, rep.published = faith, rash, paper.published(cohort.name)
     rep.conformal = conf
     rep.concept_table1, rep.concept_concordance = concept_t1, concept_conc
-    rep.notes += concept_notes
+    rep.lead_time = lead
+    rep.notes += concept_notes + lead_notes
     rep.notes += conc_notes + conf_notes
     rep.provenance.timings, rep.provenance.total_seconds = dict(clock.timings), clock.total
     say(1.0, f"evaluation done in {clock.total:.0f} s")

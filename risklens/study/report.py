@@ -14,7 +14,7 @@ from risklens.safety import atomic_write_text
 from risklens.study import paper
 from risklens.study.card import patient_card_html
 from risklens.study.render import Section, bars_svg, curve_svg, fmt, page_html, page_markdown
-from risklens.study.concept_sections import concept_sections
+from risklens.study.concept_sections import concept_sections, lead_time_section
 from risklens.study.sections import agreement_sections, conformal_sections, noise_sections, study_sections
 
 __all__ = ["KEY", "patient_card_html", "sections", "to_html", "to_markdown", "write_report"]
@@ -40,7 +40,7 @@ def sections(rep) -> list[Section]:
     """The report's sections in reading order (only those with data)."""
     out = [_overview(rep), _models(rep), _explained(rep)]
     out += study_sections(rep)
-    out += concept_sections(rep)
+    out += concept_sections(rep) + lead_time_section(rep)
     out += noise_sections(rep)
     out += agreement_sections(rep)
     out += conformal_sections(rep)

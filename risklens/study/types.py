@@ -13,6 +13,7 @@ import typing
 from dataclasses import asdict, dataclass, field
 
 from risklens.jsonsafe import to_json_safe
+from risklens.metrics.lead_time import LeadTimeRecord
 from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings, build
 
 Num = typing.Optional[float]
@@ -283,6 +284,7 @@ class EvaluationReport:
     disagreement: list[DisagreementRow] = field(default_factory=list)
     concept_table1: list[Table1Entry] = field(default_factory=list)  # Table 1 with concepts as players
     concept_concordance: list[TriggerConcordance] = field(default_factory=list)  # concordance of concepts
+    lead_time: list[LeadTimeRecord] = field(default_factory=list)  # first alert to event, run-1 model per family
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)
     provenance: Provenance | None = None
