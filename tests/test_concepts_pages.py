@@ -71,3 +71,17 @@ def test_patient_waterfall_by_concept_expands_to_features():
     ys = wf.data[0].y
     sub = [y for y in ys if str(y).startswith("    · ")]
     assert len(ys) > n_concepts and len(sub) >= 2  # the concept's features appear below it
+
+
+def test_model_page_shows_lead_time_at_the_threshold():
+    at = open_page("pages/model.py")
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Median lead time" in metrics and "Alerts per patient-day" in metrics
+    alerted = metrics["Events alerted"]
+    slider = next(s for s in at.slider if s.key.startswith("thr_"))
+    slider.set_value(99.0).run()  # almost nothing alerts at 99%
+    metrics2 = {m.label: m.value for m in at.metric}
+    assert int(metrics2["Events alerted"].split(" of ")[0].replace(",", "")) <= int(alerted.split(" of ")[0].replace(",", ""))
+    assert float(metrics2["Alerts per patient-day"]) < float(metrics["Alerts per patient-day"])
+    assert "independent" in captions(at)
