@@ -70,3 +70,26 @@ def test_windows_of_stays_feed_the_lead_time(stays):
     assert w.basis == "stays" and w.hours_per_window == STEP_H
     has_event = pd.Series(stays.y).groupby(stays.extra["stay"].to_numpy()).transform("max").to_numpy() == 1
     assert (np.isfinite(w.event_hour) == has_event).all()  # an event is recorded when a window saw it coming
+
+
+def test_a_user_file_with_patient_id_and_time_column_is_read_as_stays(tmp_path):
+    from risklens.cli import main
+    from risklens.cohorts import load_cohort_file
+
+    out = tmp_path / "stays.csv"
+    assert main(["cohort", "ward", "--n", "300", "--seed", "2", "--stays", "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    assert {"stay", "hour", "event_hour"} <= set(frame.columns)
+    frame.drop(columns=["event_hour", "patient_id"]).to_csv(out, index=False)  # a user's file: id, stay, time
+    cohort = load_cohort_file(out, "outcome", id_col="id", trigger_col="trigger", group_col="stay", time_col="hour")
+    assert "hour" not in cohort.features and "stay" not in cohort.features
+    w = windows_of(cohort)
+    sim = simulate_ward(300, seed=2, stays=True)
+    assert w.basis == "stays" and w.hours_per_window == STEP_H
+    np.testing.assert_allclose(w.hour, sim.extra["hour"].to_numpy())
+    ev = sim.extra["event_hour"].to_numpy()
+    has = np.isfinite(ev)
+    assert (np.isfinite(w.event_hour) == has).all()
+    assert (w.event_hour[has] <= ev[has] + 1e-9).all() and (ev[has] - w.event_hour[has] <= FUTURE_HOURS + 0.02).all()
+    with pytest.raises(CohortError, match="needs the patient"):
+        load_cohort_file(out, "outcome", id_col="id", time_col="hour")

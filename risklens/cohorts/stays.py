@@ -54,3 +54,25 @@ def window_step(stay: np.ndarray, hour: np.ndarray) -> float:
     same = s[1:] == s[:-1]
     steps = np.diff(h)[same]
     return float(np.median(steps)) if len(steps) else 24.0
+
+
+def stay_extra(frame, stay_col: str, time_col: str, y: np.ndarray, ids, event_col: str | None = None):
+    """The ``extra`` frame of a user's table of stays: ``stay`` (the patient id column), ``hour`` (its time column,
+    hours since admission) and ``event_hour`` (the ``event_col`` column when given, else the time of the stay's
+    first positive window -- a lower bound of the event time, by at most the outcome horizon)."""
+    import pandas as pd
+
+    from risklens.cohorts.base import CohortError
+
+    hour = pd.to_numeric(frame[time_col], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isfinite(hour).all():
+        bad = int((~np.isfinite(hour)).sum())
+        raise CohortError(f"the time column {time_col!r} needs a number of hours in every row; {bad} row(s) are "
+                          "missing or not numbers")
+    stay = frame[stay_col].astype(str).to_numpy(dtype=object)
+    if event_col is not None:
+        event = pd.to_numeric(frame[event_col], errors="coerce").to_numpy(dtype=np.float64)
+    else:
+        first_pos = pd.Series(np.where(np.asarray(y) == 1, hour, np.nan)).groupby(stay).transform("min")
+        event = first_pos.to_numpy(dtype=np.float64)
+    return pd.DataFrame({"stay": stay, "hour": hour, "event_hour": event}, index=pd.Index(list(ids)))
