@@ -11,6 +11,7 @@ from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui import patient_page as pp
 from risklens.ui import concepts as ui_concepts
+from risklens.ui import stay_view
 
 BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[methods partly agree]",
          "red": ":red-badge[methods disagree]"}
@@ -140,6 +141,7 @@ def what_if(model, cohort, index, v):
 def patient_section(model, models, cohort, index, threshold, other):
     """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
     with ui.guarded():
+        stay_view.apply_stay_link(cohort, index)  # ?patient=STAY&t=H names a window of a stay
         bad = state.read_deep_link(lambda pid: pid in index.pos)
         if bad is not None:
             st.error("The link names a patient who is not among this model's held-out patients; showing the "
@@ -171,6 +173,7 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
             choose_patient(shown, n_matching, pid)
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
+        stay_view.stay_section(model, cohort, v.id, v.method, threshold)  # only for cohorts of stays
         what_if(model, cohort, index, v)
 
 

@@ -227,3 +227,28 @@ def test_concept_waterfall_adds_up_and_expanded_features_end_at_their_concept():
         assert abs(sub["start_pp"].iloc[0] - bar["start_pp"]) < 1e-12
         assert abs(sub["end_pp"].iloc[-1] - bar["end_pp"]) < 1e-9  # the features (+ shared step) span the bar
         assert len(sub[~sub["key"].str.endswith("__shared__")]) == len(concepts_of(FEATURES, d).members[concept])
+
+
+def test_stay_timeline_changes_add_up_to_the_change_of_risk():
+    from risklens.patients.stay import stay_timeline
+    from risklens.patients.waterfall import sigmoid
+
+    m = model("xgboost")
+    X, _ = cohort()
+    rows = X.iloc[10:15]
+    d = dictionary()
+    group = explain_concepts(m, rows, "shap", d)
+    risk = sigmoid(m.predict_margin(rows.to_numpy()))
+    hours = [30.0, 34.0, 38.0, 42.0, 46.0]
+    tl = stay_timeline("S1", list(rows.index)[::-1], hours[::-1], risk[::-1], np.array([0, 0, 0, 0, 1])[::-1], group,
+                       threshold=float(np.median(risk)), event_hour=47.0)
+    assert list(tl.frame["id"]) == list(rows.index)  # time order
+    assert list(tl.frame["alert"]) == list(risk >= np.median(risk))
+    for k in range(1, 5):
+        ch = tl.changes(rows.index[k])
+        assert abs(ch.sum() - 100 * (risk[k] - risk[k - 1])) < 1e-4  # concept changes add up to the risk change
+        assert abs(ch.iloc[0]) == ch.abs().max()
+    assert tl.changes(rows.index[0]).empty
+    top = [group.feature_names[j] for j in np.argmax(np.abs(group.values), axis=1)]
+    assert list(tl.frame["top_concept"]) == top
+    assert tl.first_alert_hour == hours[int(np.argmax(risk >= np.median(risk)))]
