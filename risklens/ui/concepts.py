@@ -54,6 +54,23 @@ def _concepts_of_rows(model_id: str, analysis_key: str, method: str, seed: int, 
                                    **cache.method_params(_model, _cohort, method))
 
 
+@st.cache_resource(show_spinner="Explaining held-out patients by concept ...", max_entries=16)
+def held_out_concepts(model_id: str, analysis_key: str, method: str, _model: RiskModel, _cohort: Cohort) -> Explanation:
+    """Concept attributions of every held-out row (fast, exact methods only): computed once, sliced per patient."""
+    pos = cache.held_out(_model, _cohort)
+    return _concepts_of_rows(model_id, analysis_key, method, 0, tuple(str(i) for i in _cohort.ids[pos]), _model, _cohort)
+
+
+def rows_concepts(model: RiskModel, cohort: Cohort, method: str, ids) -> Explanation:
+    """Concept attributions of these rows: a slice of the held-out rows' for fast methods, else computed for them."""
+    if cache.is_fast(model.family, method):
+        everyone = held_out_concepts(model.model_id, cohort.analysis_key, method, model, cohort)
+        known = set(map(str, everyone.ids))
+        if all(str(i) in known for i in ids):
+            return everyone.rows_for_ids([str(i) for i in ids])
+    return _concepts_of_rows(model.model_id, cohort.analysis_key, method, 0, tuple(str(i) for i in ids), model, cohort)
+
+
 def explain_like(model: RiskModel, cohort: Cohort, feature_expl: Explanation, seed: int = 0) -> Explanation:
     """Concept attributions of the same rows (and method) as a feature-level explanation."""
     return _concepts_of_rows(model.model_id, cohort.analysis_key, feature_expl.method, int(seed),
@@ -89,7 +106,7 @@ def patient_waterfall(model: RiskModel, cohort: Cohort, feature_row: Explanation
 
     if not st.toggle("By clinical concept", key="pt_concepts", help=NOTE):
         return False
-    group = explain_like(model, cohort, feature_row)
+    group = rows_concepts(model, cohort, feature_row.method, list(feature_row.ids))
     d = dictionary_for(model.model_id, cohort.analysis_key, model, cohort)
     members = group.params.get("concepts", {})
     order = np.argsort(-np.abs(group.values[0]), kind="stable")

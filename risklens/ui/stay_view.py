@@ -53,7 +53,7 @@ def _timeline(model_id: str, analysis_key: str, stay: str, method: str, threshol
     ids, hours = _stay_rows(_cohort, stay)
     pos = _cohort.X.index.get_indexer(ids)
     risk = cache.predictions(model_id, _cohort.hash, _model, _cohort)[pos]
-    group = ui_concepts._concepts_of_rows(model_id, analysis_key, method, 0, tuple(ids), _model, _cohort)
+    group = ui_concepts.rows_concepts(_model, _cohort, method, ids)
     d = ui_concepts.dictionary_for(model_id, analysis_key, _model, _cohort)
     event = _cohort.extra.loc[ids[0], "event_hour"]
     return stay_timeline(stay, ids, hours, risk, _cohort.y[pos], group, threshold, float(event),
