@@ -64,10 +64,12 @@ def stay_section(model: RiskModel, cohort: Cohort, patient_id: str, method: str,
     """The stay of the shown window: its risk through the stay and what changed since the previous window."""
     if not has_stays(cohort) or patient_id not in cohort.extra.index:
         return
+    st.subheader("The stay, window by window")
+    if not st.toggle("Show the stay, window by window", value=True, key="stay_on"):
+        return
     stay = str(cohort.extra.loc[patient_id, "stay"])
     tl = _timeline(model.model_id, cohort.analysis_key, stay, method, float(threshold), model, cohort)
     k = tl.window(patient_id)
-    st.subheader("The stay, window by window")
     ids = list(tl.frame["id"])
     since = tl.frame["since_first_h"].to_numpy()
     st.caption(md_escape(f"Stay {stay}: {len(ids)} windows, one every {since[1] - since[0]:.0f} h"
