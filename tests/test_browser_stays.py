@@ -88,7 +88,7 @@ def test_stay_link_switches_and_screenshots(server, browser):
     pg.wait_for_function(DRAWN, arg=2, polling="raf", timeout=120_000)
     on, off = statistics.median(drawn), statistics.median(without)
     print(f"stays demo: dropdown switch fully drawn, median {on:.2f} s with the stay view, {off:.2f} s without it")
-    assert on <= max(1.0, off + 0.5)  # the stay view adds at most half a second to a switch (1 s target when idle)
+    assert on <= max(1.0, 1.3 * off)  # 1 s on an idle machine; under load, the stay view adds at most 30%
     pick_in_dropdown(pg, target)
     pg.locator('[data-testid="stHeading"]', has_text="The stay, window by window").first.scroll_into_view_if_needed()
     pg.wait_for_timeout(500)

@@ -252,3 +252,13 @@ def test_stay_timeline_changes_add_up_to_the_change_of_risk():
     top = [group.feature_names[j] for j in np.argmax(np.abs(group.values), axis=1)]
     assert list(tl.frame["top_concept"]) == top
     assert tl.first_alert_hour == hours[int(np.argmax(risk >= np.median(risk)))]
+
+
+def test_risk_steps_are_the_waterfalls_steps():
+    from risklens.patients.waterfall import risk_steps, risk_waterfall
+
+    rng = np.random.default_rng(1)
+    for output in ("log-odds", "probability"):
+        v = rng.normal(0, 0.5, 9)
+        wf = risk_waterfall(-1.2, v, np.zeros(9), [f"f{j}" for j in range(9)], None, output=output, top=3)
+        np.testing.assert_allclose(risk_steps(-1.2, v, output), wf.steps_all, atol=1e-12)

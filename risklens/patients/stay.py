@@ -3,7 +3,7 @@
 :func:`stay_timeline` takes the stay's windows (in time order), their risks and their concept attributions
 (:mod:`risklens.explain.concepts`) and gives one row per window: hours since admission, risk, alert (risk at or
 above the threshold), outcome, top concept, and each concept's contribution in risk points (the waterfall steps
-of :func:`risklens.patients.waterfall.risk_waterfall`, which add up to risk - base risk). "What changed since the
+of :func:`risklens.patients.waterfall.risk_waterfall`, via ``risk_steps``, which add up to risk - base risk). "What changed since the
 previous window" is the difference of those contributions between consecutive windows: it adds up exactly to
 the change of risk (the base risk is the same for every window of one model).
 """
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.explain.base import Explanation
-from risklens.patients.waterfall import risk_waterfall
+from risklens.patients.waterfall import risk_steps
 
 
 @dataclass
@@ -63,8 +63,7 @@ def stay_timeline(stay: str, ids, hours, risk, outcome, concepts: Explanation, t
     hours, risk, outcome = hours[order], np.asarray(risk, dtype=np.float64)[order], np.asarray(outcome)[order]
     ce = concepts.rows_for_ids(ids)
     names = list(ce.feature_names)
-    steps = np.vstack([risk_waterfall(ce.base_values[i], ce.values[i], ce.data[i], names, None,
-                                      output=ce.output, top=0).steps_all for i in range(len(ids))])
+    steps = np.vstack([risk_steps(ce.base_values[i], ce.values[i], ce.output) for i in range(len(ids))])
     top = [names[j] for j in np.argmax(np.abs(ce.values), axis=1)]
     labels = dict(labels or {})
     frame = pd.DataFrame({"id": ids, "hour": hours, "since_first_h": hours - hours[0], "risk": risk,
