@@ -102,6 +102,7 @@ def test_stay_link_switches_and_screenshots(server, browser):
     box.click()
     pg.locator('[role="option"]').first.click()
     pg.keyboard.press("Escape")
+    pg.mouse.click(5, 5)  # close the menu
     pg.wait_for_timeout(500)
     pg.wait_for_function(DRAWN, arg=2, polling="raf", timeout=120_000)
     assert pg.locator('[data-testid="stPlotlyChart"] svg text', has_text="·").count() >= 2  # the concept's features

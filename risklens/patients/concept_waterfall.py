@@ -5,7 +5,8 @@ values or sums, see :mod:`risklens.explain.concepts`): from the base risk to the
 points, largest concept first. An *expanded* concept is followed by its features' own values, cascaded from
 the concept bar's start on the same scale (log-odds steps turned into risk points), and, where the concept's
 group value is not the plain sum of its features' values, one last step "shared with other concepts" (the
-group value minus the sum) so that the feature steps end exactly where the concept bar ends.
+group value minus the sum; drawn when at least ``MIN_SHARED_PP``) so that the feature steps end where the concept
+bar ends.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from risklens.metrics.consistency import top_k
 from risklens.patients.waterfall import Waterfall, risk_waterfall, sigmoid
 
 #: Smallest "shared with other concepts" step drawn (risk points)
-MIN_SHARED_PP = 0.005
+MIN_SHARED_PP = 0.05
 
 
 def _logit(p: float) -> float:

@@ -15,9 +15,11 @@ def stay_figure(tl: StayTimeline, selected: str | None = None, title: str = "Ris
     f = tl.frame
     x, y = f["hour"].to_numpy(), 100 * f["risk"].to_numpy()
     colours = [RAISE if a else LOWER for a in f["alert"]]
+    tops = list(f["top_label"])
+    shown = [t if k == 0 or t != tops[k - 1] else "" for k, t in enumerate(tops)]  # written where it changes
     traces = [{"type": "scatter", "mode": "lines+markers+text", "x": x, "y": y, "name": "risk",
                "line": {"color": NEUTRAL}, "marker": {"color": colours, "size": 10},
-               "text": list(f["top_label"]), "textposition": "top center", "textfont": {"size": 10},
+               "text": shown, "textposition": "top center", "textfont": {"size": 10},
                "customdata": np.column_stack([f["since_first_h"], f["top_label"], f["id"]]),
                "hovertemplate": "%{x:.0f} h since admission (window +%{customdata[0]:.0f} h)<br>risk %{y:.1f}%<br>"
                                 "top concept: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"}]
@@ -28,7 +30,7 @@ def stay_figure(tl: StayTimeline, selected: str | None = None, title: str = "Ris
                        "hoverinfo": "skip"})
     thr = 100 * tl.threshold
     layout = _layout(f"{title}<br><sup>{len(f)} windows; vermillion = alert (risk ≥ threshold {thr:.1f}%); label = "
-                     "the window's top concept</sup>", "hours since admission", "risk (%)", height=380, legend=False)
+                     "the top concept, written where it changes</sup>", "hours since admission", "risk (%)", height=380, legend=False)
     shapes = [{"type": "line", "x0": 0, "x1": 1, "xref": "paper", "y0": thr, "y1": thr, "yref": "y",
                "line": {"color": RAISE, "dash": "dot", "width": 1}}]
     annotations = [{"x": 1, "xref": "paper", "y": thr, "yref": "y", "text": f"threshold {thr:.1f}%", "showarrow": False,
