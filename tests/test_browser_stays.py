@@ -71,10 +71,6 @@ def test_stay_link_switches_and_screenshots(server, browser):
     target = later[0]
     stay, hours = target.rsplit("-h", 1)
     pg.close()
-    on, off = statistics.median(drawn), statistics.median(without)
-    print(f"stays demo: dropdown switch fully drawn, median {on:.2f} s with the stay view, {off:.2f} s without it")
-    # the target is 1 s on an idle machine; on a shared one, a bound on what the stay view adds to a switch
-    assert on <= max(1.0, off + 1.5)
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     assert open_patients(pg, server, f"?patient={urllib.parse.quote(stay)}&t={int(hours)}") == target
     assert f"t={int(hours)}" in pg.url
