@@ -103,7 +103,7 @@ def test_stay_link_switches_and_screenshots(server, browser):
     pg.wait_for_timeout(500)
     pg.wait_for_function(DRAWN, arg=2, polling="raf", timeout=120_000)
     assert pg.locator('[data-testid="stPlotlyChart"] svg text', has_text="·").count() >= 2  # the concept's features
-    pg.locator('[data-testid="stToggle"]', has_text="By clinical concept").first.scroll_into_view_if_needed()
+    pg.get_by_text("By clinical concept").first.scroll_into_view_if_needed()
     pg.wait_for_timeout(300)
     pg.screenshot(path=str(SHOTS / "concept_waterfall.png"))
     pg.close()
