@@ -206,7 +206,10 @@ def edit_dictionary(cohort) -> None:
         frame, key=dictionary_editor_key(cohort), hide_index=True, width="stretch", disabled=["name"],
         column_config={"kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
                        "normal_low": st.column_config.NumberColumn("normal low"),
-                       "normal_high": st.column_config.NumberColumn("normal high")},
+                       "normal_high": st.column_config.NumberColumn("normal high"),
+                       "group": st.column_config.TextColumn(
+                           "group (concept)", help="features with the same group are one clinical concept: one player "
+                           "of the explanations by concept, and what a recorded trigger names")},
     )
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Apply edits", key="dict_apply"):

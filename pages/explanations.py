@@ -4,6 +4,7 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.cohorts.upload import subgroup_options, subgroup_split
+from risklens.ui import concepts as ui_concepts
 
 
 VIEWS = ["Global importance", "Beeswarm", "Dependence", "Partial dependence (PD/ICE)", "Subgroups"]
@@ -37,7 +38,8 @@ def pdp_tab(model, cohort, d):
                    "show that the feature's effect depends on the patient's other values.")
 
 
-def subgroup_tab(expl, model, cohort, method, rows, top, d, grouped):
+def subgroup_tab(expl, model, cohort, method, rows, top, d, grouped, players=None):
+    """Importance per subgroup; ``players``: the concepts' dictionary when the bars are concepts."""
     names = {"age band": "age band", "recorded trigger": "recorded trigger", "outcome": "outcome"}
     column = st.selectbox("Split patients by", subgroup_options(cohort, model.contract), key="sub_column",
                           format_func=lambda c: names.get(c) or d.label(c))
@@ -46,9 +48,11 @@ def subgroup_tab(expl, model, cohort, method, rows, top, d, grouped):
     frame = ui.cache.importance_by_group(model.model_id, cohort.hash, method, column, rows, grouped, expl.values,
                                          labels, tuple(expl.feature_names))
     frame = frame[[g for g in order if g in frame.columns]]
-    st.caption("Patients per subgroup are in the legend (n). "
-               + ("One bar per original column." if grouped else "One bar per model column."))
-    st.plotly_chart(plots.subgroup_importance_figure(frame, d, expl.output, top=min(top, 12),
+    bars = "One bar per clinical concept." if players is not None else (
+        "One bar per original column." if grouped else "One bar per model column.")
+    st.caption("Patients per subgroup are in the legend (n). " + bars)
+    st.plotly_chart(plots.subgroup_importance_figure(frame, players if players is not None else d, expl.output,
+                                                     top=min(top, 12),
                                                      title=f"Importance by {names.get(column) or d.label(column)}"),
                     key="expl_sub")
 
@@ -83,19 +87,29 @@ def body() -> None:
         "One bar per original column (a category's columns summed)", value=True, key="expl_grouped",
         help="Text columns enter the model as one 0/1 column per category; their attributions add up, so the "
              "sum is the original column's contribution.")
-    expl = ui.cache.shown_explanation(model.model_id, cohort.hash, method, rows, grouped, expl, model.contract)
-    figs = ui.cache.global_figures(model.model_id, cohort.analysis_key, method, rows, top, expl, d, grouped)
+    shown = ui.cache.shown_explanation(model.model_id, cohort.hash, method, rows, grouped, expl, model.contract)
+    by_concept = ui_concepts.toggle(key="expl_concepts")
+    players = None
+    if by_concept:  # one player per clinical concept: bar, beeswarm and subgroups by concept
+        concept_expl, players, figs = ui_concepts.cohort_figures(model, cohort, method, rows, top, expl)
+    else:
+        figs = ui.cache.global_figures(model.model_id, cohort.analysis_key, method, rows, top, shown, d, grouped)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="expl_view") or VIEWS[0]
+    if by_concept and view in (VIEWS[2], VIEWS[3]):
+        st.caption("Dependence and partial dependence are drawn per feature (a concept has no one value).")
     if view == VIEWS[0]:  # only the chosen view is built and drawn: a visit costs one figure
         st.plotly_chart(figs["bar"], key="expl_bar")
     elif view == VIEWS[1]:
         st.plotly_chart(figs["bee"], key="expl_bee")
     elif view == VIEWS[2]:
-        dependence_tab(expl, model, cohort, method, rows, d, grouped)
+        dependence_tab(shown, model, cohort, method, rows, d, grouped)
     elif view == VIEWS[3]:
         pdp_tab(model, cohort, d)
     else:
-        subgroup_tab(expl, model, cohort, method, rows, top, d, grouped)
+        if by_concept:
+            subgroup_tab(concept_expl, model, cohort, f"{method}@concepts", rows, top, d, False, players)
+        else:
+            subgroup_tab(shown, model, cohort, method, rows, top, d, grouped)
 
 
 ui.run_page(body)

@@ -8,6 +8,7 @@ from risklens.modeling.metrics import threshold_text
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.checks import checks_warnings, cohort_findings
+from risklens.ui.lead_time import lead_time_section
 from risklens.ui.models import (
     broken_models, held_out_outcomes, import_upload, saved_models, score_upload, select_model, train_and_save,
 )
@@ -162,6 +163,7 @@ def body() -> None:
         return
     model = ui.pick_model(models, key="model_pick")
     quality_section(cohort, model)
+    lead_time_section(cohort, model)  # first alert to event at the threshold chosen above
     uncertainty_section(cohort, model)
     score_section(cohort, model)
     card_section(model)

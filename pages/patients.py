@@ -9,6 +9,8 @@ from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui import patient_page as pp
+from risklens.ui import concepts as ui_concepts
+from risklens.ui import stay_view
 
 BADGE = {"green": ":green-badge[methods agree]", "orange": ":orange-badge[methods partly agree]",
          "red": ":red-badge[methods disagree]"}
@@ -88,7 +90,8 @@ def explanation(v, cohort, model):
     name, other = ui.method_name(v.method), ui.method_name(v.other_method)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(plots.waterfall_figure(v.shown, d), key="pt_waterfall")
+        if not ui_concepts.patient_waterfall(model, cohort, v.row):  # by concept when its toggle is on
+            st.plotly_chart(plots.waterfall_figure(v.shown, d), key="pt_waterfall")
         if v.output == "log-odds":
             st.caption(MAPPING_NOTE)
     with right:
@@ -175,6 +178,7 @@ def linked_elsewhere(pid, model, models, cohort) -> None:
 def patient_section(model, models, cohort, index, threshold, other):
     """The worklist and the patient: filters, pages and row clicks rerun this part of the page only."""
     with ui.guarded():
+        stay_view.apply_stay_link(cohort, index)  # ?patient=STAY&t=H names a window of a stay
         bad = state.read_deep_link(lambda pid: pid in index.pos)
         if bad is not None:
             linked_elsewhere(bad, model, models, cohort)
@@ -206,6 +210,7 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
         explanation(v, cohort, model)
         if st.toggle("Can I trust this explanation? (sanity check, sampling error, sensitivity)", key="pt_trust"):
             trust_panel(model, cohort, v)
+        stay_view.stay_section(model, cohort, v.id, v.method, threshold)  # only for cohorts of stays
         what_if(model, cohort, index, v)
 
 

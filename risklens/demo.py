@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from risklens.cohorts.base import Cohort
-from risklens.settings import DEMO_COHORT, DEMO_FAMILIES, DEMO_SEED, demo_n, models_root
+from risklens.settings import DEMO_COHORT, DEMO_FAMILIES, DEMO_SEED, demo_n, demo_stays, models_root
 
 _LOCK = threading.Lock()
 
@@ -17,11 +17,14 @@ Progress = Callable[[float, str], None]
 def demo_cohort() -> Cohort:
     from risklens.ui.cache import builtin_cohort
 
+    if demo_stays():  # about as many rows as the windows demo: a stay has ~6 windows
+        return builtin_cohort(DEMO_COHORT, n=max(100, demo_n() // 6), seed=DEMO_SEED, stays=True)
     return builtin_cohort(DEMO_COHORT, n=demo_n(), seed=DEMO_SEED)
 
 
 def demo_dir(family: str) -> Path:
-    return models_root() / f"demo-{DEMO_COHORT}-{demo_n()}-{family}-s{DEMO_SEED}"
+    stays = "-stays" if demo_stays() else ""
+    return models_root() / f"demo-{DEMO_COHORT}{stays}-{demo_n()}-{family}-s{DEMO_SEED}"
 
 
 def _saved(path: Path) -> bool:

@@ -39,6 +39,11 @@ def demo_n() -> int:
     return max(n, 200)
 
 
+def demo_stays() -> bool:
+    """$RISKLENS_DEMO_STAYS=1: the demo ward cohort is made of stays (consecutive windows), demo_n() // 6 of them."""
+    return os.environ.get("RISKLENS_DEMO_STAYS", "").strip().lower() in ("1", "true", "yes")
+
+
 def config_path() -> Path:
     """The RiskLens config (roles, audit database): $RISKLENS_CONFIG, else <home>/risklens.toml."""
     raw = os.environ.get("RISKLENS_CONFIG", "").strip()

@@ -86,7 +86,7 @@ def print_findings(findings) -> None:
 
 
 def load_checked_cohort(args, *, seed: int = 0, preset: str | None = None, test_size: float = 0.3,
-                        split_seed: int = 0):
+                        split_seed: int = 0, stays: bool = False):
     """``(cohort, findings)`` of ``--cohort``/``--data`` with the role flags and ``--drop``; the data checks run on
     the table as read (before a column the cohort refuses can stop it) and each finding is printed on stderr."""
     from risklens.cohorts import cohort_from_frame, load_builtin
@@ -95,7 +95,7 @@ def load_checked_cohort(args, *, seed: int = 0, preset: str | None = None, test_
 
     drop = tuple(getattr(args, "drop", None) or ())
     if args.cohort:
-        cohort = leave_out(load_builtin(args.cohort, n=args.n, seed=seed, preset=preset), drop)
+        cohort = leave_out(load_builtin(args.cohort, n=args.n, seed=seed, preset=preset, stays=stays), drop)
         findings = check_cohort(cohort, test_size=test_size, split_seed=split_seed)
         print_findings(findings)
         return cohort, findings

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     p.add_argument("--preset", default=None, help="ward simulator setting: default or study (the study's care "
                    "process); a simulated cohort's mechanism goes to OUT-stem.mechanism.parquet")
+    p.add_argument("--stays", action="store_true",
+                   help="ward: --n stays, each a 24 h window every 4 h through the stay (columns stay, hour, "
+                        "event_hour added)")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions)")
     p.add_argument("--partitions", type=int, default=None,
                    help="write a partitioned Parquet dataset of this many files into the folder --out (ward); "
@@ -40,6 +43,8 @@ def run(args) -> int:
         from risklens.cli.scheduler import cohort_command
 
         refuse_drop_partitioned(args)
+        if getattr(args, "stays", False):
+            raise RiskLensError("--stays writes one file; drop --partitions / --scheduler")
         if args.partitions is None:
             raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")
         return cohort_command(args)
@@ -49,8 +54,15 @@ def run(args) -> int:
 
     from risklens.cohorts.columns import leave_out
 
-    cohort = leave_out(load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset), args.drop)
-    path = write_table(cohort.to_frame(), args.out)
+    cohort = leave_out(load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset, stays=args.stays),
+                       args.drop)
+    frame = cohort.to_frame()
+    if args.stays:
+        from risklens.cohorts.stays import STAY_COLUMNS
+
+        for col in STAY_COLUMNS:
+            frame[col] = cohort.extra[col].to_numpy()
+    path = write_table(frame, args.out)
     write_mechanism(cohort, path)
     s = cohort.summary()
     print(f"wrote {s['rows']} rows, {s['features']} features, {s['events']} events "

@@ -43,6 +43,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
                    "a folder name (no suffix) writes a partitioned dataset")
     add_drop_argument(p)
+    p.add_argument("--concepts", action="store_true",
+                   help="one attribution per clinical concept (the dictionary's groups: a vital sign's summaries, a "
+                   "text column's categories): group Shapley values for SHAP, sums for the other methods")
+    p.add_argument("--dictionary", default=None,
+                   help="feature dictionary CSV whose 'group' column names the concepts (default: the built-in "
+                   "cohort's dictionary, else groups inferred from the column names)")
     add_scheduler_argument(p)
     p.add_argument("--partition-rows", type=int, default=None,
                    help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
@@ -101,6 +107,8 @@ def run_explain(args) -> int:
         from risklens.cli.scheduler import explain_command
 
         refuse_drop_partitioned(args)
+        if args.concepts:
+            raise RiskLensError("--concepts writes one .csv or .parquet file; drop --scheduler or the folder output")
         if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
             load_model(args.model, expect_model_id=args.expect_model_id)
         return explain_command(args)
@@ -115,7 +123,11 @@ def run_explain(args) -> int:
     call = prepare(model, X, args.method, seed=args.seed, background=background, **params)  # the whole file
     print(f"explaining {len(X)} row(s) with {args.method}", file=sys.stderr)
     t0 = time.perf_counter()
-    expl = call.run()
+    if args.concepts:  # the same checked request, its players the concepts
+        reference = {} if call.background is None else {"background": call.background}
+        expl = _explain_concepts(model, X, args, {**call.params, **reference})
+    else:
+        expl = call.run()
     seconds = time.perf_counter() - t0
     out = write_table(expl.output_frame(args.seed), args.out)
     sidecar = write_text(out.with_name(out.name + ".json"), json.dumps(expl.metadata(), indent=1))
@@ -123,3 +135,17 @@ def run_explain(args) -> int:
     print_json({"out": str(out), "metadata": str(sidecar), "rows": len(expl), "method": expl.method,
                 "output": expl.output, "model_id": expl.model_id, "seconds": round(seconds, 3)})
     return 0
+
+
+def _explain_concepts(model, X, args, params):
+    """Concept attributions of the rows, with the concepts of ``--dictionary`` or the model's default dictionary."""
+    from risklens.cohorts.dictionary import FeatureDictionary
+    from risklens.explain.concepts import explain_concepts, model_dictionary
+
+    dictionary = None
+    if args.dictionary:
+        path = Path(args.dictionary)
+        if not path.is_file():
+            raise RiskLensError(f"--dictionary {path.name!r} is not a file")
+        dictionary = FeatureDictionary.from_csv(path.read_bytes())
+    return explain_concepts(model, X, args.method, model_dictionary(model, dictionary), seed=args.seed, **params)

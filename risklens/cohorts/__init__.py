@@ -22,17 +22,21 @@ __all__ = [
 ]
 
 
-def load_builtin(name: str, n: int | None = None, seed: int = 0, preset: str | None = None) -> Cohort:
+def load_builtin(name: str, n: int | None = None, seed: int = 0, preset: str | None = None,
+                 stays: bool = False) -> Cohort:
     """A built-in cohort by name. ``n`` (rows) and ``seed`` apply to simulators; real data ignores them.
 
     ``preset`` chooses a setting of the ward simulator ("default", "study"); other cohorts have
-    only their default and reject any other preset.
+    only their default and reject any other preset. ``stays=True`` (ward only): ``n`` stays of consecutive
+    windows (:mod:`risklens.cohorts.ward_stays`) instead of independent windows.
     """
     key = str(name).strip().lower()
     if key == "ward":
         from risklens.cohorts.ward import simulate_ward
 
-        return simulate_ward(n=n, seed=seed, preset=preset or "default")
+        return simulate_ward(n=n, seed=seed, preset=preset or "default", stays=bool(stays))
+    if stays:
+        raise CohortError(f"cohort {key!r} has no stays; --stays applies to the ward simulator only")
     if preset not in (None, "default") and key in BUILTIN_COHORTS:
         raise CohortError(f"cohort {key!r} has no presets; --preset applies to the ward simulator only")
     if key == "readmission":

@@ -87,13 +87,17 @@ def _known_dictionary(features: list[str]) -> FeatureDictionary | None:
 # ---- public ------------------------------------------------------------------------------------
 def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
                       group_col: str | None = None, name: str = "uploaded",
-                      dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
+                      dictionary: FeatureDictionary | None = None, drop=(), time_col: str | None = None) -> Cohort:
     """Validate a user's table and build a :class:`Cohort` (features = every other column but ``drop``).
 
-    ``drop``: columns the user leaves out; they are never read and are recorded in the input contract."""
+    ``drop``: columns the user leaves out; they are never read and are recorded in the input contract.
+    ``time_col`` (with ``group_col``, the patient or stay id): the rows are windows of stays, the column their
+    time in hours since admission (:func:`risklens.cohorts.stays.stay_extra`; not a feature)."""
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
-    check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
+    check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
+    if time_col and not group_col:
+        raise CohortError(f"the time column {time_col!r} needs the patient (stay) id column too: give the group column")
     drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
     n = len(frame)
     if n < MIN_ROWS:
@@ -113,7 +117,8 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
         ids = np.array([str(i + 1) for i in range(n)], dtype=object)
     groups = text_ids(frame[group_col], "group") if group_col else None
 
-    feature_cols = [c for c in frame.columns if c not in {outcome, id_col, trigger_col, group_col} and c not in drop]
+    feature_cols = [c for c in frame.columns
+                    if c not in {outcome, id_col, trigger_col, group_col, time_col} and c not in drop]
     if not feature_cols:
         raise CohortError("the file has no feature columns besides the outcome/id/trigger/group columns")
     for c in feature_cols:
@@ -133,9 +138,14 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     inferred = _known_dictionary(list(X.columns)) or _infer(frame, X, sources, contract)
     final = inferred.updated(dictionary) if dictionary is not None else inferred
     trigger = _map_triggers(frame[trigger_col].to_numpy(dtype=object), final) if trigger_col else None
+    extra = None
+    if time_col:
+        from risklens.cohorts.stays import stay_extra
+
+        extra = stay_extra(frame, group_col, time_col, y, X.index)
     return Cohort(name=name, X=X, y=y, dictionary=final, groups=groups, trigger=trigger,
                   source=f"user file {name!r}: {n} rows, {X.shape[1]} features, outcome column {outcome!r}",
-                  outcome_name=outcome, contract=contract)
+                  outcome_name=outcome, contract=contract, extra=extra)
 
 
 def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], contract) -> FeatureDictionary:
@@ -158,7 +168,8 @@ def _infer(frame: pd.DataFrame, X: pd.DataFrame, sources: dict[str, str], contra
 
 
 def load_cohort_file(path, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
-                     group_col: str | None = None, dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
+                     group_col: str | None = None, dictionary: FeatureDictionary | None = None, drop=(),
+                     time_col: str | None = None) -> Cohort:
     """:func:`read_table` + :func:`cohort_from_frame`; the cohort is named after the file.
 
     A mechanism side file beside it (``NAME.mechanism.parquet``, written by ``risklens cohort``) is
@@ -167,6 +178,6 @@ def load_cohort_file(path, outcome: str, id_col: str | None = None, trigger_col:
 
     frame = read_table(path, text_columns=[c for c in (id_col, group_col, trigger_col) if c])
     cohort = cohort_from_frame(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                               name=Path(str(path)).stem, dictionary=dictionary, drop=drop)
+                               name=Path(str(path)).stem, dictionary=dictionary, drop=drop, time_col=time_col)
     cohort.mechanism = read_mechanism(path, cohort.ids)
     return cohort

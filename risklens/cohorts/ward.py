@@ -116,8 +116,12 @@ def _chunk(r: dict, sl: slice, rng: np.random.Generator) -> tuple[np.ndarray, np
     return np.column_stack(cols), first, trig
 
 
-def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset = "default") -> Cohort:
+def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset = "default",
+                  stays: bool = False) -> Cohort:
     """A ward cohort of ``n`` rows (prediction times), deterministic in ``(n, seed, preset)``.
+
+    ``stays=True``: ``n`` stays instead, each a run of consecutive 24 h windows every 4 h with the latent
+    process evolving through them (:mod:`risklens.cohorts.ward_stays`).
 
     ``preset`` is a name in :data:`~risklens.cohorts.ward_setting.PRESETS` ("default", "study") or a
     :class:`~risklens.cohorts.ward_setting.WardPreset`. ``Cohort.mechanism`` holds each row's true
@@ -129,6 +133,8 @@ def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset 
         raise CohortError(f"the ward simulator makes {MIN_N:,} to {MAX_N:,} rows; got n={n:,}")
     children = np.random.SeedSequence(int(seed)).spawn(1 + (n + CHUNK - 1) // CHUNK)
     r = draw_rows(n, np.random.default_rng(children[0]), p)
+    if stays:
+        return _simulate_stays(r, n, seed, p, children)
     X = np.empty((n, len(FEATURES)))
     first = np.empty(n, dtype=np.int64)
     trig = np.empty(n, dtype=np.int64)
@@ -157,4 +163,28 @@ def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset 
         outcome_name="red flag within 8 h",
         extra=extra,
         mechanism=ward_mechanism(r, r["lin"], r["quad"], PROCESSES, ids),
+    )
+
+
+def _simulate_stays(r: dict, n: int, seed: int, p: WardPreset, children) -> Cohort:
+    """``n`` stays of consecutive windows (see :mod:`risklens.cohorts.ward_stays`)."""
+    from risklens.cohorts.ward_stays import MAX_WINDOWS, STEP_H, assemble_stays, stay_chunk, stay_windows
+
+    planned = stay_windows(n, seed)
+    parts = []
+    for i, start in enumerate(range(0, n, CHUNK)):
+        sl = slice(start, min(start + CHUNK, n))
+        parts.append(stay_chunk(r, sl, np.random.default_rng(children[1 + i]), FEATURES, VITALS, STATS, _RECORD_P,
+                                _DECIMALS, planned[sl]))
+    X, ids, groups, y, trigger, extra, stay = assemble_stays(r, parts, PROCESSES, TRIGGER_GROUPS)
+    mech = ward_mechanism(r, r["lin"], r["quad"], PROCESSES, pd.RangeIndex(n)).iloc[stay]
+    mech.index = ids
+    return Cohort(
+        name="ward", X=pd.DataFrame(X, index=ids, columns=list(FEATURES)), y=y, dictionary=ward_dictionary(),
+        groups=groups, trigger=trigger,
+        source=(f"Simulated adult ward stays (RiskLens ward simulator, n={n} stays, seed={seed}"
+                + ("" if p.name == "default" else f", preset {p.name}") + f"): a 24 h window every {STEP_H} h for up "
+                f"to {MAX_WINDOWS} windows per stay, red flag within the next 8 h, recorded trigger. Synthetic data, "
+                "no real patients; see data/README.md for the generative story."),
+        outcome_name="red flag within 8 h", extra=extra, mechanism=mech,
     )

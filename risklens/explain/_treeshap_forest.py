@@ -18,8 +18,13 @@ class Forest:
 
     @classmethod
     def from_json(cls, trees: list[dict], weights: list[float], block_splits: int, max_path_features: int,
-                  max_table_bytes: int) -> Forest:
-        """The layout of ``trees``; ``fast_ok`` says whether the tables fit the two limits."""
+                  max_table_bytes: int, player_of=None) -> Forest:
+        """The layout of ``trees``; ``fast_ok`` says whether the tables fit the two limits.
+
+        ``player_of`` (optional, one player index per feature) makes the players of the game groups of
+        features: splits on features of one group share one bit of the agree pattern and one output slot,
+        so the kernels compute exact group (concept) Shapley values under the same path-dependent value
+        function (a leaf's game is a product over its path's players, whichever features they split on)."""
         self = cls()
         s_max = int(block_splits)
         self.n_trees = len(trees)
@@ -29,7 +34,7 @@ class Forest:
         for tree, weight in zip(trees, weights):
             self.node_start.append(len(acc["feat"]))
             self.c_start.append(len(acc["c_d"]))
-            ni, nc, missing_value = _layout_tree(tree, float(weight), s_max, acc)
+            ni, nc, missing_value = _layout_tree(tree, float(weight), s_max, acc, player_of)
             self.n_internal.append(ni)
             self.n_c.append(nc)
             self.root_leaf_values.append(missing_value)
@@ -98,7 +103,7 @@ def _pad(rows: list, dtype) -> np.ndarray:
     return out
 
 
-def _layout_tree(tree: dict, weight: float, s_max: int, acc: dict) -> tuple[int, int, float]:
+def _layout_tree(tree: dict, weight: float, s_max: int, acc: dict, player_of=None) -> tuple[int, int, float]:
     """Append one tree: upper split nodes in preorder, then its blocks (subtrees with <= s_max splits).
 
     Returns (upper split nodes, blocks, value of the leaf an all-missing row reaches).
@@ -117,7 +122,7 @@ def _layout_tree(tree: dict, weight: float, s_max: int, acc: dict) -> tuple[int,
         if L[nid] == -1:
             continue
         pf, pz = path[nid]
-        f = int(feat_of[nid])
+        f = _player(int(feat_of[nid]), player_of)
         k = pf.index(f) if f in pf else len(pf)
         pos[nid] = k
         for child in (L[nid], R[nid]):
@@ -140,14 +145,19 @@ def _layout_tree(tree: dict, weight: float, s_max: int, acc: dict) -> tuple[int,
         acc["right"].append(slot[R[nid]])
         acc["pos"].append(pos[nid])
     for c in blocks:
-        _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc)
+        _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc, player_of)
     nid = 0
     while L[nid] != -1:
         nid = L[nid] if dleft[nid] else R[nid]
     return len(upper), len(blocks), float(thr[nid]) * weight
 
 
-def _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc) -> None:
+def _player(feature: int, player_of) -> int:
+    """The player a split on ``feature`` belongs to: the feature itself, or its group's index."""
+    return feature if player_of is None else int(player_of[feature])
+
+
+def _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc, player_of=None) -> None:
     """One block: its split nodes (preorder), output features, and its leaves with their paths in it."""
     pf_c = path[c][0]
     subs, leaves, stack = [], [], [c]
@@ -167,8 +177,8 @@ def _layout_block(c, L, R, feat_of, thr, dleft, weight, parent, path, pos, acc) 
         acc["sub_feat"].append(f)
         acc["sub_thr"].append(thr[nid])
         acc["sub_dleft"].append(bool(dleft[nid]))
-        if f not in out_feats:
-            out_feats.append(f)
+        if _player(f, player_of) not in out_feats:
+            out_feats.append(_player(f, player_of))
     acc["c_d"].append(len(pf_c))
     acc["c_s"].append(len(subs))
     acc["c_w"].append(len(out_feats))

@@ -67,7 +67,7 @@ def relative_error(values: np.ndarray, stderr: np.ndarray) -> np.ndarray:
 def mlp_shap(model, M: np.ndarray, B: np.ndarray, *, seed: int, ids, background_size: int = 512,
              tolerance: float = 0.025, min_rounds: int = 2, max_rounds: int = 40,
              weights: np.ndarray | None = None, forward: MLPForward | None = None,
-             patients_per_batch: int = 1) -> MLPShapResult:
+             patients_per_batch: int = 1, players=None) -> MLPShapResult:
     """Stratified antithetic permutation SHAP of rows ``M`` over background ``B`` (raw features, NaN = missing).
 
     ``weights`` (optional, one per background row, e.g. a k-means summary's cluster shares) makes
@@ -76,6 +76,9 @@ def mlp_shap(model, M: np.ndarray, B: np.ndarray, *, seed: int, ids, background_
     ``patients_per_batch`` = 1 (the default) makes each patient's values independent of which other
     patients are explained with it, to the last bit (batched float32 products round differently with the
     batch's shape), so a cohort cut into partitions gives the same values as one call.
+    ``players`` (optional, a group index 0..G-1 per feature) estimates group (concept) Shapley values
+    instead: every walk takes the groups in a random order, each group's features together, and a group's
+    value is the change of the margin when all of its features switch (values and stderr are (n, G)).
     """
     from threadpoolctl import threadpool_limits
 
@@ -83,11 +86,11 @@ def mlp_shap(model, M: np.ndarray, B: np.ndarray, *, seed: int, ids, background_
     # must not depend on the machine or on the Dask worker that computes them (numba's prange is exact)
     with threadpool_limits(1, user_api="blas"):
         return _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, max_rounds, weights,
-                         forward, patients_per_batch)
+                         forward, patients_per_batch, players)
 
 
 def _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, max_rounds, weights, forward,
-              patients_per_batch) -> MLPShapResult:
+              patients_per_batch, players=None) -> MLPShapResult:
     from risklens.explain.lime_batched import patient_generator
 
     net = forward or MLPForward(model)
@@ -103,7 +106,9 @@ def _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, ma
         base = float(w @ fb_all)
     sampled = st.k < len(Bz)
     n, f = Z.shape
-    values, stderr = np.zeros((n, f)), np.full((n, f), np.nan)
+    onehot = None if players is None else player_matrix(players, f)
+    g = f if onehot is None else onehot.shape[1]
+    values, stderr = np.zeros((n, g)), np.full((n, g), np.nan)
     rounds = np.zeros(n, dtype=np.int64)
     gens = [patient_generator(int(seed), i) for i in ids]
     pre_b = net.first_pre(Bz)
@@ -117,17 +122,35 @@ def _mlp_shap(model, M, B, seed, ids, background_size, tolerance, min_rounds, ma
             pre_x = np.zeros((n, pre_rows.shape[1]), dtype=pre_rows.dtype)
         pre_x[rows] = pre_rows
         v, se, r = _estimate(net, Z, pre_x, fx, Bz, pre_b, fb_all, st, sampled, rows, [gens[i] for i in rows],
-                             tolerance, min_rounds, max_rounds)
+                             tolerance, min_rounds, max_rounds, onehot)
         values[rows], stderr[rows], rounds[rows] = v, se, r
     values = _make_additive(values, stderr, fx - base)
     return MLPShapResult(values, np.full(n, base), stderr, rounds, st.k, sampled)
 
 
-def _estimate(net, Z, pre_x, fx, Bz, pre_b, fb, st, sampled, rows, gens, tol, min_rounds, max_rounds):
+def player_matrix(players, f: int) -> np.ndarray:
+    """(f, G) 0/1 matrix: feature j belongs to group players[j]."""
+    players = np.asarray(players, dtype=np.int64)
+    if players.shape != (f,) or (players < 0).any():
+        raise ValueError(f"players must give a group index >= 0 for each of the {f} features")
+    out = np.zeros((f, int(players.max()) + 1 if f else 0))
+    out[np.arange(f), players] = 1.0
+    return out
+
+
+def block_orders(keys: np.ndarray, onehot: np.ndarray) -> np.ndarray:
+    """Feature orders (..., f) that take the groups in the order of their random ``keys`` (..., G), the features
+    of one group together (in index order)."""
+    players = onehot.argmax(1)
+    return np.argsort(keys[..., players], axis=-1, kind="stable")
+
+
+def _estimate(net, Z, pre_x, fx, Bz, pre_b, fb, st, sampled, rows, gens, tol, min_rounds, max_rounds, onehot=None):
     """Rounds for a batch of patients until each one's estimated relative error <= tol."""
     k, f = st.k, Z.shape[1]
-    s1 = np.zeros((len(rows), k, f))  # per stratum: sum and sum of squares of its values over rounds
-    s2 = np.zeros((len(rows), k, f))
+    g = f if onehot is None else onehot.shape[1]
+    s1 = np.zeros((len(rows), k, g))  # per stratum: sum and sum of squares of its values over rounds
+    s2 = np.zeros((len(rows), k, g))
     done = np.zeros(len(rows), dtype=np.int64)
     active = np.arange(len(rows))
     w = st.weights
@@ -135,8 +158,13 @@ def _estimate(net, Z, pre_x, fx, Bz, pre_b, fb, st, sampled, rows, gens, tol, mi
     while len(active):
         bg = np.stack([st.draw(shuffled[a], done[a]) if sampled else st.members[st.start[:-1]]
                        for a in active])  # (a, k) background row of each stratum
-        perms = np.stack([np.argsort(gens[a].random((k, f)), axis=1) for a in active])  # (a, k, f)
+        if onehot is None:
+            perms = np.stack([np.argsort(gens[a].random((k, f)), axis=1) for a in active])  # (a, k, f)
+        else:
+            perms = np.stack([block_orders(gens[a].random((k, g)), onehot) for a in active])
         phi = _walk_values(net, Z, pre_x, fx, Bz, pre_b, fb, rows[active], bg, perms)  # (a, k, f)
+        if onehot is not None:
+            phi = phi @ onehot  # a group's value in a walk: the sum of its features' steps, taken together
         s1[active] += phi
         s2[active] += phi * phi
         done[active] += 1

@@ -94,7 +94,9 @@ def explain_shap(model, X: pd.DataFrame, *, seed: int = 0, **params) -> Explanat
 def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SHAP["background_size"],
               permutations=None, samples=None, tolerance=DEFAULT_MLP_SHAP["tolerance"],
               min_rounds=DEFAULT_MLP_SHAP["min_rounds"], max_rounds=DEFAULT_MLP_SHAP["max_rounds"],
-              implementation="stratified"):
+              implementation="stratified", players=None):
+    if players is not None and implementation != "stratified":
+        raise ExplainError("concept SHAP on the MLP uses the stratified implementation; drop the implementation option")
     if implementation in ("batched", "shap"):
         values, base, used = _permutation_shap(model, X, M, seed, background, background_size or 100,
                                                permutations or 10, samples, implementation)
@@ -114,7 +116,7 @@ def _mlp_shap(model, X, M, seed, background=None, background_size=DEFAULT_MLP_SH
         raise ExplainError("shap on the MLP needs 1 <= min_rounds <= max_rounds, background_size >= 1 and "
                            "tolerance >= 0")
     res = mlp_shap(model, M, B, seed=seed, ids=list(X.index), background_size=size, tolerance=tol,
-                   min_rounds=lo, max_rounds=hi)
+                   min_rounds=lo, max_rounds=hi, players=players)
     est = relative_error(res.values, np.nan_to_num(res.stderr, nan=np.inf))
     used = {"algorithm": "stratified-permutation", "implementation": "stratified", "seed": seed,
             "background_rows": int(len(B)), "background_hash": array_hash(B), "background_size": size,
@@ -157,16 +159,17 @@ def merge_row_summaries(parts: list[dict]) -> dict:
 
 
 def _agnostic_shap(model, X, M, seed, background=None, background_size=None, permutations=None, samples=None,
-                   tolerance=None, min_rounds=None, max_rounds=None, implementation=None):
+                   tolerance=None, min_rounds=None, max_rounds=None, implementation=None, players=None):
     """Antithetic permutation SHAP through ``predict_margin`` (any model): 10 permutations over a seeded
     100-row background sample unless told otherwise. The MLP estimator's stopping options (tolerance,
     rounds, the stratified implementation) need the network's weights and do not apply; they are accepted so one
     budget serves every family."""
     size = min(int(background_size or 100), 100)
-    return _permutation_shap(model, X, M, seed, background, size, permutations or 10, samples, "batched")
+    return _permutation_shap(model, X, M, seed, background, size, permutations or 10, samples, "batched", players)
 
 
-def _permutation_shap(model, X, M, seed, background, background_size, permutations, samples, implementation):
+def _permutation_shap(model, X, M, seed, background, background_size, permutations, samples, implementation,
+                      players=None):
     f = M.shape[1]
     B = seeded_rows(background_matrix(model, X, background), int(background_size), int(seed) + 7919)
     max_evals = int(samples) if samples is not None else int(permutations) * (2 * f + 1)
@@ -174,7 +177,8 @@ def _permutation_shap(model, X, M, seed, background, background_size, permutatio
         raise ExplainError(f"shap on the MLP needs at least {2 * f + 1} model evaluations per patient (2 x features + 1)")
     n_perm = max_evals // (2 * f + 1)
     if implementation == "batched":
-        values, base = batched_permutation_shap(model.predict_margin, M, B, n_perm, int(seed), list(X.index))
+        values, base = batched_permutation_shap(model.predict_margin, M, B, n_perm, int(seed), list(X.index),
+                                                players=players)
     else:
         values, base = _shap_package_permutation(model.predict_margin, M, B, max_evals, int(seed))
     used = {"algorithm": "permutation", "implementation": implementation, "seed": int(seed),
@@ -184,7 +188,7 @@ def _permutation_shap(model, X, M, seed, background, background_size, permutatio
 
 
 def batched_permutation_shap(predict, M: np.ndarray, B: np.ndarray, permutations: int, seed: int, ids,
-                             chunk_rows: int = 300_000) -> tuple[np.ndarray, np.ndarray]:
+                             chunk_rows: int = 300_000, players=None) -> tuple[np.ndarray, np.ndarray]:
     """Antithetic permutation SHAP (shap's PermutationExplainer algorithm) for many rows at once.
 
     For each row and random feature order, features are switched on one by one from the background
@@ -192,16 +196,21 @@ def batched_permutation_shap(predict, M: np.ndarray, B: np.ndarray, permutations
     change of ``predict`` averaged over the background rows. Exactly additive:
     ``values.sum(1) + base == predict(M)``; base = mean of ``predict`` over ``B``. One generator per
     row, seeded by (seed, row id), so a row's numbers do not depend on its batch mates.
+    ``players`` (a group index per feature): group (concept) Shapley values (n, G) from orders that take
+    each group's features together.
     """
     from risklens.explain.lime_batched import patient_generator
+    from risklens.explain.mlp_shap import block_orders, player_matrix
 
     n, f = M.shape
+    onehot = None if players is None else player_matrix(players, f)
     nb = len(B)
     ranks = np.empty((n, permutations, f), dtype=np.intp)
     for i, row_id in enumerate(ids):
         rng = patient_generator(seed, row_id)
         for r in range(permutations):
-            ranks[i, r, rng.permutation(f)] = np.arange(f)
+            order = rng.permutation(f) if onehot is None else block_orders(rng.random(onehot.shape[1]), onehot)
+            ranks[i, r, order] = np.arange(f)
     jobs = np.arange(n * permutations)
     per_chunk = max(1, chunk_rows // (2 * f * nb))
     values = np.zeros((n, f))
@@ -218,7 +227,8 @@ def batched_permutation_shap(predict, M: np.ndarray, B: np.ndarray, permutations
         phi = take(fwd, rk + 1, 1) - take(fwd, rk, 1) + take(bwd, rk, 1) - take(bwd, rk + 1, 1)
         np.add.at(values, pi, phi)
     base = float(np.mean(predict(B)))
-    return values / (2 * permutations), np.full(n, base)
+    values = values / (2 * permutations)
+    return (values if onehot is None else values @ onehot), np.full(n, base)
 
 
 def _shap_package_permutation(predict, M, B, max_evals, seed):

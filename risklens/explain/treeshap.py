@@ -46,7 +46,7 @@ from risklens.explain._treeshap_forest import Forest
 from risklens.explain.base import ExplainError
 
 __all__ = ["BLOCK_SPLITS", "MAX_PATH_FEATURES", "MAX_TABLE_BYTES", "ROW_BLOCK", "FastTreeShap", "as_booster",
-           "fast_tree_shap", "model_key", "parse_base_score", "tree_shap"]
+           "fast_tree_shap", "group_tree_shap", "model_key", "parse_base_score", "tree_shap"]
 
 MAX_PATH_FEATURES = 16  # 2^16 x 16 table entries per leaf at most
 MAX_TABLE_BYTES = 1 << 29  # 512 MB of tables; larger models use pred_contribs
@@ -66,8 +66,10 @@ class FastTreeShap:
     ``BLOCK_SPLITS`` (0 = plain per-leaf tables). ``precompute_seconds`` is the parse + table time.
     """
 
-    def __init__(self, model, n_jobs: int | None = None, block_splits: int | None = None) -> None:
+    def __init__(self, model, n_jobs: int | None = None, block_splits: int | None = None,
+                 players=None) -> None:
         t0 = time.perf_counter()
+        self.players = None if players is None else [int(p) for p in players]
         booster = as_booster(model)
         self.n_jobs = n_jobs
         self.booster = booster
@@ -77,9 +79,14 @@ class FastTreeShap:
         self.objective = learner["objective"]["name"]
         check_single_output(learner)
         trees, tree_weights = trees_of(learner)
-        self._forest = _layout(trees, tree_weights, BLOCK_SPLITS if block_splits is None else block_splits)
+        if self.players is not None and len(self.players) != self.n_features:
+            raise ExplainError(f"players name a group for {len(self.players)} features; the model has {self.n_features}")
+        self._forest = _layout(trees, tree_weights, BLOCK_SPLITS if block_splits is None else block_splits, self.players)
         if not self._forest.fast_ok and not self._forest.categorical and self._forest.table_size and block_splits != 0:
-            self._forest = _layout(trees, tree_weights, 0)  # one table per leaf: smaller
+            self._forest = _layout(trees, tree_weights, 0, self.players)  # one table per leaf: smaller
+        if self.players is not None and not self._forest.fast_ok:
+            raise ExplainError("exact concept (group) TreeSHAP needs the fast TreeSHAP layout; this model has "
+                               "categorical splits or paths too long for it")
         self.base_margin = base_margin(learner, self.objective, booster, self._forest, self.n_features)
         self.algorithm = "fast-treeshap-v2" if self._forest.fast_ok else "xgboost-pred_contribs"
         if self._forest.fast_ok:
@@ -140,9 +147,9 @@ class FastTreeShap:
         return contribs[:, :-1], float(contribs[0, -1]) if len(contribs) else float(self.expected_value)
 
 
-def _layout(trees: list[dict], weights: list[float], block_splits: int) -> Forest:
+def _layout(trees: list[dict], weights: list[float], block_splits: int, players=None) -> Forest:
     """The forest layout, judged fit for the fast path against this module's current limits."""
-    return Forest.from_json(trees, weights, int(block_splits), MAX_PATH_FEATURES, MAX_TABLE_BYTES)
+    return Forest.from_json(trees, weights, int(block_splits), MAX_PATH_FEATURES, MAX_TABLE_BYTES, players)
 
 
 def _run_kernel(forest: Forest, X32: np.ndarray, out: np.ndarray, n_jobs: int | None) -> None:
@@ -174,16 +181,16 @@ def model_key(model) -> str:
     return hashlib.sha256(bytes(as_booster(model).save_raw("ubj"))).hexdigest()
 
 
-def fast_tree_shap(model, n_jobs: int | None = None) -> FastTreeShap:
-    """The cached :class:`FastTreeShap` of this model (built on first use, keyed on model bytes)."""
-    key = model_key(model)
+def fast_tree_shap(model, n_jobs: int | None = None, players=None) -> FastTreeShap:
+    """The cached :class:`FastTreeShap` of this model (built on first use, keyed on model bytes and players)."""
+    key = model_key(model) if players is None else f"{model_key(model)}:{','.join(str(int(p)) for p in players)}"
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             explainer = _CACHE[key]
             explainer.n_jobs = n_jobs
             return explainer
-    explainer = FastTreeShap(model, n_jobs=n_jobs)
+    explainer = FastTreeShap(model, n_jobs=n_jobs, players=players)
     with _CACHE_LOCK:
         _CACHE[key] = explainer
         while len(_CACHE) > _CACHE_SIZE:
@@ -199,4 +206,16 @@ def tree_shap(model_or_booster, X, n_jobs: int | None = None) -> tuple[np.ndarra
     ``values.sum(1) + base_value`` equals ``booster.predict(..., output_margin=True)``.
     """
     return fast_tree_shap(model_or_booster, n_jobs=n_jobs).explain(X)
+
+
+def group_tree_shap(model_or_booster, X, players, n_jobs: int | None = None) -> tuple[np.ndarray, float]:
+    """Exact group (concept) Shapley values of an XGBoost model under TreeSHAP's path-dependent value function.
+
+    ``players[j]`` is the group index (0..G-1) of feature j; returns (values (n, G), base value) with
+    ``values.sum(1) + base == margin`` and the same base value as :func:`tree_shap`.
+    """
+    players = [int(p) for p in players]
+    n_groups = max(players) + 1 if players else 0
+    values, base = fast_tree_shap(model_or_booster, n_jobs=n_jobs, players=players).explain(X)
+    return values[:, :n_groups].copy(), base
 

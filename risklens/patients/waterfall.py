@@ -83,3 +83,11 @@ def risk_waterfall(base_value: float, contributions, data, feature_names, dictio
     frame["end_pp"] = 100.0 * base_risk + frame["step_pp"].cumsum()
     frame["start_pp"] = frame["end_pp"] - frame["step_pp"]
     return Waterfall(base_risk=base_risk, risk=risk, frame=frame, steps_all=steps)
+
+
+def risk_steps(base_value: float, contributions, output: str = "log-odds") -> np.ndarray:
+    """Every contribution's bar in risk points, in feature order: the ``steps_all`` of :func:`risk_waterfall`
+    without building its table (for many rows, e.g. the windows of a stay)."""
+    c = np.nan_to_num(np.asarray(contributions, dtype=np.float64))
+    order = top_k(c, len(c)) if len(c) else np.zeros(0, dtype=int)
+    return _steps(float(base_value), c, order, output)

@@ -6,7 +6,8 @@ Stages (each a function with typed inputs and outputs, testable alone):
 2. ``select_patients`` (:mod:`.rows`): each model's correctly predicted positives, rows per explainer, background;
 3. ``explain_stage`` (:mod:`.explain`): every run of every explainer;
 4. ``agree_stage`` (:mod:`.agree`): Table 1, consistency, sign and method agreement, disagreements;
-5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance;
+5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance; ``concept_stage``
+   (:mod:`.concept_level`): Table 1 and trigger concordance with clinical concepts as the players;
 6. ``noise_stage`` (:mod:`.noise`): LIME stability and the explainer noise floor;
 7. ``faithfulness_stage`` (:mod:`.faithful`): deletion / insertion, PGI / PGU, robustness;
 8. ``conformal_stage`` (:mod:`.conformal`): split-conformal coverage of each family's run-1 model;
@@ -29,6 +30,8 @@ from typing import Callable
 from risklens.cohorts.checks import check_cohort
 from risklens.study.agree import agree_stage
 from risklens.study.clock import Clock
+from risklens.study.concept_level import concept_stage
+from risklens.study.lead_time import lead_time_stage
 from risklens.study.concordance import concordance_stage
 from risklens.study.conformal import conformal_stage
 from risklens.study.explain import explain_stage
@@ -98,6 +101,10 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
         agreement = agree_stage(cohort, keys, exp, settings)
     with clock.stage("concordance"):
         trig, mech, conc_notes = concordance_stage(cohort, keys, exp, settings)
+    with clock.stage("lead time"):
+        lead, lead_notes = lead_time_stage(cohort, trained)
+    with clock.stage("concepts"):
+        concept_t1, concept_conc, concept_notes = concept_stage(cohort, keys, trained, exp, rows, settings, plan, store)
     with clock.stage("noise floor and stability"):
         stab, floors = noise_stage(cohort, keys, trained, exp, rows, agreement, settings, plan, store,
                                    _sub(say, "noise"), executor)
@@ -119,6 +126,9 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     rep.conformal = conf
     for name, value in trust.items():
         setattr(rep, name, value)
+    rep.concept_table1, rep.concept_concordance = concept_t1, concept_conc
+    rep.lead_time = lead
+    rep.notes += concept_notes + lead_notes
     rep.notes += conc_notes + conf_notes + trust_notes
     rep.provenance.timings, rep.provenance.total_seconds = dict(clock.timings), clock.total
     say(1.0, f"evaluation done in {clock.total:.0f} s")

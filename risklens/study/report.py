@@ -18,6 +18,7 @@ from risklens.study.sections import (agreement_sections, conformal_sections, dat
                                      study_sections)
 from risklens.study.views import patient_counts
 from risklens.study.trust_sections import trust_sections
+from risklens.study.concept_sections import concept_sections, lead_time_section
 
 __all__ = ["KEY", "patient_card_html", "sections", "to_html", "to_markdown", "write_report"]
 
@@ -47,6 +48,7 @@ def sections(rep) -> list[Section]:
     """The report's sections in reading order (only those with data)."""
     out = [_overview(rep), *data_check_sections(rep), _models(rep), _explained(rep)]
     out += study_sections(rep)
+    out += concept_sections(rep) + lead_time_section(rep)
     out += noise_sections(rep)
     out += agreement_sections(rep)
     out += conformal_sections(rep)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from risklens.cohorts.checks import Finding
 from risklens.jsonsafe import to_json_safe
+from risklens.metrics.lead_time import LeadTimeRecord
 from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings, build
 
 Num = typing.Optional[float]
@@ -391,6 +392,9 @@ class EvaluationReport:
     robustness: list[RobustnessRecord] = field(default_factory=list)
     subgroups: list[SubgroupRecord] = field(default_factory=list)
     subgroup_gaps: list[SubgroupGap] = field(default_factory=list)
+    concept_table1: list[Table1Entry] = field(default_factory=list)  # Table 1 with concepts as players
+    concept_concordance: list[TriggerConcordance] = field(default_factory=list)  # concordance of concepts
+    lead_time: list[LeadTimeRecord] = field(default_factory=list)  # first alert to event, run-1 model per family
     rashomon: RashomonResult | None = None
     published: dict = field(default_factory=dict)
     provenance: Provenance | None = None

@@ -35,10 +35,11 @@ def default_rows(family: str, method: str) -> int | None:
 
 
 @st.cache_resource(show_spinner="Loading the cohort ...", max_entries=8)
-def builtin_cohort(name: str, n: int | None = None, seed: int = 0, preset: str | None = None) -> Cohort:
+def builtin_cohort(name: str, n: int | None = None, seed: int = 0, preset: str | None = None,
+                   stays: bool = False) -> Cohort:
     from risklens.cohorts import load_builtin
 
-    return load_builtin(name, n=n, seed=seed, preset=preset)
+    return load_builtin(name, n=n, seed=seed, preset=preset, stays=stays)
 
 
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=32)
