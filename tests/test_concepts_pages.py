@@ -79,8 +79,8 @@ def test_model_page_shows_lead_time_at_the_threshold():
     metrics = {m.label: m.value for m in at.metric}
     assert "Median lead time" in metrics and "Alerts per patient-day" in metrics
     alerted = metrics["Events alerted"]
-    slider = next(s for s in at.slider if s.key.startswith("thr_"))
-    slider.set_value(99.0).run()  # almost nothing alerts at 99%
+    typed = next(n for n in at.number_input if n.key.startswith("thr_in_"))
+    typed.set_value(99.0).run()  # the threshold in percent: almost nothing alerts at 99%
     metrics2 = {m.label: m.value for m in at.metric}
     assert int(metrics2["Events alerted"].split(" of ")[0].replace(",", "")) <= int(alerted.split(" of ")[0].replace(",", ""))
     assert float(metrics2["Alerts per patient-day"]) < float(metrics["Alerts per patient-day"])
