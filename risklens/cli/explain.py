@@ -52,10 +52,10 @@ def read_rows(path, model, id_col: str | None = None):
     import pandas as pd
 
     from risklens.modeling.contract import TransformReport
-    from risklens.scale.dataset import read_any
+    from risklens.cohorts import read_table
 
     id_col = id_col or model.contract.id_col
-    frame = read_any(path, text_columns=[id_col] if id_col else ["id"])
+    frame = read_table(path, text_columns=[id_col] if id_col else ["id"])
     if id_col is None and "id" in frame.columns:
         id_col = "id"
     if id_col is not None and id_col not in frame.columns and id_col != model.contract.id_col:
