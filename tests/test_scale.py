@@ -224,8 +224,8 @@ def test_cli_errors_stay_one_line(saved, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("risklens explain: error: --scheduler must be")
     code = explain_cli("--model", saved / "xgboost", "--data", saved / "rows.csv", "--method", "shap",
-                       "--scheduler", "local:1", "--out", tmp_path / "o.parquet")
-    assert code == 2 and "is a folder" in capsys.readouterr().err
+                       "--scheduler", "local:1", "--out", tmp_path / "o.txt")
+    assert code == 2 and "use a .csv or .parquet file name" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
     p.add_argument("--preset", default=None, help="ward simulator setting: default or study (the study's care "
                    "process); a simulated cohort's mechanism goes to OUT-stem.mechanism.parquet")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions)")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions; a file "
+                   "with --scheduler gathers the partitions into it)")
     p.add_argument("--partitions", type=int, default=None,
                    help="write a partitioned Parquet dataset of this many files into the folder --out (ward); "
                         "the same rows for the same seed whatever the number of partitions or workers")
@@ -38,8 +39,11 @@ def run(args) -> int:
     if args.partitions is not None or args.scheduler:
         from risklens.scale.commands import cohort_command
 
-        if args.partitions is None:
-            raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")
+        if args.partitions is None:  # a file --out: one partition per simulator block, gathered into the file
+            if not Path(args.out).suffix:
+                raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder "
+                                    "as --out (or a .parquet / .csv file)")
+            args.partitions = max(1, -(-int(args.n or 1) // 50_000))
         return cohort_command(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")

@@ -36,8 +36,9 @@ def add_parser(subparsers) -> None:
                    help="LIME samples per patient (default 5000) / model evaluations of SHAP on the MLP")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
-                   "a folder name (no suffix) writes a partitioned dataset")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula; "
+                   "with --scheduler the parts are gathered into it); a folder name (no suffix) writes a partitioned "
+                   "dataset")
     add_scheduler_argument(p)
     p.add_argument("--partition-rows", type=int, default=None,
                    help="rows per partition of a partitioned output (default 50000; 1000 for LIME / SHAP on the MLP)")
@@ -104,6 +105,10 @@ def run_explain(args) -> int:
 
     if args.scheduler or wants_dataset(args.out):
         from risklens.scale.commands import explain_command
+        from risklens.scale.dataset import check_file_out
+
+        if not wants_dataset(args.out):  # a file: the parts are gathered into it (checked before any work)
+            check_file_out(args.out)
 
         if args.expect_model_id:  # the pin is checked before any task starts (workers re-check the hash)
             load_model(args.model, expect_model_id=args.expect_model_id)

@@ -23,7 +23,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
     p.add_argument("--data", required=True, help="CSV or Parquet file with the model's raw input columns")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
-                   "a folder name (no suffix) writes a partitioned dataset (id, risk, log_odds, alert, input order)")
+                   "a folder name (no suffix) writes a partitioned dataset (id, risk, log_odds, alert, input order); with "
+                   "--scheduler a file gets that dataset's rows gathered into it")
     p.add_argument("--explain", dest="method", default=None, help="add attributions of this method (e.g. shap, lime)")
     p.add_argument("--threshold", type=float, default=None, help="alert threshold (default: the model's)")
     p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods (default 0)")
@@ -77,6 +78,7 @@ def _score_partitioned(args) -> int:
     """Risk scores into a partitioned dataset, in this process or on a Dask cluster (``--scheduler``)."""
     from risklens.modeling import load_model
     from risklens.scale.commands import score_command
+    from risklens.scale.dataset import check_file_out, wants_dataset
 
     if args.method:
         raise RiskLensError("--explain is not offered with a partitioned output or --scheduler; write attributions "
@@ -85,5 +87,7 @@ def _score_partitioned(args) -> int:
         raise RiskLensError("--threshold is not offered with a partitioned output or --scheduler: alerts use the "
                             "model's threshold (the risk column lets you apply another)")
     load_model(args.model, expect_model_id=args.expect_model_id)  # the pin, checked before any task starts
+    if not wants_dataset(args.out):  # a file: the parts are gathered into it
+        check_file_out(args.out)
     args.id_col, args.rows, args.ids = None, None, None
     return score_command(args)

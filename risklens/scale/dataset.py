@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
 from risklens.errors import RiskLensError
-from risklens.safety import atomic_path, atomic_write_text
+from risklens.safety import atomic_path, atomic_write_text, csv_safe
 
 FORMAT = "risklens.partitioned/1"
 MANIFEST = "_manifest.json"
@@ -225,3 +226,52 @@ def read_folder(folder) -> pd.DataFrame:
     if len(frame) == 0:
         raise DatasetError(f"{Path(folder).name} has no rows")
     return frame
+
+
+# ---- one file from the parts ------------------------------------------------------------------------
+FILE_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def check_file_out(out) -> Path:
+    """A file ``--out`` the parts can be gathered into (.parquet, .pq or .csv), checked before any work starts."""
+    out = Path(out)
+    if out.suffix.lower() not in FILE_SUFFIXES:
+        raise DatasetError(f"cannot write {out.name}: use a .csv or .parquet file name, or a folder name "
+                           "(no suffix) for a partitioned dataset")
+    if out.is_dir():
+        raise DatasetError(f"{out} is a folder; give a file name or drop the suffix for a partitioned dataset")
+    return out
+
+
+@contextmanager
+def scratch_folder(out) -> Iterator[Path]:
+    """A new hidden folder beside the file ``out`` for the parts of a run; removed afterwards, whatever happens."""
+    import shutil
+    import tempfile
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.parts-", dir=out.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def gather(folder, out) -> Path:
+    """The parts of the dataset ``folder``, in order, as one file ``out`` (Parquet or CSV by its suffix), written
+    atomically with one part in memory at a time. CSV text cells that would start a formula are neutralised."""
+    import pyarrow.parquet as pq
+
+    out = check_file_out(out)
+    paths = part_paths(folder)
+    with atomic_path(out) as tmp:
+        if out.suffix.lower() == ".csv":
+            for i, path in enumerate(paths):
+                csv_safe(read_part(path)).to_csv(tmp, index=False, header=i == 0, mode="w" if i == 0 else "a")
+            return out
+        schema = pq.read_schema(paths[0])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for path in paths:
+                writer.write_table(pq.read_table(path).cast(schema))
+    return out

@@ -2,7 +2,8 @@
 
 :func:`run_model_job` reads the selected rows chunk by chunk (:mod:`risklens.scale.rows`), runs one
 task per chunk (in this process or on a Dask cluster, :mod:`risklens.scale.cluster`) and writes
-chunk ``i``'s result as ``part-0000i.parquet`` as soon as it arrives, then the manifest. The model
+chunk ``i``'s result as ``part-0000i.parquet`` as soon as it arrives, then the manifest; an ``out`` that
+names a file (.parquet / .csv) gets the parts gathered into it (:func:`risklens.scale.dataset.gather`). The model
 goes to the tasks as its files' bytes (:mod:`risklens.scale.shipping`). Tasks return data frames, so
 the output folder needs to be writable only here, not on the workers.
 """
@@ -61,10 +62,19 @@ def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tup
     """Run ``task(files, X, *task_args, *shared_tail)`` per chunk of the selected rows; write the dataset.
 
     ``shared_tail`` are large inputs every task takes (a background frame): sent to the cluster once.
-    Returns the manifest metadata plus rows, partitions, out and seconds.
+    Returns the manifest metadata plus rows, partitions, out and seconds. A file ``out``: the dataset is written
+    to a hidden folder beside it, gathered into the file (atomically) and removed.
     """
     if part_rows < 1:
         raise RiskLensError("--partition-rows must be at least 1")
+    if not dataset.wants_dataset(out):
+        dataset.check_file_out(out)
+        with dataset.scratch_folder(out) as folder:
+            summary = run_model_job(model_dir, sel_args, folder, task, task_args, kind=kind, client=client,
+                                    part_rows=part_rows, progress=progress, shared_tail=shared_tail)
+            dataset.gather(folder, out)
+        summary.pop("manifest")
+        return summary | {"out": str(out)}
     t0 = time.perf_counter()
     sel = RowSelection(**sel_args)
     folder = dataset.prepare_folder(out)
@@ -135,8 +145,17 @@ def explain_to_dataset(model_dir, data, method: str, out, *, seed: int = 0, samp
 
         tail = (feature_frame(RowSelection(**sel)),)
     part_rows = int(part_rows or (PART_ROWS_SAMPLED if sampled else PART_ROWS_EXACT))
-    return run_model_job(model_dir, sel, out, explain_task, (method, int(seed), params), kind="explanation",
-                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail)
+    summary = run_model_job(model_dir, sel, out, explain_task, (method, int(seed), params), kind="explanation",
+                            client=client, part_rows=part_rows, progress=progress, shared_tail=tail)
+    if not dataset.wants_dataset(out):  # a file: the metadata sidecar the in-process `risklens explain` writes
+        import json
+
+        from risklens.safety import atomic_write_text
+
+        sidecar = Path(str(out) + ".json")
+        atomic_write_text(sidecar, json.dumps(summary["meta"], indent=1))
+        summary["metadata"] = str(sidecar)
+    return summary
 
 
 def score_to_dataset(model_dir, data, out, *, id_col=None, rows=None, ids=None, client=None,

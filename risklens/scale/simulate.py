@@ -83,12 +83,22 @@ def write_partition(folder: str, name: str, p: int, n: int, partitions: int, see
 
 def write_simulated(name: str, n: int, out, *, partitions: int, seed: int = 0, client=None,
                     block_rows: int = BLOCK_ROWS, progress: bool = True, **sim_kwargs) -> dict:
-    """Write an ``n``-row simulated cohort as ``partitions`` Parquet files plus a manifest; returns the manifest meta."""
+    """Write an ``n``-row simulated cohort as ``partitions`` Parquet files plus a manifest; returns the manifest meta.
+
+    A file ``out`` (.parquet / .csv): the partitions are gathered into it (atomically) from a hidden folder beside it.
+    """
     simulator(name)
     if not 1 <= n <= MAX_ROWS:
         raise RiskLensError(f"--n must be between 1 and {MAX_ROWS:,} rows, got {n:,}")
     if not 1 <= partitions <= n:
         raise RiskLensError(f"--partitions must be between 1 and the number of rows ({n:,}), got {partitions:,}")
+    if not dataset.wants_dataset(out):
+        dataset.check_file_out(out)
+        with dataset.scratch_folder(out) as scratch:
+            summary = write_simulated(name, n, scratch, partitions=partitions, seed=seed, client=client,
+                                      block_rows=block_rows, progress=progress, **sim_kwargs)
+            dataset.gather(scratch, out)
+        return summary | {"out": str(out)}
     folder = dataset.prepare_folder(out)
     rows, columns = [0] * partitions, []
 
