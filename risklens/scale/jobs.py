@@ -45,15 +45,23 @@ def explain_task(files: dict, X, method: str, seed: int, params: dict, backgroun
     return output_frame(expl, seed), expl.metadata()
 
 
+def score_columns(model, X) -> dict:
+    """Risk (probability), log-odds margin and alert at the model's threshold of the model's feature rows ``X``."""
+    risk = model.predict_proba(X)
+    return {"risk": risk, "log_odds": model.predict_margin(X), "alert": (risk >= model.threshold).astype("int8")}
+
+
+def model_facts(model) -> dict:
+    return {"model_id": model.model_id, "family": model.family, "threshold": model.threshold}
+
+
 def score_task(files: dict, X):
     """(id, risk (probability), log-odds margin, alert at the model's threshold) per row, and the model's facts."""
     import pandas as pd
 
     model = load_shipped(files)
-    risk = model.predict_proba(X)
-    frame = pd.DataFrame({"id": X.index.to_numpy(dtype=object), "risk": risk, "log_odds": model.predict_margin(X),
-                          "alert": (risk >= model.threshold).astype("int8")})
-    return frame, {"model_id": model.model_id, "family": model.family, "threshold": model.threshold}
+    frame = pd.DataFrame({"id": X.index.to_numpy(dtype=object), **score_columns(model, X)})
+    return frame, model_facts(model)
 
 
 # ---- driver -----------------------------------------------------------------------------------------
