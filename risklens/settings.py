@@ -34,6 +34,17 @@ def demo_n() -> int:
     return max(n, 200)
 
 
+def worklist_dir() -> Path | None:
+    """The scored cohort the Patients page pages through instead of the held-out rows in memory:
+    $RISKLENS_WORKLIST (a folder written by ``risklens score --cohort ... --model DIR --out DIR``; a relative path
+    is read under :func:`home`), else None."""
+    raw = os.environ.get("RISKLENS_WORKLIST", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else home() / path
+
+
 def config_path() -> Path:
     """The RiskLens config (roles, audit database): $RISKLENS_CONFIG, else <home>/risklens.toml."""
     raw = os.environ.get("RISKLENS_CONFIG", "").strip()
