@@ -50,9 +50,24 @@ def test_scored_cohort_is_the_cohort_plus_the_models_scores(scored):
     assert (head["alert"].to_numpy() == (risk >= model.threshold)).all()
 
 
-def test_pages_filters_and_search_match_pandas_without_building_the_table(scored):
+def opened(folder, source: str, monkeypatch):
+    """The worklist answering from the Parquet files (its ranked copy never built) or from the ranked copy."""
+    from risklens.patients.worklist import ScoredWorklist
+
+    if source == "parquet":
+        monkeypatch.setattr(ScoredWorklist, "_build_ranked", lambda self: None)
+    wl = open_worklist(folder)
+    if source == "ranked":
+        assert wl.wait_ranked(120)
+    else:
+        assert not wl.wait_ranked(0.5)
+    return wl
+
+
+@pytest.mark.parametrize("source", ["parquet", "ranked"])
+def test_pages_filters_and_search_match_pandas_without_building_the_table(scored, source, monkeypatch):
     root, full = scored
-    wl = open_worklist(root / "w")
+    wl = opened(root / "w", source, monkeypatch)
     thr = float(np.quantile(full["risk"], 0.9))
     tracemalloc.start()
     n, first = wl.page(thr, WorklistFilters(), 1, 50)
@@ -82,9 +97,10 @@ def test_pages_filters_and_search_match_pandas_without_building_the_table(scored
     assert list(last["id"]) == list(order["id"][(N // 50 - 1) * 50:])
 
 
-def test_one_patients_row_percentile_and_counts(scored):
+@pytest.mark.parametrize("source", ["parquet", "ranked"])
+def test_one_patients_row_percentile_and_counts(scored, source, monkeypatch):
     root, full = scored
-    wl = open_worklist(root / "w")
+    wl = opened(root / "w", source, monkeypatch)
     pid = full["id"].iloc[4242]
     row = wl.row(pid)
     pd.testing.assert_frame_equal(row.reset_index(drop=True), full.iloc[[4242]].reset_index(drop=True),

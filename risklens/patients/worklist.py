@@ -6,9 +6,12 @@ patient's raw columns, written by ``risklens score --cohort ward --n N --model D
 ``threshold``). :class:`ScoredWorklist` answers the Patients page's questions without loading the table:
 
 - :meth:`page`: how many patients match the filters, and one page of them by descending risk (id, risk,
-  outcome, trigger): DuckDB reads only those columns of the Parquet files and keeps a top-N heap;
-- :meth:`row`: one patient's whole row (the only row ever loaded for explaining), found through the Parquet
-  statistics of the id column;
+  outcome, trigger). From the moment the folder is opened, a background thread builds a narrow ranked copy of
+  those four columns inside DuckDB (its rank by risk and the file each row lives in, ~90 bytes a patient);
+  until it is ready, pages come straight from the Parquet files (DuckDB reads only those columns and keeps a
+  top-N heap), afterwards from the ranked copy (a range of ranks: milliseconds). The answers are the same;
+- :meth:`row`: one patient's whole row (the only row ever loaded for explaining), read from the one Parquet
+  file that holds it once the ranked copy knows which, else found through the files' id statistics;
 - :meth:`percentile` / :meth:`counts`: from the risk column alone, read once (8 bytes per patient).
 
 Filter values are bound as query parameters, never joined into the SQL text.
@@ -65,10 +68,32 @@ class ScoredWorklist:
         self.has_trigger = "trigger" in self.columns
         paths = ", ".join(_quoted(p) for p in dataset.part_paths(self.folder))
         self._con = duckdb.connect(":memory:", config={"threads": 2})
+        self._con.execute("SET enable_progress_bar = false")
         self._con.execute(f"CREATE VIEW scored AS SELECT * FROM read_parquet([{paths}])")
         self._lock = threading.Lock()
         self._sorted_risk: np.ndarray | None = None
         self._events: int | None = None
+        self._ranked = threading.Event()
+        self._builder = threading.Thread(target=self._build_ranked, name="worklist-rank", daemon=True)
+        self._builder.start()
+
+    def _build_ranked(self) -> None:
+        cols = ", ".join(c for c in LIST_COLUMNS if c in self.columns)
+        paths = ", ".join(_quoted(p) for p in dataset.part_paths(self.folder))
+        cur = self._con.cursor()
+        try:
+            cur.execute(f"CREATE TABLE ranked AS SELECT {cols}, lower(id) AS id_lc, filename, "
+                        f"row_number() OVER (ORDER BY risk DESC, id) "
+                        f"AS rank FROM read_parquet([{paths}], filename = true) ORDER BY rank")
+            self._ranked.set()
+        except Exception:  # the Parquet path keeps answering; nothing is lost but speed
+            pass
+        finally:
+            cur.close()
+
+    def wait_ranked(self, timeout: float | None = None) -> bool:
+        """Block until the ranked copy is ready (tests, benchmarks); True when it is."""
+        return self._ranked.wait(timeout)
 
     @property
     def model_id(self) -> str:
@@ -87,7 +112,7 @@ class ScoredWorklist:
             cur.close()
 
     # ---- the list --------------------------------------------------------------------------------------
-    def _where(self, threshold: float, f: WorklistFilters) -> tuple[str, list]:
+    def _where(self, threshold: float, f: WorklistFilters, ranked: bool) -> tuple[str, list]:
         clauses, params = [], []
         if f.above_only:
             clauses.append("risk >= ?")
@@ -100,28 +125,49 @@ class ScoredWorklist:
             clauses.append("trigger = ?")
             params.append(str(f.trigger))
         if f.search.strip():
-            clauses.append("contains(lower(id), ?)")
+            clauses.append("contains(id_lc, ?)" if ranked else "contains(lower(id), ?)")
             params.append(f.search.strip().lower())
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def page(self, threshold: float, filters: WorklistFilters, page: int, page_size: int) -> tuple[int, pd.DataFrame]:
         """(matching patients, the rows of 1-based ``page`` clipped to the last page: id, risk, outcome, trigger)."""
-        where, params = self._where(threshold, filters)
-        n = int(self._query(f"SELECT count(*) AS n FROM scored{where}", params)["n"].iloc[0])
+        ranked = self._ranked.is_set()  # read once: the ranked copy may become ready mid-call
+        where, params = self._where(threshold, filters, ranked)
+        table = "ranked" if ranked else "scored"
+        n = int(self._query(f"SELECT count(*) AS n FROM {table}{where}", params)["n"].iloc[0])
         pages = max(1, -(-n // max(int(page_size), 1)))
         p = min(max(int(page), 1), pages)
         cols = ", ".join(c for c in LIST_COLUMNS if c in self.columns)
-        rows = self._query(f"SELECT {cols} FROM scored{where} ORDER BY risk DESC, id LIMIT ? OFFSET ?",
-                           [*params, int(page_size), (p - 1) * int(page_size)])
+        start = (p - 1) * int(page_size)
+        stop = min(start + int(page_size), n)
+        if ranked:
+            if not where:  # every patient: a range of ranks
+                rows = self._query(f"SELECT {cols} FROM ranked WHERE rank > ? AND rank <= ? ORDER BY rank",
+                                   [start, stop])
+            else:
+                rows = self._query(f"SELECT {cols} FROM ranked{where} ORDER BY rank LIMIT ? OFFSET ?",
+                                   [*params, stop - start, start])
+        elif start <= n // 2:
+            rows = self._query(f"SELECT {cols} FROM scored{where} ORDER BY risk DESC, id LIMIT ? OFFSET ?",
+                               [*params, stop - start, start])
+        else:  # a page in the lower half: counted from the end (a smaller top-N heap), then turned round
+            rows = self._query(f"SELECT {cols} FROM scored{where} ORDER BY risk ASC, id DESC LIMIT ? OFFSET ?",
+                               [*params, stop - start, n - stop]).iloc[::-1].reset_index(drop=True)
         rows["id"] = rows["id"].astype(str)
         return n, rows
 
     def has(self, patient_id: str) -> bool:
-        return len(self._query("SELECT 1 FROM scored WHERE id = ? LIMIT 1", [str(patient_id)])) > 0
+        table = "ranked" if self._ranked.is_set() else "scored"
+        return len(self._query(f"SELECT 1 FROM {table} WHERE id = ? LIMIT 1", [str(patient_id)])) > 0
 
     def row(self, patient_id: str) -> pd.DataFrame:
         """The patient's whole row (raw columns, risk, alert ...), indexed by id."""
-        got = self._query("SELECT * FROM scored WHERE id = ? LIMIT 2", [str(patient_id)])
+        source = "scored"
+        if self._ranked.is_set():
+            where = self._query("SELECT filename FROM ranked WHERE id = ? LIMIT 1", [str(patient_id)])
+            if len(where):  # the file is one of the manifest's parts (the ranked copy was read from them)
+                source = f"read_parquet({_quoted(Path(where['filename'].iloc[0]))})"
+        got = self._query(f"SELECT * FROM {source} WHERE id = ? LIMIT 2", [str(patient_id)])
         if len(got) != 1:
             raise RiskLensError(f"no patient with id {patient_id!r} in the scored cohort; pick one from the worklist")
         return got.set_index(pd.Index([str(patient_id)]))
