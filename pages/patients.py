@@ -205,8 +205,10 @@ def scored_worklist(wl, threshold, cohort):
         n_matching, rows = pp.scored_page(wl, threshold, checks, outcome, trigger, search, page)
     counts = wl.counts(threshold)
     cc = st.columns([3, 1])
+    first = (page - 1) * pp.PAGE_SIZE
     cc[0].caption(f"{n_matching:,} of {counts['patients']:,} scored patients match ({counts['alerts']:,} alerts at "
-                  f"threshold {100 * threshold:.1f}%). Click a row to open that patient.")
+                  f"threshold {100 * threshold:.1f}%); showing {min(first + 1, n_matching):,}–"
+                  f"{first + len(rows):,}. Click a row to open that patient.")
     if pages > 1:
         cc[1].number_input(f"Page (of {pages:,})", 1, pages, 1, key="wl_page")
     frame = rows.assign(**{"risk %": (100 * rows["risk"]).round(1),
