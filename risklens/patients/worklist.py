@@ -73,6 +73,7 @@ class ScoredWorklist:
         self._lock = threading.Lock()
         self._sorted_risk: np.ndarray | None = None
         self._events: int | None = None
+        self._triggers: list[str] | None = None
         self._ranked = threading.Event()
         self._builder = threading.Thread(target=self._build_ranked, name="worklist-rank", daemon=True)
         self._builder.start()
@@ -193,12 +194,15 @@ class ScoredWorklist:
                 "events": self._events}
 
     def trigger_options(self) -> list[str]:
-        """'any' and the recorded trigger groups present in the cohort."""
+        """'any' and the recorded trigger groups present in the cohort (read once)."""
         if not self.has_trigger:
             return ["any"]
-        got = self._query("SELECT DISTINCT trigger FROM scored WHERE trigger IS NOT NULL AND trigger <> '' "
-                          "ORDER BY trigger")
-        return ["any"] + [str(t) for t in got["trigger"]]
+        with self._lock:
+            if self._triggers is None:
+                got = self._query("SELECT DISTINCT trigger FROM scored WHERE trigger IS NOT NULL AND trigger <> '' "
+                                  "ORDER BY trigger")
+                self._triggers = ["any"] + [str(t) for t in got["trigger"]]
+            return list(self._triggers)
 
 
 def open_worklist(folder) -> ScoredWorklist:

@@ -247,3 +247,9 @@ def worklist_page(key: str, threshold: float, filters: tuple, page: int, page_si
     from risklens.patients.worklist import WorklistFilters
 
     return _worklist.page(threshold, WorklistFilters(*filters), page, page_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def worklist_row(key: str, patient_id: str, _worklist) -> pd.DataFrame:
+    """One patient's row of a scored worklist (read from its Parquet file once per patient)."""
+    return _worklist.row(patient_id)

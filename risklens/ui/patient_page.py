@@ -193,7 +193,7 @@ def scored_view(model: RiskModel, cohort: Cohort, wl: ScoredWorklist, patient_id
                 other_method: str | None, stability: bool = True) -> tuple[PatientView, pd.DataFrame]:
     """One patient of the scored cohort: only their row is read and explained (cached per patient); the
     percentile is against the whole scored cohort. Returns the view and the patient's feature row."""
-    raw = wl.row(patient_id)
+    raw = cache.worklist_row(wl.key, str(patient_id), wl)
     X = model.prepare(raw)
     X.index = pd.Index([str(patient_id)])
     method = index_method(model)
