@@ -30,6 +30,9 @@ from risklens.scale.jobs import model_facts, score_columns
 from risklens.scale.shipping import load_shipped, model_files
 
 BLOCK_ROWS = 50_000
+#: Parquet row groups of 10,000 rows: a reader looking for one id (the Patients page opening a patient) reads
+#: one group, found by the groups' min/max statistics, not the whole file.
+ROW_GROUP_ROWS = 10_000
 MAX_ROWS = 1_000_000_000
 
 
@@ -85,7 +88,7 @@ def write_partition(folder: str, name: str, p: int, n: int, partitions: int, see
                 if writer is None:
                     schema, columns = table.schema, list(frame.columns)
                     writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(table.cast(schema))
+                writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_ROWS)
         finally:
             if writer is not None:
                 writer.close()
