@@ -268,7 +268,7 @@ def body() -> None:
     threshold = state.threshold(model)
     wl, note = pp.scored_worklist(model)
     if note:
-        st.caption(note)
+        st.warning(md_escape(note), icon=":material/info:")
     if wl is not None:
         scored_section(model, models, cohort, wl, threshold, other)
         return

@@ -179,3 +179,14 @@ def test_patients_page_pages_the_scored_cohort(app_home):
     box.set_value((box.value or 1.0) * 2 + 5)
     next(b for b in at2.button if b.label == "Recompute risk and explanation").click().run()
     assert not at2.exception and any(m.label == "Risk with these values" for m in at2.metric)
+
+
+def test_a_wrong_worklist_setting_says_so_and_keeps_the_page(app_home, monkeypatch):
+    from apptest_support import open_page
+
+    monkeypatch.setenv("RISKLENS_WORKLIST", "data/no-such-folder")
+    at = open_page("pages/patients.py")
+    from apptest_support import shown
+
+    assert at.warning and "RISKLENS_WORKLIST cannot be used" in shown(at.warning[0].value)
+    assert any("held-out patients match" in c.value for c in at.caption)  # the demo's worklist instead

@@ -174,8 +174,13 @@ def scored_worklist(model: RiskModel) -> tuple[ScoredWorklist | None, str]:
     path = worklist_dir()
     if path is None:
         return None, ""
+    from risklens.errors import RiskLensError
+
     stamp = max([(path / m).stat().st_mtime for m in (MANIFEST, LEGACY_MANIFEST) if (path / m).is_file()] or [0.0])
-    wl = cache.scored_worklist(str(path), stamp)
+    try:
+        wl = cache.scored_worklist(str(path), stamp)
+    except RiskLensError as exc:  # a wrong setting never takes the page down: say so, show the held-out patients
+        return None, f"RISKLENS_WORKLIST cannot be used: {exc}. Showing this model's held-out patients."
     if wl.model_id != model.model_id:
         return None, (f"The scored worklist ({wl.n:,} patients, RISKLENS_WORKLIST) was scored by the model with id "
                       f"{wl.model_id}; choose that model to page through it. Showing this model's held-out patients.")
