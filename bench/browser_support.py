@@ -39,11 +39,12 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0, *, port: int | None = None,
-                     env: dict | None = None, args: tuple = ()):
+                     env: dict | None = None, args: tuple = (), procs: list | None = None):
     """Serve app.py from this checkout with RISKLENS_HOME=home; yields the base URL.
 
     ``port`` (default: a free one), extra ``env`` variables and extra ``streamlit run`` ``args`` are for
-    servers whose URL must be known before they start (an OIDC redirect) or that read other settings."""
+    servers whose URL must be known before they start (an OIDC redirect) or that read other settings;
+    ``procs`` (a list) receives the server's process (to measure its memory)."""
     port = port or free_port()
     env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(demo_n), PYTHONPATH=str(ROOT), **(env or {}))
     home.mkdir(parents=True, exist_ok=True)
@@ -53,6 +54,8 @@ def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0, *, port: i
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    if procs is not None:
+        procs.append(proc)
     try:
         deadline = time.time() + timeout
         while True:

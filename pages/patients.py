@@ -130,7 +130,8 @@ def trust_panel(model, cohort, v):
             st.markdown(f"{TRUST_ICON[line.status]} **{md_escape(line.topic)}**: {md_escape(line.text)}")
 
 
-def what_if(model, cohort, index, v):
+def what_if(model, cohort, index, v, row=None):
+    """``row``: the patient's feature row when it is not in the cohort (a scored worklist's patient)."""
     st.subheader("What if?")
     d = ui.cache.words_for(model, cohort)
     fields = pp.what_if_fields(v, model.contract)
@@ -146,7 +147,7 @@ def what_if(model, cohort, index, v):
                                       key=f"wi_{v.id}_{f}", format="%.2f")
         go = st.form_submit_button("Recompute risk and explanation")
     if go:
-        row = pp.what_if_row(cohort, v.id, edits, model.contract)
+        row = pp.what_if_row(cohort, v.id, edits, model.contract, row)
         risk, expl = ui.cache.what_if(model, cohort, row, v.method)
         st.metric("Risk with these values", ui.pct(risk), f"{100 * (risk - v.risk):+.1f} points vs actual",
                   delta_color="inverse")
@@ -214,6 +215,86 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
         what_if(model, cohort, index, v)
 
 
+@st.fragment
+def scored_section(model, models, cohort, wl, threshold, other):
+    """The worklist of a scored cohort of any size (paging, filters, search answered from Parquet) and one patient."""
+    with ui.guarded():
+        bad = state.read_deep_link(wl.has)
+        if bad is not None:
+            st.error("The link names a patient who is not in the scored worklist; showing the worklist instead. "
+                     "The link's patient value, as given:", icon=":material/error:")
+            st.text(bad)  # plain text: a link value is never markdown
+        n_matching, shown = scored_worklist(wl, threshold, cohort)
+        scored_detail(model, models, cohort, wl, threshold, other, shown, n_matching)
+
+
+def scored_worklist(wl, threshold, cohort):
+    st.subheader("Worklist (scored patients, highest risk first)")
+    st.caption(f"{wl.n:,} patients scored by this model, read page by page from {wl.folder.name} "
+               "(RISKLENS_WORKLIST); filters and search run on the Parquet files.")
+    c = st.columns([2, 1, 1, 1])
+    checks = {key: c[0].checkbox(label, key=key) for label, key, _ in pp.available_filters(None)}
+    outcome = c[1].selectbox(cohort.outcome_name.capitalize(), list(OUTCOMES), format_func=OUTCOMES.get, key="wl_outcome")
+    trigger = c[2].selectbox("Recorded trigger", wl.trigger_options(), key="wl_trigger",
+                             format_func=lambda t: "any" if t == "any" else cohort.dictionary.group_label(t))
+    search = c[3].text_input("Search by id", key="wl_search")
+    page = int(st.session_state.get("wl_page", 1))
+    n_matching, rows = pp.scored_page(wl, threshold, checks, outcome, trigger, search, page)
+    pages = max(1, -(-n_matching // pp.PAGE_SIZE))
+    if page > pages:  # fewer matches than before: stay on a page that exists
+        st.session_state["wl_page"] = page = pages
+        n_matching, rows = pp.scored_page(wl, threshold, checks, outcome, trigger, search, page)
+    counts = wl.counts(threshold)
+    cc = st.columns([3, 1])
+    first = (page - 1) * pp.PAGE_SIZE
+    cc[0].caption(f"{n_matching:,} of {counts['patients']:,} scored patients match ({counts['alerts']:,} alerts at "
+                  f"threshold {100 * threshold:.1f}%); showing {min(first + 1, n_matching):,}–"
+                  f"{first + len(rows):,}. Click a row to open that patient.")
+    if pages > 1:
+        cc[1].number_input(f"Page (of {pages:,})", 1, pages, 1, key="wl_page")
+    frame = rows.assign(**{"risk %": (100 * rows["risk"]).round(1),
+                           "alert": ["alert" if r >= threshold else "" for r in rows["risk"]],
+                           cohort.outcome_name: ["yes" if o == 1 else "no" for o in rows["outcome"]]})
+    frame = frame[["id", "risk %", "alert", cohort.outcome_name]].assign(
+        **({"recorded trigger": [cohort.dictionary.group_label(str(t)) if t else "" for t in rows["trigger"]]}
+           if "trigger" in rows.columns else {}))
+    ids = list(frame["id"])
+    key = f"wl_table_{page}_{n_matching}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
+
+    def clicked():
+        picked = st.session_state[key]["selection"]["rows"]
+        if picked:
+            state.select_patient(ids[picked[0]])
+
+    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=key, on_select=clicked,
+                 selection_mode="single-row",
+                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
+                                                                          format="%.1f")})
+    return n_matching, ids
+
+
+@st.fragment
+def scored_detail(model, models, cohort, wl, threshold, other, shown, n_matching):
+    """One scored patient: only their row is read and explained; a dropdown switch reruns only this part."""
+    with ui.guarded():
+        wanted = state.selected_patient()
+        pid = wanted if wanted is not None and (wanted in shown or wl.has(wanted)) else (shown[0] if shown else None)
+        if pid is None:
+            st.info("No scored patient matches the filters.")
+            return
+        state.select_patient(pid)
+        state.write_deep_link(pid)
+        pick = st.container()
+        v, X = pp.scored_view(model, cohort, wl, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+        ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=wl.key)
+        header(v, threshold, cohort, model, models, pp.row_certainty(model, cohort, X))
+        with pick:
+            choose_patient(shown, n_matching, pid)
+        st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
+        explanation(v, cohort, model)
+        what_if(model, cohort, None, v, X)
+
+
 def body() -> None:
     ctx = ui.page_context("Patients")
     if ctx is None:
@@ -222,6 +303,12 @@ def body() -> None:
     model = ui.pick_model(models, key="pt_model")
     primary, other = pp.primary_method(model), pp.secondary_method(model)
     threshold = state.threshold(model)
+    wl, note = pp.scored_worklist(model)
+    if note:
+        st.warning(md_escape(note), icon=":material/info:")
+    if wl is not None:
+        scored_section(model, models, cohort, wl, threshold, other)
+        return
     index = pp.index_for(model, cohort, primary)
     patient_section(model, models, cohort, index, threshold, other)
 

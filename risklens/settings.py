@@ -44,6 +44,17 @@ def demo_stays() -> bool:
     return os.environ.get("RISKLENS_DEMO_STAYS", "").strip().lower() in ("1", "true", "yes")
 
 
+def worklist_dir() -> Path | None:
+    """The scored cohort the Patients page pages through instead of the held-out rows in memory:
+    $RISKLENS_WORKLIST (a folder written by ``risklens score --cohort ... --model DIR --out DIR``; a relative path
+    is read under :func:`home`), else None."""
+    raw = os.environ.get("RISKLENS_WORKLIST", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else home() / path
+
+
 def config_path() -> Path:
     """The RiskLens config (roles, audit database): $RISKLENS_CONFIG, else <home>/risklens.toml."""
     raw = os.environ.get("RISKLENS_CONFIG", "").strip()

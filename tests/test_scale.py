@@ -101,14 +101,14 @@ def test_manifest_lists_what_is_read_and_foreign_folders_are_refused(tmp_path):
     manifest = dataset.read_manifest(tmp_path / "d")
     assert manifest["rows"] == 900 and [p["rows"] for p in manifest["partitions"]] == [300, 300, 300]
     write_simulated("ward", 900, tmp_path / "d", partitions=2, seed=0, block_rows=500, progress=False)
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["manifest.json", "part-00000.parquet",
-                                                                  "part-00001.parquet"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["_common_metadata", "_manifest.json",
+                                                                  "part-00000.parquet", "part-00001.parquet"]
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
     with pytest.raises(dataset.DatasetError, match="other files"):
         dataset.prepare_folder(tmp_path / "mine")
-    (tmp_path / "d" / "manifest.json").unlink()
-    with pytest.raises(dataset.DatasetError, match="no manifest.json"):
+    (tmp_path / "d" / "_manifest.json").unlink()
+    with pytest.raises(dataset.DatasetError, match="no _manifest.json"):
         dataset.read_dataset(tmp_path / "d")
 
 
@@ -224,8 +224,8 @@ def test_cli_errors_stay_one_line(saved, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("risklens explain: error: --scheduler must be")
     code = explain_cli("--model", saved / "xgboost", "--data", saved / "rows.csv", "--method", "shap",
-                       "--scheduler", "local:1", "--out", tmp_path / "o.parquet")
-    assert code == 2 and "is a folder" in capsys.readouterr().err
+                       "--scheduler", "local:1", "--out", tmp_path / "o.txt")
+    assert code == 2 and "use a .csv or .parquet file name" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -41,10 +41,10 @@ def _input(args):
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     if not Path(args.data).exists():
         raise FileNotFoundError(2, "No such file or directory", args.data)
-    from risklens.scale.dataset import read_any
+    from risklens.cohorts import read_table
 
     roles = {"id_col": args.id_col, "group_col": args.group_col, "trigger_col": args.trigger_col}
-    frame = read_any(args.data, text_columns=[c for c in roles.values() if c])
+    frame = read_table(args.data, text_columns=[c for c in roles.values() if c])
     return Path(args.data).name, table_input(frame, args.outcome, drop=args.drop, **roles, **split)
 
 

@@ -105,10 +105,10 @@ def load_checked_cohort(args, *, seed: int = 0, preset: str | None = None, test_
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", args.data)
     from risklens.cohorts.mechanism import read_mechanism
-    from risklens.scale.dataset import read_any
+    from risklens.cohorts import read_table
 
     roles = {"id_col": args.id_col, "group_col": args.group_col, "trigger_col": args.trigger_col}
-    frame = read_any(path, text_columns=[c for c in roles.values() if c])
+    frame = read_table(path, text_columns=[c for c in roles.values() if c])
     findings = check_table(frame, args.outcome, drop=drop, test_size=test_size, split_seed=split_seed, **roles)
     print_findings(findings)
     cohort = cohort_from_frame(frame, args.outcome, name=path.name if path.is_dir() else path.stem, drop=drop,

@@ -25,7 +25,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--stays", action="store_true",
                    help="ward: --n stays, each a 24 h window every 4 h through the stay (columns stay, hour, "
                         "event_hour added)")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions)")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions; a file "
+                   "with --scheduler gathers the partitions into it)")
     p.add_argument("--partitions", type=int, default=None,
                    help="write a partitioned Parquet dataset of this many files into the folder --out (ward); "
                         "the same rows for the same seed whatever the number of partitions or workers")
@@ -45,8 +46,11 @@ def run(args) -> int:
         refuse_drop_partitioned(args)
         if getattr(args, "stays", False):
             raise RiskLensError("--stays writes one file; drop --partitions / --scheduler")
-        if args.partitions is None:
-            raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder as --out")
+        if args.partitions is None:  # a file --out: one partition per simulator block, gathered into the file
+            if not Path(args.out).suffix:
+                raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder "
+                                    "as --out (or a .parquet / .csv file)")
+            args.partitions = max(1, -(-int(args.n or 1) // 50_000))
         return cohort_command(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")

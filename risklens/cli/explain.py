@@ -40,8 +40,9 @@ def add_parser(subparsers) -> None:
                    help="LIME samples per patient (default 5000) / model evaluations of SHAP on the MLP")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
-                   "a folder name (no suffix) writes a partitioned dataset")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula; "
+                   "with --scheduler the parts are gathered into it); a folder name (no suffix) writes a partitioned "
+                   "dataset")
     add_drop_argument(p)
     p.add_argument("--concepts", action="store_true",
                    help="one attribution per clinical concept (the dictionary's groups: a vital sign's summaries, a "
@@ -63,10 +64,10 @@ def read_rows(path, model, id_col: str | None = None, drop=()):
     import pandas as pd
 
     from risklens.modeling.contract import TransformReport
-    from risklens.scale.dataset import read_any
+    from risklens.cohorts import read_table
 
     id_col = id_col or model.contract.id_col
-    frame = drop_from_frame(read_any(path, text_columns=[id_col] if id_col else ["id"]), drop, Path(path).name)
+    frame = drop_from_frame(read_table(path, text_columns=[id_col] if id_col else ["id"]), drop, Path(path).name)
     if id_col is None and "id" in frame.columns:
         id_col = "id"
     if id_col is not None and id_col not in frame.columns and id_col != model.contract.id_col:
@@ -105,6 +106,10 @@ def run_explain(args) -> int:
 
     if args.scheduler or wants_dataset(args.out):
         from risklens.cli.scheduler import explain_command
+        from risklens.scale.dataset import check_file_out
+
+        if not wants_dataset(args.out):  # a file: the parts are gathered into it (checked before any work)
+            check_file_out(args.out)
 
         refuse_drop_partitioned(args)
         if args.concepts:

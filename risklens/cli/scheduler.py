@@ -3,8 +3,8 @@ itself is in :mod:`risklens.scale`, which knows nothing of the command line).
 
 - :func:`add_scheduler_argument`: the ``--scheduler`` option, one help text for every command.
 - :func:`cohort_command`: ``risklens cohort NAME --n N --out DIR --partitions P [--scheduler S]``.
-- :func:`explain_command`: ``risklens explain ... --out DIR [--scheduler S]``.
-- :func:`score_command`: risk scores of a saved model as a partitioned dataset (for ``risklens score``).
+- :func:`explain_command`: ``risklens explain ... --out DIR|FILE [--scheduler S]``.
+- :func:`score_command`: risk scores of a saved model as a partitioned dataset or one gathered file (``risklens score``).
 - :func:`evaluation_executor`: a ``with`` block giving the executor ``run_protocol`` runs its explanations on.
 """
 
@@ -52,7 +52,6 @@ def explain_command(args) -> int:
 
     if args.samples is not None and args.samples < 2:
         raise RiskLensError("--samples must be at least 2")
-    _check_dataset_out(args.out)
     print(f"explaining rows of {Path(args.data).name} with {args.method}"
           f"{' on ' + args.scheduler if args.scheduler else ''}", file=sys.stderr)
     with connect(args.scheduler) as client:
@@ -72,7 +71,6 @@ def score_command(args) -> int:
     from risklens.scale.cluster import connect
     from risklens.scale.jobs import PART_ROWS_EXACT, score_to_dataset
 
-    _check_dataset_out(args.out)
     with connect(getattr(args, "scheduler", None)) as client:
         summary = score_to_dataset(args.model, args.data, args.out, id_col=getattr(args, "id_col", None),
                                    rows=getattr(args, "rows", None), ids=getattr(args, "ids", None), client=client,
@@ -80,14 +78,6 @@ def score_command(args) -> int:
     _say(summary, "scores")
     print_json(summary)
     return 0
-
-
-def _check_dataset_out(out) -> None:
-    from risklens.scale.dataset import wants_dataset
-
-    if not wants_dataset(out):
-        raise RiskLensError(f"with --scheduler, --out is a folder for a partitioned dataset, not a file "
-                            f"({Path(out).name}); drop the .csv/.parquet suffix")
 
 
 @contextmanager

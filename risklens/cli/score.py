@@ -22,12 +22,22 @@ def add_parser(subparsers) -> None:
         description=__doc__,
     )
     p.add_argument("--model", required=True, help="directory of a saved model (model file + card.json)")
-    p.add_argument("--data", required=True, help="CSV or Parquet file with the model's raw input columns")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="CSV or Parquet file (or a folder of Parquet files) with the model's raw input "
+                     "columns")
+    src.add_argument("--cohort", help="simulate this built-in cohort (ward) with --n rows and score it as it is made: "
+                     "its rows plus risk, log_odds and alert, written block by block (any size; the Patients page "
+                     "pages through such a folder, see RISKLENS_WORKLIST)")
+    p.add_argument("--n", type=int, default=None, help="rows of the simulated --cohort")
+    p.add_argument("--partitions", type=int, default=None, help="partitions of a simulated --cohort "
+                   "(default: one per 50,000 rows)")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (CSV cells cannot start a formula); "
-                   "a folder name (no suffix) writes a partitioned dataset (id, risk, log_odds, alert, input order)")
+                   "a folder name (no suffix) writes a partitioned dataset (id, risk, log_odds, alert, input order); with "
+                   "--scheduler a file gets that dataset's rows gathered into it")
     p.add_argument("--explain", dest="method", default=None, help="add attributions of this method (e.g. shap, lime)")
     p.add_argument("--threshold", type=float, default=None, help="alert threshold (default: the model's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of stochastic methods; with --cohort the simulation "
+                   "seed (default 0)")
     p.add_argument("--samples", type=int, default=None, help="LIME samples per patient (default 5000)")
     p.add_argument("--expect-model-id", default=None,
                    help="refuse the model unless its id (content hash, see `risklens models`) is this one")
@@ -45,7 +55,7 @@ def run_score(args) -> int:
     from risklens.modeling.scoring import score_table
     from risklens.scale.dataset import wants_dataset
 
-    if args.scheduler or wants_dataset(args.out):
+    if args.cohort or args.scheduler or wants_dataset(args.out):
         refuse_drop_partitioned(args)
         return _score_partitioned(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
@@ -80,6 +90,7 @@ def _score_partitioned(args) -> int:
     """Risk scores into a partitioned dataset, in this process or on a Dask cluster (``--scheduler``)."""
     from risklens.modeling import load_model
     from risklens.cli.scheduler import score_command
+    from risklens.scale.dataset import check_file_out, wants_dataset
 
     if args.method:
         raise RiskLensError("--explain is not offered with a partitioned output or --scheduler; write attributions "
@@ -88,5 +99,27 @@ def _score_partitioned(args) -> int:
         raise RiskLensError("--threshold is not offered with a partitioned output or --scheduler: alerts use the "
                             "model's threshold (the risk column lets you apply another)")
     load_model(args.model, expect_model_id=args.expect_model_id)  # the pin, checked before any task starts
+    if not wants_dataset(args.out):  # a file: the parts are gathered into it
+        check_file_out(args.out)
+    if args.cohort:
+        return _score_simulated(args)
     args.id_col, args.rows, args.ids = None, None, None
     return score_command(args)
+
+
+def _score_simulated(args) -> int:
+    """A simulated cohort scored block by block (:func:`risklens.scale.simulate.write_simulated` with a model)."""
+    from risklens.cli.common import print_json
+    from risklens.scale.cluster import connect
+    from risklens.scale.simulate import BLOCK_ROWS, write_simulated
+
+    if args.n is None or args.n < 1:
+        raise RiskLensError("--cohort needs --n, the number of rows to simulate and score")
+    partitions = args.partitions or max(1, -(-args.n // BLOCK_ROWS))
+    with connect(args.scheduler) as client:
+        summary = write_simulated(args.cohort, int(args.n), args.out, partitions=int(partitions), seed=args.seed,
+                                  client=client, model_dir=args.model)
+    print(f"wrote {summary['rows']:,} scored rows in {summary['partitions']} partition(s) to {summary['out']}",
+          file=sys.stderr)
+    print_json(summary)
+    return 0

@@ -1,4 +1,5 @@
-"""Reading a user's table: a CSV or Parquet file (path, bytes or file object) -> a DataFrame.
+"""Reading a user's table: a CSV or Parquet file (path, bytes or file object), or a folder of Parquet files
+(a RiskLens partitioned dataset or hive ``key=value/`` folders written by pandas, Dask or Spark) -> a DataFrame.
 
 Problems with the file itself (empty, not UTF-8, Excel, binary, unparsable, too many columns,
 a repeated column name) raise :class:`CohortError`; the rules are in :mod:`risklens.cohorts.user`.
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from risklens.cohorts.base import CohortError
+from risklens.scale.dataset import read_folder
 
 MAX_COLUMNS = 5000
 
@@ -22,13 +24,20 @@ def read_table(source, filename: str | None = None, text_columns=()) -> pd.DataF
 
     The format comes from ``filename`` (or the path / the object's ``name``): ``.parquet``/``.pq``
     is Parquet, anything else is CSV; bytes starting with the Parquet magic are Parquet anyway.
-    ``text_columns`` are read as text (keeps ids like "007" intact).
+    ``text_columns`` are read as text (keeps ids like "007" intact). A folder path is read with
+    :func:`risklens.scale.dataset.read_folder` (partition keys restored as columns, ``_``/``.`` files skipped).
     """
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+        return _checked(read_folder(source), filename or Path(source).name)
     label, data = _read_bytes(source, filename)
     if not data.strip():
         raise CohortError(f"{label} is empty (0 rows); choose a file with a header row and data rows")
     is_parquet = data[:4] == b"PAR1" or label.lower().endswith((".parquet", ".pq"))
     frame = _read_parquet(data, label) if is_parquet else _read_csv(data, label, text_columns)
+    return _checked(frame, label)
+
+
+def _checked(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise CohortError(f"{label} has no columns; is it a CSV with a header row?")
     if len(frame) == 0:

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Protocol
 
 import pandas as pd
 
-from risklens.explain._common import MIN_BACKGROUND, check_own_background
+from risklens.explain._common import check_own_background
 from risklens.explain.base import OUTPUTS, Explanation, ExplainError
 from risklens.explain.params import Param, check_params
 
@@ -205,7 +205,7 @@ def prepare(model, X: pd.DataFrame, method: "str | MethodSpec", *, seed: int = 0
     """Check a request once and return the call to run: the method applies to ``model.family``, every parameter is
     declared and valid, and a method that needs a background gets ``background`` (a frame of reference rows, or a
     function returning one, called only then) -- else the rows explained, which must then be at least
-    :data:`MIN_BACKGROUND` rows. Methods that need no background never receive one."""
+    :data:`risklens.explain._common.MIN_BACKGROUND` rows. Methods that need no background never receive one."""
     spec = method if isinstance(method, MethodSpec) else _lookup(method)
     spec.check_family(model.family)
     spec.check_params(params)

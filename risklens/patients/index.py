@@ -167,10 +167,11 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
                  other: np.ndarray | None = None, other_output: str = "", other_method: str = "",
                  other_seeds: list[np.ndarray] | None = None, k: int = 5,
                  primary: Explanation | None = None, other_row: Explanation | None = None,
-                 contract=None) -> PatientView:
+                 contract=None, percentile: float | None = None) -> PatientView:
     """Everything one patient's page shows, from precomputed arrays (cheap: O(features)).
 
-    ``primary`` (one row) replaces the index's stored explanation for per-patient methods. With the model's
+    ``primary`` (one row) replaces the index's stored explanation for per-patient methods; ``percentile`` replaces
+    the index's own (an index of one patient taken from a larger scored cohort). With the model's
     input ``contract``, ``shown`` (and the summary) speak of original columns: a text column's 0/1 columns are
     summed into one attribution and its value is its level ("Sex = F"); ``dictionary`` should then be
     :func:`risklens.modeling.encoded.words_dictionary`. Method agreement stays on the model's own columns."""
@@ -186,7 +187,8 @@ def patient_view(index: PatientIndex, patient_id: str, threshold: float, diction
     trig = "" if index.trigger is None else str(index.trigger[p] or "")
     tlabel = _trigger_label(trig, dictionary)
     view = PatientView(
-        id=str(index.ids[p]), risk=risk, level=risk_level(risk, threshold), percentile=index.percentile(risk),
+        id=str(index.ids[p]), risk=risk, level=risk_level(risk, threshold),
+        percentile=index.percentile(risk) if percentile is None else float(percentile),
         outcome=int(index.y[p]), trigger=trig, trigger_label=tlabel, values=index.data[p], attributions=attr,
         output=expl.output, method=expl.method, row=row, other_row=other_row,
     )

@@ -2,18 +2,21 @@
 
 :func:`run_model_job` reads the selected rows chunk by chunk (:mod:`risklens.scale.rows`), runs one
 task per chunk (in this process or on a Dask cluster, :mod:`risklens.scale.cluster`) and writes
-chunk ``i``'s result as ``part-0000i.parquet`` as soon as it arrives, then the manifest. The model
+chunk ``i``'s result as ``part-0000i.parquet`` as soon as it arrives, then the manifest; an ``out`` that
+names a file (.parquet / .csv) gets the parts gathered into it (:func:`risklens.scale.dataset.gather`). The model
 goes to the tasks as its files' bytes (:mod:`risklens.scale.shipping`). Tasks return data frames, so
 the output folder needs to be writable only here, not on the workers.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable
 
 from risklens.errors import RiskLensError
+from risklens.safety import atomic_write_text
 from risklens.scale import cluster, dataset
 from risklens.scale.rows import RowSelection, chunks, planned_chunks, selected_frames
 from risklens.scale.shipping import load_shipped, model_files
@@ -38,15 +41,23 @@ def explain_task(files: dict, X, method, seed: int, params: dict, background=Non
     return expl.output_frame(seed), expl.metadata()
 
 
+def score_columns(model, X) -> dict:
+    """Risk (probability), log-odds margin and alert at the model's threshold of the model's feature rows ``X``."""
+    risk = model.predict_proba(X)
+    return {"risk": risk, "log_odds": model.predict_margin(X), "alert": (risk >= model.threshold).astype("int8")}
+
+
+def model_facts(model) -> dict:
+    return {"model_id": model.model_id, "family": model.family, "threshold": model.threshold}
+
+
 def score_task(files: dict, X):
     """(id, risk (probability), log-odds margin, alert at the model's threshold) per row, and the model's facts."""
     import pandas as pd
 
     model = load_shipped(files)
-    risk = model.predict_proba(X)
-    frame = pd.DataFrame({"id": X.index.to_numpy(dtype=object), "risk": risk, "log_odds": model.predict_margin(X),
-                          "alert": (risk >= model.threshold).astype("int8")})
-    return frame, {"model_id": model.model_id, "family": model.family, "threshold": model.threshold}
+    frame = pd.DataFrame({"id": X.index.to_numpy(dtype=object), **score_columns(model, X)})
+    return frame, model_facts(model)
 
 
 # ---- driver -----------------------------------------------------------------------------------------
@@ -57,10 +68,19 @@ def run_model_job(model_dir, sel_args: dict, out, task: Callable, task_args: tup
     ``shared_tail`` are large inputs every task takes (a background frame): sent to the cluster once.
     ``merge_params`` combines the partitions' ``params`` metadata (e.g. an explanation's round counts); without
     it every partition's metadata must agree.
-    Returns the manifest metadata plus rows, partitions, out and seconds.
+    Returns the manifest metadata plus rows, partitions, out and seconds. A file ``out``: the dataset is written
+    to a hidden folder beside it, gathered into the file (atomically) and removed.
     """
     if part_rows < 1:
         raise RiskLensError("--partition-rows must be at least 1")
+    if not dataset.wants_dataset(out):
+        dataset.check_file_out(out)
+        with dataset.scratch_folder(out) as folder:
+            summary = run_model_job(model_dir, sel_args, folder, task, task_args, kind=kind, client=client,
+                                    part_rows=part_rows, progress=progress, shared_tail=shared_tail)
+            dataset.gather(folder, out)
+        summary.pop("manifest")
+        return summary | {"out": str(out)}
     t0 = time.perf_counter()
     sel = RowSelection(**sel_args)
     folder = dataset.prepare_folder(out)
@@ -137,9 +157,14 @@ def explain_to_dataset(model_dir, data, method: str, out, *, seed: int = 0, samp
     if not spec.batch_independent:  # its rows depend on each other: one partition
         part_rows = 2**62
     part_rows = int(part_rows or (PART_ROWS_EXACT if spec.is_fast(model.family) else PART_ROWS_SAMPLED))
-    return run_model_job(model_dir, sel, out, explain_task, (spec, int(seed), params), kind="explanation",
-                         client=client, part_rows=part_rows, progress=progress, shared_tail=tail,
-                         merge_params=spec.merged_params)
+    summary = run_model_job(model_dir, sel, out, explain_task, (spec, int(seed), params), kind="explanation",
+                            client=client, part_rows=part_rows, progress=progress, shared_tail=tail,
+                            merge_params=spec.merged_params)
+    if not dataset.wants_dataset(out):  # a file: the metadata sidecar the in-process `risklens explain` writes
+        sidecar = Path(str(out) + ".json")
+        atomic_write_text(sidecar, json.dumps(summary["meta"], indent=1))
+        summary["metadata"] = str(sidecar)
+    return summary
 
 
 def score_to_dataset(model_dir, data, out, *, id_col=None, rows=None, ids=None, client=None,

@@ -1,7 +1,7 @@
 """Rows to work on, read partition by partition: the same selection rules as ``risklens explain``.
 
-Source: a CSV/Parquet file (read once) or a partitioned dataset folder (read one partition at a
-time). Row ids: the ``--id`` column, else ``id`` when present, else row numbers 1..n counted across
+Source: a CSV/Parquet file (read once) or a folder (a RiskLens partitioned dataset or another tool's hive
+folders, read one file at a time). Row ids: the ``--id`` column, else ``id`` when present, else row numbers 1..n counted across
 partitions. Selection: every row, the first ``rows``, or the rows with the given ``ids`` in the
 order given. Frames come out indexed by row id (name "id") with the model's feature columns, cut
 into chunks of at most ``part_rows`` rows: chunk ``i`` is task ``i``, whatever runs it.
@@ -17,8 +17,9 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from risklens.cohorts.user_table import read_table
 from risklens.errors import RiskLensError
-from risklens.scale.dataset import DatasetError, part_paths, read_manifest, read_part, read_any
+from risklens.scale.dataset import DatasetError, dataset_columns, iter_parts, part_sizes
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,9 @@ class RowSelection:
 
 def _frames(sel: RowSelection) -> Iterator[pd.DataFrame]:
     if not sel.is_folder:
-        yield read_any(sel.data, text_columns=[sel.id_col] if sel.id_col else ["id"])
+        yield read_table(sel.data, text_columns=[sel.id_col] if sel.id_col else ["id"])
         return
-    for path in part_paths(sel.data):
-        yield read_part(path)
+    yield from iter_parts(sel.data)
 
 
 def _id_column(sel: RowSelection, columns) -> str | None:
@@ -57,22 +57,14 @@ def _id_column(sel: RowSelection, columns) -> str | None:
 
 def check_unique_ids(sel: RowSelection) -> None:
     """Refuse repeated ids across the whole source (a folder: only its id column is read)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     if not sel.is_folder:
         return  # a single file is checked when its frame is indexed
-    columns = read_manifest(sel.data)["columns"]
-    col = _id_column(sel, columns)
+    col = _id_column(sel, dataset_columns(sel.data))
     if col is None:
         return
-    ids = pa.chunked_array([pc.cast(pq.read_table(p, columns=[col]).column(0), pa.string()).combine_chunks()
-                            for p in part_paths(sel.data)])
-    counts = pc.value_counts(ids)
-    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
-    if len(repeated):
-        raise RiskLensError(f"the id column {col!r} has repeated ids, e.g. {repeated.field('values')[0].as_py()}")
+    ids = pd.concat([f[col].astype(str) for f in iter_parts(sel.data, columns=[col])], ignore_index=True)
+    if ids.duplicated().any():
+        raise RiskLensError(f"the id column {col!r} has repeated ids, e.g. {ids[ids.duplicated()].iloc[0]}")
 
 
 def _indexed(sel: RowSelection, frame: pd.DataFrame, offset: int) -> pd.DataFrame:
@@ -141,9 +133,12 @@ def planned_chunks(sel: RowSelection, part_rows: int) -> int | None:
         return math.ceil(len(sel.ids) / part_rows)
     if not sel.is_folder:
         return None
+    rows = part_sizes(sel.data)
+    if rows is None:  # another tool's folder: sizes known after reading
+        return None
     sizes, left = [], sel.rows
-    for part in read_manifest(sel.data)["partitions"]:
-        n = int(part["rows"]) if left is None else min(int(part["rows"]), left)
+    for part in rows:
+        n = part if left is None else min(part, left)
         if n > 0:
             sizes.append(math.ceil(n / part_rows))
         if left is not None:

@@ -10,6 +10,10 @@ time. Row ``i`` therefore depends only on ``(seed, block_rows, i)``, never on ``
 worker wrote it, and a partition never holds more than one block in memory.
 
 Partitions are written by the tasks themselves (on a cluster: to a folder every worker can reach).
+
+With a saved model (``model_dir``) every block is scored as it is made: the rows gain ``risk``, ``log_odds`` and
+``alert`` (:func:`risklens.scale.jobs.score_columns`), so a scored cohort of any size is written in one pass
+without ever holding more than one block (``risklens score --cohort ward --n N --model DIR --out DIR``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,13 @@ import pandas as pd
 from risklens.errors import RiskLensError
 from risklens.safety import atomic_path
 from risklens.scale import cluster, dataset
+from risklens.scale.jobs import model_facts, score_columns
+from risklens.scale.shipping import load_shipped, model_files
 
 BLOCK_ROWS = 50_000
+#: Parquet row groups of 10,000 rows: a reader looking for one id (the Patients page opening a patient) reads
+#: one group, found by the groups' min/max statistics, not the whole file.
+ROW_GROUP_ROWS = 10_000
 MAX_ROWS = 1_000_000_000
 
 
@@ -58,23 +67,28 @@ def partition_bounds(n: int, partitions: int, p: int) -> tuple[int, int]:
 
 
 def write_partition(folder: str, name: str, p: int, n: int, partitions: int, seed: int, block_rows: int,
-                    sim_kwargs: dict) -> tuple[int, list[str]]:
-    """Write partition ``p`` (atomically, one block in memory at a time); returns (rows, column names)."""
+                    sim_kwargs: dict, files: dict | None = None) -> tuple[int, list[str]]:
+    """Write partition ``p`` (atomically, one block in memory at a time); returns (rows, column names).
+
+    ``files`` (a shipped model): each row also gets the model's risk, log-odds and alert."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     start, stop = partition_bounds(n, partitions, p)
+    model = None if files is None else load_shipped(files)
     writer, schema, columns = None, None, []
     with atomic_path(Path(folder) / dataset.part_name(p)) as tmp:
         try:
             for b in range(start // block_rows, (stop - 1) // block_rows + 1):
                 lo, hi = max(start, b * block_rows) - b * block_rows, min(stop, (b + 1) * block_rows) - b * block_rows
                 frame = block_frame(name, b, seed, block_rows, **sim_kwargs).iloc[lo:hi]
+                if model is not None:
+                    frame = frame.assign(**score_columns(model, model.prepare(frame)))
                 table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
                 if writer is None:
                     schema, columns = table.schema, list(frame.columns)
                     writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(table.cast(schema))
+                writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_ROWS)
         finally:
             if writer is not None:
                 writer.close()
@@ -82,13 +96,29 @@ def write_partition(folder: str, name: str, p: int, n: int, partitions: int, see
 
 
 def write_simulated(name: str, n: int, out, *, partitions: int, seed: int = 0, client=None,
-                    block_rows: int = BLOCK_ROWS, progress: bool = True, **sim_kwargs) -> dict:
-    """Write an ``n``-row simulated cohort as ``partitions`` Parquet files plus a manifest; returns the manifest meta."""
+                    block_rows: int = BLOCK_ROWS, progress: bool = True, model_dir=None, **sim_kwargs) -> dict:
+    """Write an ``n``-row simulated cohort as ``partitions`` Parquet files plus a manifest; returns the manifest meta.
+
+    A file ``out`` (.parquet / .csv): the partitions are gathered into it (atomically) from a hidden folder beside it.
+    """
     simulator(name)
     if not 1 <= n <= MAX_ROWS:
         raise RiskLensError(f"--n must be between 1 and {MAX_ROWS:,} rows, got {n:,}")
     if not 1 <= partitions <= n:
         raise RiskLensError(f"--partitions must be between 1 and the number of rows ({n:,}), got {partitions:,}")
+    if not dataset.wants_dataset(out):
+        dataset.check_file_out(out)
+        with dataset.scratch_folder(out) as scratch:
+            summary = write_simulated(name, n, scratch, partitions=partitions, seed=seed, client=client,
+                                      block_rows=block_rows, progress=progress, model_dir=model_dir, **sim_kwargs)
+            dataset.gather(scratch, out)
+        return summary | {"out": str(out)}
+    facts, files = {}, None
+    if model_dir is not None:
+        from risklens.modeling import load_model
+
+        facts = model_facts(load_model(model_dir))  # checked here once, before any task starts
+        files = cluster.share(client, model_files(model_dir))
     folder = dataset.prepare_folder(out)
     rows, columns = [0] * partitions, []
 
@@ -97,11 +127,11 @@ def write_simulated(name: str, n: int, out, *, partitions: int, seed: int = 0, c
         if not columns:
             columns.extend(result[1])
 
-    args = ((str(folder), name, p, int(n), int(partitions), int(seed), int(block_rows), dict(sim_kwargs))
+    args = ((str(folder), name, p, int(n), int(partitions), int(seed), int(block_rows), dict(sim_kwargs), files)
             for p in range(partitions))
     cluster.run_tasks(client, write_partition, args, on_result, label="cohort", total=partitions,
                       rows_of=lambda r: r[0], progress=progress)
     meta = {"cohort": str(name).lower(), "n": int(n), "seed": int(seed), "block_rows": int(block_rows),
-            "simulator_options": dict(sim_kwargs)}
-    dataset.write_manifest(folder, "cohort", rows, columns, meta)
+            "simulator_options": dict(sim_kwargs), **facts}
+    dataset.write_manifest(folder, "scored cohort" if facts else "cohort", rows, columns, meta)
     return meta | {"out": str(folder), "partitions": partitions, "rows": sum(rows)}

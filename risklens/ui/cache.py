@@ -274,3 +274,27 @@ def prepare_patients(model: RiskModel, cohort: Cohort, method: str) -> None:
     second = patient_methods(model.family)[1]
     if second is not None and spec(second).needs_background(model.family):
         background_rows(model.model_id, cohort.hash, model, cohort, spec(second).background_rows)
+
+
+@st.cache_resource(show_spinner="Opening the scored worklist ...", max_entries=4)
+def scored_worklist(path: str, stamp: float):
+    """The scored cohort at ``path`` (a :class:`risklens.patients.worklist.ScoredWorklist`); ``stamp`` (its
+    manifest's mtime) makes a rewritten folder reopen."""
+    from risklens.patients.worklist import open_worklist
+
+    return open_worklist(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def worklist_page(key: str, threshold: float, filters: tuple, page: int, page_size: int, _worklist) -> tuple:
+    """(matching patients, one page of rows) of a scored worklist; ``filters`` = the fields of
+    :class:`risklens.patients.worklist.WorklistFilters` in order."""
+    from risklens.patients.worklist import WorklistFilters
+
+    return _worklist.page(threshold, WorklistFilters(*filters), page, page_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def worklist_row(key: str, patient_id: str, _worklist) -> pd.DataFrame:
+    """One patient's row of a scored worklist (read from its Parquet file once per patient)."""
+    return _worklist.row(patient_id)

@@ -9,7 +9,8 @@ from risklens.cohorts.base import Cohort
 from risklens.metrics.consistency import top_k
 from risklens.modeling.encoded import code_text, encode_level, group_onehot, present_levels, text_specs
 from risklens.modeling.model import RiskModel
-from risklens.patients.index import PatientIndex, PatientView, patient_view
+from risklens.patients.index import PatientIndex, PatientView, build_patient_index, patient_view
+from risklens.patients.worklist import ScoredWorklist
 from risklens.ui import cache
 
 LIME_SEEDS = (0, 1, 2)
@@ -38,12 +39,13 @@ def index_for(model: RiskModel, cohort: Cohort, method: str | None = None) -> Pa
     return cache.patient_index(model.model_id, cohort.hash, method, model, cohort)
 
 
-def other_rows(model: RiskModel, cohort: Cohort, patient_id: str, method: str, seeds=LIME_SEEDS):
-    """The second method's attributions for one patient, one array per seed (cached per patient)."""
-    row = cohort.X.loc[[str(patient_id)]]
-    out = [cache.row_explanation(model.model_id + cohort.hash[:12], str(patient_id), method, int(s), model, row, cohort)
-           for s in seeds]
-    return out
+def other_rows(model: RiskModel, cohort: Cohort, patient_id: str, method: str, seeds=LIME_SEEDS, row=None,
+               key: str | None = None):
+    """The second method's attributions for one patient, one array per seed (cached per patient). ``row`` (the
+    patient's feature row) and ``key`` (its source) for a patient outside the cohort, e.g. a scored worklist's."""
+    row = cohort.X.loc[[str(patient_id)]] if row is None else row
+    key = model.model_id + (cohort.hash[:12] if key is None else key)
+    return [cache.row_explanation(key, str(patient_id), method, int(s), model, row, cohort) for s in seeds]
 
 
 def primary_row(model: RiskModel, cohort: Cohort, patient_id: str):
@@ -116,10 +118,12 @@ def trust_panel_lines(model: RiskModel, cohort: Cohort, view: PatientView) -> li
                        sens, sanity)
 
 
-def what_if_row(cohort: Cohort, patient_id: str, edits: dict, contract=None) -> pd.DataFrame:
-    """The patient's model row with ``edits`` ({original column: number, level word or None}) applied."""
+def what_if_row(cohort: Cohort, patient_id: str, edits: dict, contract=None, row: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
+    """The patient's model row (from the cohort, or ``row``) with ``edits`` ({original column: number, level word or
+    None}) applied."""
     specs = text_specs(contract)
-    row = cohort.X.loc[[str(patient_id)]].copy()
+    row = (cohort.X.loc[[str(patient_id)]] if row is None else row).copy()
     for k, v in edits.items():
         if k in specs:
             for out, x in encode_level(specs[k], str(v)).items():
@@ -219,3 +223,64 @@ def top_feature_table(view: PatientView, dictionary, top: int = 8) -> pd.DataFra
         r = ranks(view.shown_other if view.shown_other is not None else view.other)
         out[f"rank by {method_name(view.other_method)}"] = [int(r[row.feature_names.index(n)]) for n in f["feature"]]
     return out
+
+
+# ---- a scored cohort of any size (RISKLENS_WORKLIST): served from Parquet, one patient's row loaded ----------
+def scored_worklist(model: RiskModel) -> tuple[ScoredWorklist | None, str]:
+    """(the scored worklist when one is configured and ``model`` scored it, else None; a note for the page)."""
+    from risklens.scale.dataset import MANIFEST, LEGACY_MANIFEST
+    from risklens.settings import worklist_dir
+
+    path = worklist_dir()
+    if path is None:
+        return None, ""
+    from risklens.errors import RiskLensError
+
+    stamp = max([(path / m).stat().st_mtime for m in (MANIFEST, LEGACY_MANIFEST) if (path / m).is_file()] or [0.0])
+    try:
+        wl = cache.scored_worklist(str(path), stamp)
+    except RiskLensError as exc:  # a wrong setting never takes the page down: say so, show the held-out patients
+        return None, f"RISKLENS_WORKLIST cannot be used: {exc}. Showing this model's held-out patients."
+    if wl.model_id != model.model_id:
+        return None, (f"The scored worklist ({wl.n:,} patients, RISKLENS_WORKLIST) was scored by the model with id "
+                      f"{wl.model_id}; choose that model to page through it. Showing this model's held-out patients.")
+    return wl, ""
+
+
+def scored_page(wl: ScoredWorklist, threshold: float, checks: dict, outcome: str, trigger: str, search: str,
+                page: int) -> tuple[int, pd.DataFrame]:
+    """(matching patients, one worklist page) of the scored cohort, by the same filters as the held-out worklist."""
+    filters = (bool(checks.get("wl_above")), outcome, trigger, search or "")
+    return cache.worklist_page(wl.key, float(threshold), filters, int(page), PAGE_SIZE, wl)
+
+
+def scored_view(model: RiskModel, cohort: Cohort, wl: ScoredWorklist, patient_id: str, threshold: float,
+                other_method: str | None, stability: bool = True) -> tuple[PatientView, pd.DataFrame]:
+    """One patient of the scored cohort: only their row is read and explained (cached per patient); the
+    percentile is against the whole scored cohort. Returns the view and the patient's feature row."""
+    raw = cache.worklist_row(wl.key, str(patient_id), wl)
+    X = model.prepare(raw)
+    X.index = pd.Index([str(patient_id)])
+    method = index_method(model)
+    primary = other_rows(model, cohort, patient_id, method, seeds=(0,), row=X, key=wl.key)[0]
+    trigger = raw["trigger"].to_numpy(dtype=object) if "trigger" in raw.columns else None
+    index = build_patient_index([str(patient_id)], raw["risk"].to_numpy(dtype=np.float64),
+                                raw["outcome"].to_numpy(), trigger, X, primary)
+    percentile = wl.percentile(float(raw["risk"].iloc[0]))
+    if other_method is None:
+        return patient_view(index, patient_id, threshold, cohort.dictionary, percentile=percentile), X
+    from risklens.explain.base import method as method_spec
+
+    seeds = LIME_SEEDS if (stability and method_spec(other_method).stochastic) else LIME_SEEDS[:1]
+    rows = other_rows(model, cohort, patient_id, other_method, seeds, row=X, key=wl.key)
+    view = patient_view(index, patient_id, threshold, cohort.dictionary, other_row=rows[0],
+                        other_seeds=[r.values[0] for r in rows] if len(rows) > 1 else None, percentile=percentile)
+    return view, X
+
+
+def row_certainty(model: RiskModel, cohort: Cohort, X: pd.DataFrame) -> str | None:
+    """One patient's conformal prediction set in words (calibrated on the model's held-out patients), or None."""
+    from risklens.ui import conformal
+
+    res = conformal.calibrated(model, cohort)
+    return None if res is None else str(res[0].labels(X)[0])
