@@ -269,7 +269,7 @@ def scored_view(model: RiskModel, cohort: Cohort, wl: ScoredWorklist, patient_id
     percentile = wl.percentile(float(raw["risk"].iloc[0]))
     if other_method is None:
         return patient_view(index, patient_id, threshold, cohort.dictionary, percentile=percentile), X
-    from risklens.explain.base import method as method_spec
+    from risklens.explain import method as method_spec
 
     seeds = LIME_SEEDS if (stability and method_spec(other_method).stochastic) else LIME_SEEDS[:1]
     rows = other_rows(model, cohort, patient_id, other_method, seeds, row=X, key=wl.key)
