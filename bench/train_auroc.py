@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from risklens.cohorts import load_builtin  # noqa: E402
-from risklens.modeling import FAMILIES, split_cohort, train_model  # noqa: E402
+from risklens.families import FAMILIES  # noqa: E402
+from risklens.modeling import split_cohort, train_model
 
 
 def main() -> None:

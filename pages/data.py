@@ -4,22 +4,16 @@ import streamlit as st
 
 from risklens import plots, ui
 from risklens.cohorts.dictionary import KINDS, FeatureDictionary
-from risklens.cohorts.upload import (
-    apply_dictionary,
-    cohort_stats,
-    dictionary_editor_key,
-    guess_columns,
-    missingness,
-    read_dictionary_csv,
-    trigger_mix,
-)
+from risklens.cohorts.dictionary_edit import apply_dictionary, read_dictionary_csv
+from risklens.cohorts.profile import cohort_stats, missingness, trigger_mix
+from risklens.cohorts.upload import guess_columns
 from risklens.errors import RiskLensError
 from risklens.patients import exports
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.checks import checks_panel, cohort_findings, table_findings
 from risklens.ui.upload import (
-    K_KEEP_ERROR, NONE, ROLE_KEYS, activate_upload, delete_stored, open_stored, read_uploaded_table, role_moved,
+    NONE, ROLE_KEYS, activate_upload, delete_stored, open_stored, read_uploaded_table, role_moved,
     start_mapping, stored_uploads, upload_error,
 )
 
@@ -108,7 +102,7 @@ def choose_upload() -> None:
                 if cohort is not None:
                     ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n, upload=state.cohort_link())
                     st.success(f"Using {md_escape(file.name)}: {cohort.n:,} rows, {len(cohort.features)} features.")
-    kept = st.session_state.pop(K_KEEP_ERROR, None)
+    kept = st.session_state.pop(state.K_KEEP_ERROR, None)
     if kept:
         st.warning(md_escape(kept), icon=":material/warning:")
     err = upload_error()
@@ -172,9 +166,6 @@ def show_summary(cohort) -> None:
             st.info("This cohort records no trigger, so trigger concordance is not available.")
 
 
-K_DICT_DONE = "dict_applied_message"
-
-
 def apply_dictionary_table(cohort, read, source: str) -> None:
     """Make ``read()`` (a dictionary table) the active cohort's dictionary, or show why not (nothing changes)."""
     try:
@@ -188,7 +179,7 @@ def apply_dictionary_table(cohort, read, source: str) -> None:
         msg += (f" {len(ignored)} name(s) are not features of this cohort and were ignored: "
                 f"{md_escape(', '.join(ignored[:5]))}{' ...' if len(ignored) > 5 else ''}.")
     state.set_cohort(new)
-    st.session_state[K_DICT_DONE] = msg
+    st.session_state[state.K_DICT_DONE] = msg
     st.rerun()  # redraw the summary, editor and download with the new dictionary
 
 
@@ -198,12 +189,12 @@ def edit_dictionary(cohort) -> None:
                "and trigger concordance. Edit them here, or upload a dictionary CSV (columns "
                "name, label, unit, normal_low, normal_high, group, kind, description; only name is required, "
                "absent columns keep their current values).")
-    done = st.session_state.pop(K_DICT_DONE, None)
+    done = st.session_state.pop(state.K_DICT_DONE, None)
     if done:
         st.success(done)
     frame = cohort.dictionary.subset(cohort.features).to_frame()
     edited = st.data_editor(
-        frame, key=dictionary_editor_key(cohort), hide_index=True, width="stretch", disabled=["name"],
+        frame, key=state.dictionary_editor_key(cohort), hide_index=True, width="stretch", disabled=["name"],
         column_config={"kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
                        "normal_low": st.column_config.NumberColumn("normal low"),
                        "normal_high": st.column_config.NumberColumn("normal high"),

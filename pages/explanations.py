@@ -3,7 +3,7 @@
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.cohorts.upload import subgroup_options, subgroup_split
+from risklens.cohorts.subgroups import subgroup_options, subgroup_split
 from risklens.ui import concepts as ui_concepts
 
 

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.modeling.model import FAMILIES, FAMILY_LABELS
-from risklens.modeling.metrics import threshold_text
+from risklens.families import FAMILIES, FAMILY_LABELS
+from risklens.modeling.performance import threshold_text
 from risklens.safety import md_escape
 from risklens.ui import state
 from risklens.ui.checks import checks_warnings, cohort_findings
@@ -12,9 +12,6 @@ from risklens.ui.lead_time import lead_time_section
 from risklens.ui.models import (
     broken_models, held_out_outcomes, import_upload, saved_models, score_upload, select_model, train_and_save,
 )
-
-
-K_TRAINED = "model_trained_message"
 
 
 def train_section(cohort) -> None:
@@ -32,9 +29,9 @@ def train_section(cohort) -> None:
                 paths = train_and_save(cohort, family, runs, seed, lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
                 ui.audit.record("model trained", data=cohort.hash, family=family, seeds=list(range(seed, seed + runs)), paths=[str(p) for p in paths])
                 # redraw the whole page so the new models appear below at once; the message survives the rerun
-                st.session_state[K_TRAINED] = f"Trained and saved {len(paths)} model(s) in {ui.models_root()}."
+                st.session_state[state.K_TRAINED] = f"Trained and saved {len(paths)} model(s) in {ui.models_root()}."
                 st.rerun()
-    done = st.session_state.pop(K_TRAINED, None)
+    done = st.session_state.pop(state.K_TRAINED, None)
     if done:
         st.success(done)
 
@@ -49,7 +46,7 @@ def import_section(cohort) -> None:
             with ui.guarded():
                 model = import_upload(cohort, up.getvalue(), up.name)
                 select_model(model)
-                st.session_state[K_TRAINED] = f"Imported a {FAMILY_LABELS[model.family]} (id {model.model_id})."
+                st.session_state[state.K_TRAINED] = f"Imported a {FAMILY_LABELS[model.family]} (id {model.model_id})."
                 st.rerun()
 
 
@@ -85,7 +82,7 @@ def load_section(cohort) -> None:
                 state.add_model_path(cohort, p)
                 ui.audit.record("model loaded", data=cohort.hash, path=str(p))
             select_model(ui.cache.load_model(paths[0]))  # the picker shows a loaded one
-            st.session_state[K_TRAINED] = f"Added {len(chosen)} model(s); the first is selected."
+            st.session_state[state.K_TRAINED] = f"Added {len(chosen)} model(s); the first is selected."
             st.rerun()
 
 
@@ -127,10 +124,10 @@ def uncertainty_section(cohort, model) -> None:
                "1 − error rate: {event}, {no event}, or both (uncertain). Calibrated on half of the held-out "
                "patients and measured on the other half. Per class (Mondrian) keeps the error rate within "
                "patients with the event too; the Patients page uses it.")
-    a = st.select_slider("Error rate", options=[0.05, 0.1, 0.15, 0.2, 0.3], value=ui.conformal.alpha(),
+    a = st.select_slider("Error rate", options=[0.05, 0.1, 0.15, 0.2, 0.3], value=ui.certainty.alpha(),
                          format_func=lambda v: f"{100 * v:.0f}%", key="model_conformal_alpha")
-    st.session_state[ui.conformal.K_ALPHA] = a  # kept for the session: the Patients page reads it
-    table = ui.conformal.coverage_table(model, cohort, a)
+    st.session_state[state.K_ALPHA] = a  # kept for the session: the Patients page reads it
+    table = ui.certainty.coverage_table(model, cohort, a)
     if table.empty:
         st.info("Too few held-out patients to calibrate prediction sets at this error rate; try a larger one.")
         return

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from risklens import plots, ui
-from risklens.modeling.metrics import threshold_text
+from risklens.modeling.performance import threshold_text
 from risklens.patients.lime_bins import METHODS_HELP
 from risklens.patients.waterfall import MAPPING_NOTE
 from risklens.safety import md_escape
@@ -79,8 +79,8 @@ def header(v, threshold, cohort, model, models, sure=None):
     trigger = f" · recorded trigger: {md_escape(v.trigger_label or 'none')}" if cohort.has_trigger else ""
     st.caption(f"Model: {ui.model_label(model, models)}{trigger}")  # a caption wraps where a metric would cut
     if sure is not None:
-        a = ui.conformal.alpha()
-        text = (f"How sure (conformal prediction, error rate {100 * a:.0f}%): {ui.conformal.PLAIN[sure]}.")
+        a = ui.certainty.alpha()
+        text = (f"How sure (conformal prediction, error rate {100 * a:.0f}%): {ui.certainty.PLAIN[sure]}.")
         (st.warning if sure == "uncertain" else st.caption)(text)
     st.info(md_escape(v.summary), icon=":material/description:")
 

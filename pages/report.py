@@ -55,7 +55,7 @@ def patient_section(cohort, models) -> None:
         trust = trust_panel_lines(model, cohort, view)
     card = ui.cache.patient_card_html(view, model, cohort, threshold, expl,
                                       certainty=None if certainty is None else certainty[index.position(pid)],
-                                      alpha=ui.conformal.alpha(), trust=trust)
+                                      alpha=ui.certainty.alpha(), trust=trust)
     c = st.columns(2)
     c[0].download_button("Download the patient card (HTML)", card, file_name=f"risklens-patient-{safe_slug(pid)}.html",
                          mime="text/html", key="rep_dl_card",

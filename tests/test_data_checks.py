@@ -4,10 +4,9 @@ leak, and the findings on stderr / in the JSON of `risklens check` and `risklens
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from extract_fixture import CAUSES, extract_frame, write_extract
+from extract_fixture import extract_frame, write_extract
 from risklens.cli import main
 from risklens.cohorts import load_builtin
 from risklens.cohorts.checks import (LEAK_AUROC, Finding, check_cohort, check_table, cohort_input, findings_frame,

@@ -48,7 +48,7 @@ def editor_state(rows: dict) -> dict:
 
 # ---- the pure apply logic (risklens.cohorts.upload) -----------------------------------------------
 def test_apply_dictionary_partial_table_keeps_absent_columns():
-    from risklens.cohorts.upload import apply_dictionary
+    from risklens.cohorts.dictionary_edit import apply_dictionary
 
     c = demo()
     new, ignored = apply_dictionary(c, pd.DataFrame({"name": ["hr_max", "not_a_feature"],
@@ -65,7 +65,7 @@ def test_apply_dictionary_partial_table_keeps_absent_columns():
 
 
 def test_apply_dictionary_empty_cells_clear_ranges():
-    from risklens.cohorts.upload import apply_dictionary
+    from risklens.cohorts.dictionary_edit import apply_dictionary
 
     c = demo()
     t = c.dictionary.subset(["sbp_min"]).to_frame()
@@ -81,14 +81,14 @@ def test_apply_dictionary_empty_cells_clear_ranges():
     (pd.DataFrame({"name": ["hr_max"], "normal_low": [120], "normal_high": [60]}), "normal_low 120.0 is above"),
 ])
 def test_apply_dictionary_refuses_bad_tables(table, match):
-    from risklens.cohorts.upload import apply_dictionary
+    from risklens.cohorts.dictionary_edit import apply_dictionary
 
     with pytest.raises(DictionaryError, match=match):
         apply_dictionary(demo(), table)
 
 
 def test_apply_dictionary_refuses_to_orphan_a_recorded_trigger():
-    from risklens.cohorts.upload import apply_dictionary
+    from risklens.cohorts.dictionary_edit import apply_dictionary
 
     c = demo()
     hr = [f for f in c.features if c.dictionary.group(f) == "heart_rate"]
@@ -99,7 +99,7 @@ def test_apply_dictionary_refuses_to_orphan_a_recorded_trigger():
 
 
 def test_read_dictionary_csv_messages():
-    from risklens.cohorts.upload import read_dictionary_csv
+    from risklens.cohorts.dictionary_edit import read_dictionary_csv
 
     with pytest.raises(DictionaryError, match="could not read the dictionary CSV.*header row: name, label"):
         read_dictionary_csv(b"")
@@ -109,7 +109,8 @@ def test_read_dictionary_csv_messages():
 
 
 def test_editor_key_follows_the_applied_dictionary():
-    from risklens.cohorts.upload import apply_dictionary, dictionary_editor_key
+    from risklens.cohorts.dictionary_edit import apply_dictionary
+    from risklens.ui.state import dictionary_editor_key
 
     c = demo()
     same, _ = apply_dictionary(c, c.dictionary.subset(c.features).to_frame())
@@ -121,7 +122,7 @@ def test_patient_frame_uses_the_applied_dictionary():
     from risklens.explain import explain
     from risklens.explain.views import patient_frame
     from risklens.modeling import load_model
-    from risklens.cohorts.upload import apply_dictionary, read_dictionary_csv
+    from risklens.cohorts.dictionary_edit import apply_dictionary, read_dictionary_csv
     from risklens.demo import demo_paths
 
     c = demo()
@@ -187,7 +188,7 @@ def test_bad_dictionary_csvs_show_an_error_and_keep_the_dictionary():
 
 
 def test_editor_edits_are_applied():
-    from risklens.cohorts.upload import dictionary_editor_key
+    from risklens.ui.state import dictionary_editor_key
 
     c = demo()
     i = c.features.index("temp_max")
@@ -209,7 +210,7 @@ def test_editor_edits_are_applied():
 
 
 def test_bad_editor_edit_shows_an_error_and_keeps_the_dictionary():
-    from risklens.cohorts.upload import dictionary_editor_key
+    from risklens.ui.state import dictionary_editor_key
 
     c = demo()
     i = c.features.index("spo2_min")
@@ -223,7 +224,7 @@ def test_bad_editor_edit_shows_an_error_and_keeps_the_dictionary():
 
 
 def test_unapplied_editor_edits_do_not_override_an_uploaded_dictionary():
-    from risklens.cohorts.upload import dictionary_editor_key
+    from risklens.ui.state import dictionary_editor_key
 
     c = demo()
     i = c.features.index("age")

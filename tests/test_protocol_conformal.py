@@ -9,7 +9,7 @@ import pytest
 from risklens.cohorts import load_builtin
 from risklens.study import EvaluationReport, ProtocolSettings, SeedPlan
 from risklens.modeling.conformal import calibration_split
-from risklens.study.conformal import conformal_stage
+from risklens.study.coverage import conformal_stage
 from risklens.study.rows import train_stage
 from risklens.study.types import CohortInfo, ConformalRecord
 

@@ -10,7 +10,8 @@ import pytest
 
 from risklens.cohorts.base import Cohort
 from risklens.cohorts.dictionary import infer_dictionary
-from risklens.modeling import FAMILIES, ModelError, list_models, load_model, save_model, train_model
+from risklens.families import FAMILIES
+from risklens.modeling import ModelError, list_models, load_model, save_model, train_model
 
 SMALL = {"xgboost": {"n_estimators": 30}, "l1-logistic": None, "mlp": {"hidden_layer_sizes": (8,), "max_iter": 50}}
 CARD_KEYS = {"name", "family", "features", "data_hash", "cohort", "seed", "split_seed", "test_size", "params",

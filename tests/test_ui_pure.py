@@ -7,7 +7,8 @@ import pytest
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo
 from risklens.explain.base import Explanation
 from risklens.patients.agreement import badge, patient_agreement, ranks, seed_stability
-from risklens.cohorts.upload import guess_columns, subgroup_labels
+from risklens.cohorts.subgroups import subgroup_labels
+from risklens.cohorts.upload import guess_columns
 from risklens.patients.index import build_patient_index, patient_view
 
 
@@ -119,7 +120,7 @@ def test_column_guesses_and_subgroups():
 
 
 def test_subgroups_keep_their_natural_order():
-    from risklens.cohorts.upload import subgroup_split
+    from risklens.cohorts.subgroups import subgroup_split
 
     class C:
         X = pd.DataFrame({"age": [85.0, 45.0, np.nan, 70.0]})

@@ -22,7 +22,7 @@ DEPRECATION = re.compile(r"deprecat|will be removed|Please replace", re.I)
 
 
 def test_threshold_text_keeps_significant_digits():
-    from risklens.modeling.metrics import threshold_text
+    from risklens.modeling.performance import threshold_text
 
     assert [threshold_text(t) for t in (0.00035, 0.125, 0.5, 0.0123456, 1.0, 0.0)] == \
         ["0.035%", "12.5%", "50%", "1.23%", "100%", "0%"]

@@ -126,7 +126,7 @@ def test_what_if_offers_a_columns_levels_only(trained, held_out_view):
 
 
 def test_year_bins_read_as_years_with_counts_and_no_empty_bin(trained):
-    from risklens.cohorts.upload import subgroup_split
+    from risklens.cohorts.subgroups import subgroup_split
 
     cohort, model, words = trained
     pos = np.arange(cohort.n)
@@ -147,7 +147,7 @@ def test_year_bins_read_as_years_with_counts_and_no_empty_bin(trained):
 
 
 def test_subgroup_options_are_original_columns(trained):
-    from risklens.cohorts.upload import subgroup_options
+    from risklens.cohorts.subgroups import subgroup_options
 
     cohort, model, _ = trained
     opts = subgroup_options(cohort, model.contract)

@@ -13,11 +13,11 @@ import os
 import sys
 
 from risklens import __version__
-from risklens.cli import audit, check, conformal, data, evaluate, explain, import_model, score, train
+from risklens.cli import audit, check, cohort, conformal, evaluate, explain, import_model, score, train
 from risklens.errors import RiskLensError
 
 #: The sub-command modules, in the order ``--help`` lists them.
-COMMANDS = (data, check, train, import_model, score, explain, evaluate, conformal, audit)
+COMMANDS = (cohort, check, train, import_model, score, explain, evaluate, conformal, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

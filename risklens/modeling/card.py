@@ -20,7 +20,8 @@ import json
 import math
 import re
 
-from risklens.modeling.model import ALL_FAMILIES, ModelError
+from risklens.families import ALL_FAMILIES
+from risklens.modeling.model import ModelError
 
 MAX_DEPTH = 6
 MAX_CARD_BYTES = 4 * 1024 * 1024

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from risklens.modeling.contract import InputContract
-from risklens.modeling.metrics import classification_metrics, default_threshold
-from risklens.modeling.model import FAMILY_LABELS, ModelError, RiskModel
+from risklens.modeling.performance import classification_metrics, default_threshold
+from risklens.families import FAMILY_LABELS
+from risklens.modeling.model import ModelError, RiskModel
 from risklens.modeling.safeio import IMPORT_TYPES, check_size, load_skops, looks_like_pickle
 
 IMPORT_SUFFIXES = (".json", ".ubj", ".skops")

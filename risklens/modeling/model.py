@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.errors import RiskLensError
-from risklens.families import ALL_FAMILIES, FAMILIES, FAMILY_LABELS, IMPORTED_FAMILIES  # noqa: F401  (re-exported)
+from risklens.families import ALL_FAMILIES, FAMILY_LABELS
 
 
 class ModelError(RiskLensError):

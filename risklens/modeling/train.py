@@ -26,10 +26,11 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from risklens.modeling.metrics import (
+from risklens.modeling.performance import (
     CALIBRATION_NOTE, THRESHOLD_RULE, classification_metrics, default_threshold,
 )
-from risklens.modeling.model import FAMILIES, FAMILY_LABELS, ModelError, RiskModel
+from risklens.families import FAMILIES, FAMILY_LABELS
+from risklens.modeling.model import ModelError, RiskModel
 from risklens.modeling.split import split_cohort
 
 DEFAULT_PARAMS: dict[str, dict] = {
@@ -136,7 +137,7 @@ def train_model(cohort, family: str, seed: int = 0, params: dict | None = None, 
                 split: tuple[np.ndarray, np.ndarray] | None = None) -> RiskModel:
     """Fit ``family`` on the training side of a patient-level split; metrics on the held-out side.
 
-    ``threshold=None`` uses :func:`~risklens.modeling.metrics.default_threshold` on the training
+    ``threshold=None`` uses :func:`~risklens.modeling.performance.default_threshold` on the training
     predictions. ``split`` (optional) reuses precomputed ``(train_pos, test_pos)`` of
     ``split_cohort(cohort, test_size, split_seed)``.
     """

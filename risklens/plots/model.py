@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from risklens.modeling.metrics import threshold_text
+from risklens.modeling.performance import threshold_text
 from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _finish, _layout, _vline
 
 

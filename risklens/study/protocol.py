@@ -33,7 +33,7 @@ from risklens.study.clock import Clock
 from risklens.study.concept_level import concept_stage
 from risklens.study.lead_time import lead_time_stage
 from risklens.study.concordance import concordance_stage
-from risklens.study.conformal import conformal_stage
+from risklens.study.coverage import conformal_stage
 from risklens.study.explain import explain_stage
 from risklens.study.faithful import faithfulness_stage
 from risklens.study.noise import noise_stage

@@ -99,7 +99,7 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
     must have been trained on this same split, or the held-out rows leak.
     """
     from risklens.modeling import held_out_positions, split_cohort, train_model
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     say = progress or (lambda f, m: None)
     train_pos, test_pos = split_cohort(cohort, TEST_SIZE, plan.split)
@@ -125,7 +125,7 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
 def select_patients(cohort, trained: Trained, keys: list[ExplainerKey], settings: ProtocolSettings,
                     plan: SeedPlan) -> Rows:
     """The analysed patients, each explainer's rows, the background, baseline and feature scale."""
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     X_test = cohort.X.iloc[trained.test_pos]
     y_test = cohort.y[trained.test_pos]

@@ -124,7 +124,7 @@ def _band(b) -> str:
 
 def clinician_sentence(rec) -> str:
     """What one conformal record means for a clinician, in plain words."""
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     level = f"{1 - rec.alpha:.0%}"
     who = (f"for at least {level} of patients who go on to have the event and for at least {level} of those who do "
@@ -140,7 +140,7 @@ def conformal_sections(rep) -> list[Section]:
     if not rep.conformal:
         return []
     alpha = rep.conformal[0].alpha
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     rows = [[FAMILY_LABELS.get(r.family, r.family), r.variant, r.coverage, _band(r.band), r.coverage_event, _band(r.band_event),
              r.coverage_no_event, _band(r.band_no_event), r.in_band, r.uncertain, r.empty, r.mean_set_size,

@@ -38,7 +38,7 @@ class ExplainerKey:
     def label(self) -> str:
         """'XGBoost · SHAP': the family label and the method's short name from the registries."""
         from risklens.explain import method
-        from risklens.modeling.model import FAMILY_LABELS
+        from risklens.families import FAMILY_LABELS
 
         return f"{FAMILY_LABELS.get(self.family, self.family)} · {method(self.method).short}"
 
@@ -169,7 +169,7 @@ def resolve_methods(families, methods) -> list[ExplainerKey]:
 def check_families(families, supplied=()) -> list[str]:
     """The families to evaluate; an imported family (``sklearn``) only with its models ``supplied``
     (the protocol cannot train a model trained elsewhere)."""
-    from risklens.modeling.model import ALL_FAMILIES, FAMILIES
+    from risklens.families import ALL_FAMILIES, FAMILIES
 
     fams = list(dict.fromkeys(families))
     bad = [f for f in fams if f not in FAMILIES and not (f in ALL_FAMILIES and f in supplied)]

@@ -86,7 +86,7 @@ def robustness_caption(rep) -> str:
 
 
 def _scope(r) -> str:
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     return r.explainer.label if r.explainer is not None else FAMILY_LABELS.get(r.family, r.family)
 

@@ -189,7 +189,7 @@ class NoiseFloorRecord:
 
 @dataclass
 class ConformalRecord:
-    """Split-conformal sets of one family's run-1 model (:mod:`risklens.study.conformal`). ``band*``: where the
+    """Split-conformal sets of one family's run-1 model (:mod:`risklens.study.coverage`). ``band*``: where the
     finite-sample guarantee lets a coverage fall (per class: Mondrian only); ``in_band``: every such coverage does."""
 
     family: str

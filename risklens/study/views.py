@@ -29,7 +29,7 @@ def display(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 def patient_counts(rep) -> dict:
     """Both patient rules and their counts: {"per model": {family label: n}, "every model": n, rules}."""
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     return {"per model": {FAMILY_LABELS.get(f, f): int(n) for f, n in rep.patients_per_family.items()},
             "every model": int(rep.n_patients), "per-model rule": rep.patient_rule,
@@ -101,7 +101,7 @@ def noise_long(rep) -> pd.DataFrame:
 
 def conformal_frame(rep) -> pd.DataFrame:
     """One row per family and conformal variant: coverage beside its band, shares of uncertain and empty sets."""
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     band = lambda b: f"{b[0]:.3f}–{b[1]:.3f}" if b else "—"  # noqa: E731
     return pd.DataFrame([{"model": FAMILY_LABELS.get(r.family, r.family), "variant": r.variant,

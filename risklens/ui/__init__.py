@@ -7,7 +7,7 @@ Everything here is Streamlit glue; the pure work it wraps lives in the library
 
 from risklens.demo import demo_cohort, demo_paths, ensure_demo, missing_demo
 from risklens.settings import demo_n, home, models_root, store_root
-from risklens.ui import audit, auth, cache, conformal, state
+from risklens.ui import audit, auth, cache, certainty, state
 from risklens.ui.guard import guarded, run_page, show_error
 from risklens.ui.widgets import (
     method_name,
@@ -24,7 +24,7 @@ from risklens.ui.widgets import (
 )
 
 __all__ = [
-    "audit", "auth", "cache", "conformal", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded",
+    "audit", "auth", "cache", "certainty", "state", "demo_cohort", "demo_paths", "ensure_demo", "missing_demo", "guarded",
     "run_page", "show_error", "demo_n", "home", "models_root", "store_root", "method_name", "model_label", "model_name",
     "need_models", "page_context",
     "pct", "pick_method", "pick_model", "row_noun", "sidebar_context", "threshold_control",

@@ -14,9 +14,9 @@ import streamlit as st
 
 from risklens import audit
 from risklens.ui.identity import current_user
+from risklens.ui.state import K_LAST_VIEW
 
 log = logging.getLogger("risklens.ui")
-K_LAST_VIEW = "_risklens_audit_last_view"
 VIEW_ACTIONS = (audit.PATIENT_OPENED, audit.MODEL_LOADED)
 
 

@@ -17,9 +17,8 @@ from risklens import access
 from risklens.settings import load_config
 from risklens.ui.audit import record
 from risklens.ui.identity import configured, identity
+from risklens.ui.state import K_LOGGED, K_ROLES
 
-K_ROLES = "_risklens_roles"
-K_LOGGED = "_risklens_login_recorded"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import streamlit as st
 from risklens.errors import RiskLensError
 from risklens.safety import md_escape
 from risklens.ui.links import restore as restore_links
+from risklens.ui.state import K_ENTERED, K_RETURN_TO
 
 log = logging.getLogger("risklens.ui")
 
@@ -38,8 +39,6 @@ def guarded():
         show_error(exc)
 
 
-K_ENTERED = "_risklens_entered"
-K_RETURN_TO = "_risklens_return_to"
 
 
 def mark_entered() -> None:

@@ -152,9 +152,9 @@ def available_filters(certainty) -> list[tuple[str, str, object]]:
 def certainty_for(model: RiskModel, cohort: Cohort, index: PatientIndex) -> np.ndarray | None:
     """Each held-out patient's conformal prediction set in words ("event", "no event", "uncertain"), in the
     index's order; None when the held-out split is too small to calibrate at the session's error rate."""
-    from risklens.ui import conformal
+    from risklens.ui import certainty
 
-    labels = conformal.labels(model, cohort)
+    labels = certainty.labels(model, cohort)
     if labels.empty:
         return None
     return labels.reindex(pd.Index(index.ids.astype(str))).fillna("uncertain").to_numpy(dtype=object)
@@ -280,7 +280,7 @@ def scored_view(model: RiskModel, cohort: Cohort, wl: ScoredWorklist, patient_id
 
 def row_certainty(model: RiskModel, cohort: Cohort, X: pd.DataFrame) -> str | None:
     """One patient's conformal prediction set in words (calibrated on the model's held-out patients), or None."""
-    from risklens.ui import conformal
+    from risklens.ui import certainty
 
-    res = conformal.calibrated(model, cohort)
+    res = certainty.calibrated(model, cohort)
     return None if res is None else str(res[0].labels(X)[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import streamlit as st
@@ -19,6 +20,16 @@ K_UPLOAD_ERROR = "rl_upload_error"
 K_COHORT_LINK = "rl_cohort_link"  # the stored-upload id of the active cohort (None for a built-in one)
 K_URL_SEEN = "rl_url_seen"  # ?cohort= / ?model= values this session handled or wrote itself (not a new link)
 K_CHOICE = "rl_model_choice"  # THE selected model id: every page's picker, training, import, loading and links
+K_TRAINED = "model_trained_message"  # a message the Model page shows once after its rerun
+K_DICT_DONE = "dict_applied_message"  # a message the Data page shows once after applying a dictionary
+K_ALPHA = "rl_conformal_alpha"  # the conformal error rate chosen on the Model page
+K_KEEP_ERROR = "rl_upload_keep_error"  # why an upload in use could not be kept
+K_MAPPED_FILE = "map_file"  # the file whose column mapping the Data page shows
+K_ROLES = "_risklens_roles"  # the signed-in user's roles
+K_LOGGED = "_risklens_login_recorded"  # the login was audited
+K_ENTERED = "_risklens_entered"  # app.py ran in this session
+K_RETURN_TO = "_risklens_return_to"  # a page URL opened before app.py had run
+K_LAST_VIEW = "_risklens_audit_last_view"  # the last page view audited
 
 
 def active_cohort() -> Cohort:
@@ -164,3 +175,10 @@ def write_deep_link(patient_id: str) -> None:
     st.session_state[K_LINK_WRITTEN] = patient_id
     if st.query_params.get("patient") != patient_id:
         st.query_params["patient"] = patient_id
+
+
+def dictionary_editor_key(cohort: Cohort) -> str:
+    """Widget key of the Data page's dictionary editor. It changes with the applied dictionary, so after
+    an apply the editor starts from the active dictionary (no stale cell edits replayed on top of it)."""
+    digest = hashlib.sha256(cohort.dictionary.subset(cohort.features).to_csv().encode()).hexdigest()
+    return f"dict_editor_{cohort.hash[:8]}_{digest[:8]}"

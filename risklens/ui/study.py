@@ -27,7 +27,7 @@ def explainer_options(families) -> list[ExplainerKey]:
 def settings_widgets(prefix: str, defaults: ProtocolSettings = PAGE_DEFAULTS, columns=()) -> ProtocolSettings:
     """The protocol's settings as widgets (keys ``{prefix}_...``); returns the record they describe.
     ``columns``: the cohort's columns offered for the subgroup comparison of the trust checks."""
-    from risklens.modeling.model import FAMILIES, FAMILY_LABELS
+    from risklens.families import FAMILIES, FAMILY_LABELS
 
     c = st.columns([3, 1, 1, 1])  # room for every family's name in its chip
     fams = c[0].multiselect("Model families", FAMILIES, default=list(defaults.families), key=f"{prefix}_fams",

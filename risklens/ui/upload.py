@@ -13,6 +13,7 @@ from risklens.cohorts.stored import StoredUpload, UploadStore
 from risklens.cohorts.upload import cohort_from_upload, read_upload
 from risklens.errors import RiskLensError
 from risklens.ui import state
+from risklens.ui.state import K_KEEP_ERROR, K_MAPPED_FILE
 
 
 @st.cache_data(show_spinner="Reading the file ...", max_entries=4)
@@ -66,7 +67,6 @@ def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: st
     return cohort
 
 
-K_KEEP_ERROR = "rl_upload_keep_error"
 
 
 def owner() -> str:
@@ -127,7 +127,6 @@ def upload_error() -> str | None:
 #: widget key of each role on the Data page's column mapping
 ROLE_KEYS = {"outcome": "map_outcome", "id": "map_id", "group": "map_group", "trigger": "map_trigger"}
 NONE = "(none)"
-K_MAPPED_FILE = "map_file"
 
 
 def start_mapping(frame: pd.DataFrame, filename: str) -> None:

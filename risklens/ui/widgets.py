@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from risklens.cohorts.base import Cohort
-from risklens.modeling.model import FAMILY_LABELS, RiskModel
+from risklens.families import FAMILY_LABELS
+from risklens.modeling.model import RiskModel
 from risklens.safety import md_escape
 from risklens.ui import state
 
@@ -89,7 +90,7 @@ def threshold_control(model: RiskModel) -> float:
     floor); moving either moves the other. Returns the threshold as a fraction."""
     import math
 
-    from risklens.modeling.metrics import threshold_grid, threshold_text
+    from risklens.modeling.performance import threshold_grid, threshold_text
     from risklens.ui import state
 
     current = state.threshold(model)

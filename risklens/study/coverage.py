@@ -49,7 +49,7 @@ def conformal_record(model, family: str, cohort, cal: np.ndarray, ev: np.ndarray
 
 def conformal_stage(cohort, trained, settings, plan) -> tuple[list[ConformalRecord], list[str]]:
     """(records: one per family and variant, notes) for the run-1 model of every family."""
-    from risklens.modeling.model import FAMILY_LABELS
+    from risklens.families import FAMILY_LABELS
 
     try:
         cal, ev = calibration_split(cohort, trained.test_pos, plan.conformal)

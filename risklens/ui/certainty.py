@@ -16,9 +16,9 @@ from risklens.cohorts.base import Cohort
 from risklens.errors import RiskLensError
 from risklens.modeling.model import RiskModel
 from risklens.study.seeds import SeedPlan
+from risklens.ui.state import K_ALPHA
 
 DEFAULT_ALPHA = 0.1
-K_ALPHA = "rl_conformal_alpha"
 PLAIN = {
     "event": "the model is confident this patient will have the event",
     "no event": "the model is confident this patient will not have the event",
