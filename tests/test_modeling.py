@@ -6,8 +6,9 @@ import pytest
 
 from risklens.cohorts.base import Cohort
 from risklens.cohorts.dictionary import infer_dictionary
+from risklens.families import FAMILIES
 from risklens.modeling import (
-    FAMILIES, ModelError, build_estimator, held_out_positions, split_cohort, train_model, train_runs,
+    ModelError, build_estimator, held_out_positions, split_cohort, train_model, train_runs,
 )
 
 SMALL = {"xgboost": {"n_estimators": 50}, "l1-logistic": None, "mlp": {"hidden_layer_sizes": (16, 8)}}
