@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from risklens.explain.base import Explanation
 from risklens.patients.concept_waterfall import concept_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, swatch
 
 #: Lighter colours of an expanded concept's feature steps
 RAISE_LIGHT, LOWER_LIGHT = "rgba(230,159,0,0.55)", "rgba(0,114,178,0.55)"
@@ -34,8 +34,8 @@ def concept_waterfall_figure(concepts: Explanation, features: Explanation, conce
                "customdata": f[["step_pp", "end_pp"]].to_numpy(),
                "hovertemplate": "%{y}<br>%{customdata[0]:+.2f} points, risk now %{customdata[1]:.1f}%<extra></extra>"}]
     base_pp, risk_pp = 100 * wf.base_risk, 100 * wf.risk
-    layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; orange raises, "
-                     "blue lowers; lighter bars: an expanded concept's features</sup>", "risk (%)", "",
+    layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; {swatch(RAISE)} raises, "
+                     f"{swatch(LOWER)} lowers; lighter bars: an expanded concept's features</sup>", "risk (%)", "",
                      height=max(320, 26 * len(f) + 140), legend=False)
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
