@@ -99,6 +99,12 @@ def test_patient_card_carries_provenance():
     assert "<script" not in card
     with pytest.raises(Exception):
         patient_card_html(e, "nobody")
+    # the key names the colours the bars are drawn in: a raising bar (spo2_min) and a lowering one (los_days)
+    from risklens.plots.style import COLOUR_NAMES, LOWER, RAISE
+
+    assert f'fill="{RAISE}"' in card and f'fill="{LOWER}"' in card
+    assert f"color:{RAISE}'>■ {COLOUR_NAMES[RAISE]}</span> raises" in card
+    assert f"color:{LOWER}'>■ {COLOUR_NAMES[LOWER]}</span> lowers" in card
 
 
 def test_paper_constants():

@@ -6,6 +6,7 @@ import html
 
 import numpy as np
 
+from risklens.plots.style import LOWER, RAISE, swatch
 from risklens.study.render import CSS, fmt as _fmt
 
 
@@ -37,7 +38,7 @@ def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: s
     for i, j in enumerate(order):
         w = abs(vals[j]) / vmax * half
         x = 250 + half if vals[j] >= 0 else 250 + half - w
-        color = "#c0504d" if vals[j] >= 0 else "#3a78b5"
+        color = RAISE if vals[j] >= 0 else LOWER
         value = dictionary.get_info(names[j]).format_value(data[j]) if dictionary is not None else _fmt(data[j])
         svg.append(f'<text x="0" y="{i * bar_h + 14}" font-size="11">{html.escape(label(names[j])[:40])} = '
                    f'{html.escape(value)}</text><rect x="{x:.1f}" y="{i * bar_h + 4}" width="{w:.1f}" '
@@ -61,5 +62,5 @@ def patient_card_html(expl, row_id, *, dictionary=None, model=None, data_hash: s
     prov_html = "".join(f"<tr><th>{k}</th><td><code>{html.escape(str(v))}</code></td></tr>" for k, v in prov)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Patient {html.escape(str(row_id))}</title>'
             f'<style>{CSS}</style></head><body><div class="card"><h1>Patient {html.escape(str(row_id))}</h1>{risk_txt}'
-            f"<p>Top {len(order)} contributions ({html.escape(e.method)}, {html.escape(e.output)}; orange raises risk, "
-            f"blue lowers it)</p>{''.join(svg)}{trust_html}<table class=\"prov\">{prov_html}</table></div></body></html>")
+            f"<p>Top {len(order)} contributions ({html.escape(e.method)}, {html.escape(e.output)}; {swatch(RAISE)} raises "
+            f"risk, {swatch(LOWER)} lowers it)</p>{''.join(svg)}{trust_html}<table class=\"prov\">{prov_html}</table></div></body></html>")
