@@ -18,6 +18,23 @@ OUTCOMES = {"any": "any", "event": "yes", "no event": "no"}
 SURE = {"event": "sure: event", "no event": "sure: no event", "uncertain": "uncertain"}
 
 
+def worklist_table(frame, page: int, n_matching: int) -> list:
+    """Draw one worklist page (a click on a row selects that patient); returns the page's ids in order."""
+    ids = list(frame["id"])
+    key = f"wl_table_{page}_{n_matching}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
+
+    def clicked():
+        rows = st.session_state[key]["selection"]["rows"]
+        if rows:
+            state.select_patient(ids[rows[0]])
+
+    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=key, on_select=clicked,
+                 selection_mode="single-row",
+                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
+                                                                          format="%.1f")})
+    return ids
+
+
 def worklist(index, threshold, cohort, certainty):
     """Filters, counts and one page of the worklist; every matching patient's position, highest risk first."""
     st.subheader("Worklist (held-out patients, highest risk first)")
@@ -43,19 +60,7 @@ def worklist(index, threshold, cohort, certainty):
     frame = index.frame(shown, threshold, cohort.dictionary, cohort.outcome_name)
     if certainty is not None:
         frame.insert(3, "model sure?", [SURE[c] for c in certainty[shown]])
-    ids = list(frame["id"])
-    key = f"wl_table_{page}_{len(positions)}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
-
-    def clicked():
-        rows = st.session_state[key]["selection"]["rows"]
-        if rows:
-            state.select_patient(ids[rows[0]])
-
-    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=key, on_select=clicked,
-                 selection_mode="single-row",
-                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
-                                                                          format="%.1f")})
-    return positions, ids
+    return positions, worklist_table(frame, page, len(positions))
 
 
 def choose_patient(shown_ids, n_matching, pid):
@@ -258,19 +263,7 @@ def scored_worklist(wl, threshold, cohort):
     frame = frame[["id", "risk %", "alert", cohort.outcome_name]].assign(
         **({"recorded trigger": [cohort.dictionary.group_label(str(t)) if t else "" for t in rows["trigger"]]}
            if "trigger" in rows.columns else {}))
-    ids = list(frame["id"])
-    key = f"wl_table_{page}_{n_matching}_{abs(hash(tuple(ids))) % 10**8}"  # a new table content resets the click
-
-    def clicked():
-        picked = st.session_state[key]["selection"]["rows"]
-        if picked:
-            state.select_patient(ids[picked[0]])
-
-    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=key, on_select=clicked,
-                 selection_mode="single-row",
-                 column_config={"risk %": st.column_config.ProgressColumn("risk %", min_value=0, max_value=100,
-                                                                          format="%.1f")})
-    return n_matching, ids
+    return n_matching, worklist_table(frame, page, n_matching)
 
 
 @st.fragment
