@@ -85,7 +85,7 @@ def test_skops_pipeline_imports_and_runs_shap_lime_and_the_metrics(data, tmp_pat
                  "--out", str(tmp_path / "sk")]) == 0
     model = load_model(tmp_path / "sk")
     cohort = _cohort(frame)
-    assert model.family == "sklearn" and methods_for("sklearn") == ["shap", "lime", "lime-ref"]
+    assert model.family == "sklearn" and methods_for("sklearn") == ["shap", "lime", "lime-local", "lime-ref"]
     np.testing.assert_allclose(model.predict_proba(cohort.X), pipe.predict_proba(numeric)[:, 1], atol=1e-12)
     X = cohort.X.iloc[:12]
     shap = explain(model, X, "shap", background=cohort.X.iloc[:100], permutations=4)

@@ -63,8 +63,8 @@ def checks_panel(findings: list[Finding], *, key: str, note: str | None = None) 
     high = [f for f in findings if f.severity == "high"]
     if high:  # the columns that would make held-out numbers wrong, named in words above the table
         named = ", ".join(dict.fromkeys(f.column or "(table)" for f in high))
-        st.error(f"{len(high)} finding(s) likely to make held-out numbers wrong, in: {md_escape(named)}. Leave these "
-                 "columns out above, or check when they are recorded.", icon=":material/error:")
+        st.warning(f"{len(high)} finding(s) likely to make held-out numbers wrong, in: {md_escape(named)}. Leave these "
+                   "columns out above, or check when they are recorded.", icon=":material/warning:")
     st.dataframe(findings_frame(findings), hide_index=True, width="stretch", key=key)
 
 
