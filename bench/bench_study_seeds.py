@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from risklens.safety import atomic_write_text  # noqa: E402
 
 NN_XGB = ("mlp/shap", "mlp/dtd", "xgboost/shap")
 WITH_L1 = ("l1-logistic/coef", *NN_XGB)
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
                if "l1" not in k and "every model" not in k)
     print(f"\nXGBoost and NN cells identical with and without the L1 family: {same}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"seeds": args.seeds, "n": args.n, "runs": args.runs, **results}, indent=1))
+        atomic_write_text(args.json, json.dumps({"seeds": args.seeds, "n": args.n, "runs": args.runs, **results}, indent=1))
     return 0
 
 

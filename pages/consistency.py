@@ -98,7 +98,7 @@ def trust_tab(rep) -> None:
                 "learned.")
     failed = [k for k, ok in trust_views.sanity_verdicts(rep).items() if not ok]
     for label in failed:
-        st.error(f"{label} FAILED the sanity check: its explanation barely changes when the model is randomised.",
+        st.error(f"{md_escape(label)} FAILED the sanity check: its explanation barely changes when the model is randomised.",
                  icon=":material/gpp_bad:")
     if rep.sanity and not failed:
         st.success("Every explainer passed the sanity check.", icon=":material/verified_user:")
