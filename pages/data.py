@@ -68,7 +68,7 @@ def choose_upload() -> None:
             drop = st.multiselect("Leave out columns", cols, key="map_drop",
                                   help="columns not to use as features (a leak, an identifier, free text); the "
                                        "models trained on this table record them and leave them out when scoring")
-            findings, why_not = table_findings(frame, "" if outcome == none else outcome,
+            findings, why_not = table_findings(frame, file.getvalue(), "" if outcome == none else outcome,
                                                id_col=None if id_col == none else id_col,
                                                group_col=None if group_col == none else group_col,
                                                trigger_col=None if trigger_col == none else trigger_col, drop=drop)

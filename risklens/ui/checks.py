@@ -23,25 +23,20 @@ def cohort_findings(cohort: Cohort) -> list[Finding]:
     return [Finding.from_dict(d) for d in _cohort_findings(cohort.hash, cohort)]
 
 
-def frame_digest(frame: pd.DataFrame) -> str:
-    h = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
-    h.update(pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy().tobytes())
-    return h.hexdigest()
-
-
 @st.cache_data(show_spinner="Checking the table ...", max_entries=16)
 def _table_findings(digest: str, outcome: str, roles: tuple, drop: tuple, _frame: pd.DataFrame) -> list[dict]:
     return [f.to_dict() for f in check_table(_frame, outcome, drop=drop, **dict(roles))]
 
 
-def table_findings(frame: pd.DataFrame, outcome: str, *, id_col=None, group_col=None, trigger_col=None,
+def table_findings(frame: pd.DataFrame, data: bytes, outcome: str, *, id_col=None, group_col=None, trigger_col=None,
                    drop=()) -> tuple[list[Finding], str | None]:
-    """``(findings, None)`` of a mapped upload, or ``([], why not)`` when the mapping cannot be checked yet."""
+    """``(findings, None)`` of a mapped upload (``frame`` read from the uploaded bytes ``data``, whose hash keys the
+    cache: a rerun re-hashes bytes, not the whole table), or ``([], why not)`` when the mapping cannot be checked yet."""
     if not outcome:
         return [], "choose the outcome column to check the table"
     roles = (("id_col", id_col), ("group_col", group_col), ("trigger_col", trigger_col))
     try:
-        found = _table_findings(frame_digest(frame), outcome, roles, tuple(drop), frame)
+        found = _table_findings(hashlib.sha256(data).hexdigest(), outcome, roles, tuple(drop), frame)
     except RiskLensError as exc:
         return [], str(exc)
     return [Finding.from_dict(d) for d in found], None
