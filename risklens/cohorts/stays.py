@@ -34,6 +34,15 @@ def has_stays(cohort) -> bool:
     return cohort.extra is not None and all(c in cohort.extra.columns for c in STAY_COLUMNS)
 
 
+def stays_frame(cohort):
+    """The flat table of a cohort of stays as ``risklens cohort ward --stays`` writes it: :meth:`Cohort.to_frame`
+    with the columns ``stay``, ``hour`` and ``event_hour`` at the end."""
+    frame = cohort.to_frame()
+    for col in STAY_COLUMNS:
+        frame[col] = cohort.extra[col].to_numpy()
+    return frame
+
+
 def windows_of(cohort) -> Windows | None:
     """The windows of a cohort of stays or of independent ward windows; None when it records neither."""
     extra = cohort.extra
