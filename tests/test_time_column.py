@@ -118,3 +118,15 @@ def test_conformal_reads_the_time_column_like_train(files, capsys):
     assert "coverage" in capsys.readouterr().err
     with pytest.raises(CohortError, match="needs the patient"):
         load_cohort_file(root / "hours.csv", "outcome", id_col="id", time_col="hour")
+
+
+def test_a_date_time_column_of_a_parquet_file_with_time_zones(files, tmp_path):
+    root, sim = files
+    frame = pd.read_csv(root / "hours.csv")
+    # clock times in Sydney across a daylight-saving change: hours are measured in UTC, not on the wall clock
+    when = pd.Timestamp("2024-04-06 20:00", tz="Australia/Sydney") + pd.to_timedelta(frame["hour"], unit="h")
+    frame.drop(columns=["hour"]).assign(when=when).to_parquet(tmp_path / "tz.parquet")
+    w = windows_of(load_cohort_file(tmp_path / "tz.parquet", "outcome", id_col="id", trigger_col="trigger",
+                                    group_col="stay", time_col="when"))
+    first = sim.extra.groupby("stay", sort=False)["hour"].transform("min").to_numpy()
+    np.testing.assert_allclose(w.hour, sim.extra["hour"].to_numpy() - first, atol=1e-6)
