@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from risklens.cohorts.stays import stays_frame
-from risklens.cohorts.ward import block_seed, simulate_stays
+from risklens.cohorts.ward_stays import STAY_BLOCK
+from risklens.cohorts.ward import block_seed, simulate_stays, simulate_ward
 from risklens.errors import RiskLensError
 from risklens.safety import atomic_path
 from risklens.scale import cluster, dataset
@@ -48,8 +48,6 @@ MAX_STAYS = 10_000_000  # stays of up to 13 windows; ids keep their 7 digits (W0
 
 def block_size(stays: bool = False) -> int:
     """Rows (or, for stays, stays) per simulator block by default."""
-    from risklens.cohorts.ward_stays import STAY_BLOCK
-
     return STAY_BLOCK if stays else BLOCK_ROWS
 
 
@@ -57,8 +55,6 @@ def simulator(name: str):
     key = str(name).strip().lower()
     if key != "ward":
         raise RiskLensError(f"--partitions works with the ward simulator only, not {name!r}")
-    from risklens.cohorts.ward import simulate_ward
-
     return simulate_ward
 
 
