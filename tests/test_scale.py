@@ -96,6 +96,11 @@ def test_partitioned_stays_are_the_rows_of_the_one_file_whatever_partitions(tmp_
                                            for p in range(k)]
         assert sum(len(s) for s in stays) == len(set().union(*stays)) == 600
     assert dataset.read_manifest(tmp_path / "k7")["rows"] == len(one)
+    assert main(["cohort", "ward", "--stays", "--n", "600", "--seed", "4", "--preset", "study", "--partitions", "2",
+                 "--out", str(tmp_path / "study")]) == 0  # the preset reaches the partitions
+    pd.testing.assert_frame_equal(dataset.read_dataset(tmp_path / "study"),
+                                  stays_frame(load_builtin("ward", n=600, seed=4, preset="study", stays=True)),
+                                  check_exact=True)
     capsys.readouterr()
     code = main(["cohort", "ward", "--stays", "--n", "600", "--partitions", "3", "--preset", "nope",
                  "--out", str(tmp_path / "bad")])
