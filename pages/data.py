@@ -40,7 +40,8 @@ def choose_builtin() -> None:
 
 def choose_upload() -> None:
     st.caption("CSV or Parquet, one row per patient (or per stay): features, a 0/1 outcome, optionally an id, "
-               "a patient column (for patient-level splits) and a recorded trigger (the feature group behind each event).")
+               "a patient column (for patient-level splits), a recorded trigger (the feature group behind each event) "
+               "and, for windows of stays, a time column (hours since admission, or date-times).")
     file = st.file_uploader("Upload a table", type=["csv", "parquet", "pq"], key="data_upload")
     if file is not None:
         frame = read_uploaded_table(file.getvalue(), file.name)
@@ -56,7 +57,7 @@ def choose_upload() -> None:
                 default = {} if key in st.session_state else {"index": opts.index(g) if g in opts else 0}
                 return st.selectbox(label, opts, key=key, on_change=role_moved, args=(role,), help=help, **default)
 
-            c = st.columns(4)
+            c = st.columns(5)
             with c[0]:
                 outcome = pick("Outcome (0/1)", "outcome")
             with c[1]:
@@ -64,6 +65,11 @@ def choose_upload() -> None:
             with c[2]:
                 group_col = pick("Patient (group)", "group", "the patient of each row, when a patient has several rows")
             with c[3]:
+                time_col = pick("Time column (hours)", "time",
+                                "the time of each row: hours since admission, or date-times (read as hours since the "
+                                "stay's first row). With the patient (group) column, the rows are windows of stays: "
+                                "the Patients page shows the stay and the Model page the lead time. Not a feature")
+            with c[4]:
                 trigger_col = pick("Recorded trigger", "trigger")
             drop = st.multiselect("Leave out columns", cols, key="map_drop",
                                   help="columns not to use as features (a leak, an identifier, free text); the "
@@ -71,7 +77,8 @@ def choose_upload() -> None:
             findings, why_not = table_findings(frame, file.getvalue(), "" if outcome == none else outcome,
                                                id_col=None if id_col == none else id_col,
                                                group_col=None if group_col == none else group_col,
-                                               trigger_col=None if trigger_col == none else trigger_col, drop=drop)
+                                               trigger_col=None if trigger_col == none else trigger_col, drop=drop,
+                                               time_col=None if time_col == none else time_col)
             checks_panel(findings, key="data_upload_checks", note=why_not)
             from risklens.cohorts import BUILTIN_COHORTS
 
@@ -98,7 +105,7 @@ def choose_upload() -> None:
                                          None if id_col == none else id_col,
                                          None if trigger_col == none else trigger_col,
                                          None if group_col == none else group_col, dictionary=dictionary,
-                                         drop=drop)
+                                         drop=drop, time_col=None if time_col == none else time_col)
                 if cohort is not None:
                     ui.audit.record("upload", data=cohort.hash, file=file.name, rows=cohort.n, upload=state.cohort_link())
                     st.success(f"Using {md_escape(file.name)}: {cohort.n:,} rows, {len(cohort.features)} features.")

@@ -135,7 +135,8 @@ def test_drop_on_a_builtin_cohort_and_the_cohort_command(tmp_path, capsys):
 
 def test_mapping_guesses_an_id_like_column_as_row_id():
     frame = extract_frame(n=200)
-    assert guess_columns(frame) == {"outcome": "died", "id": "patient_id", "group": None, "trigger": None}
+    assert guess_columns(frame) == {"outcome": "died", "id": "patient_id", "group": None, "trigger": None,
+                                    "time": None}
     stays = frame.assign(patient_id=[f"P{i // 2}" for i in range(len(frame))], stay=[f"S{i}" for i in range(len(frame))])
     g = guess_columns(stays)
     assert g["group"] == "patient_id" and g["id"] == "stay"  # repeated values: the patient column

@@ -74,6 +74,74 @@ def test_partitioned_cohort_on_cluster_equals_in_process(client, tmp_path):
                                   check_exact=True)
 
 
+def partition_stays(folder) -> list[set]:
+    return [set(dataset.read_part(f)["stay"]) for f in dataset.part_paths(folder)]
+
+
+def test_partitioned_stays_are_the_rows_of_the_one_file_whatever_partitions(tmp_path, capsys):
+    from risklens.cohorts import load_builtin
+    from risklens.cohorts.stays import stays_frame
+
+    assert main(["cohort", "ward", "--stays", "--n", "600", "--seed", "4", "--out", str(tmp_path / "one.parquet")]) == 0
+    one = pd.read_parquet(tmp_path / "one.parquet")
+    pd.testing.assert_frame_equal(one, stays_frame(load_builtin("ward", n=600, seed=4, stays=True)), check_exact=True)
+    assert one["stay"].nunique() == 600 and len(one) > 3 * 600
+    for k in (1, 3, 7):
+        assert main(["cohort", "ward", "--stays", "--n", "600", "--seed", "4", "--partitions", str(k),
+                     "--out", str(tmp_path / f"k{k}")]) == 0
+        pd.testing.assert_frame_equal(dataset.read_dataset(tmp_path / f"k{k}"), one, check_exact=True)
+        stays = partition_stays(tmp_path / f"k{k}")
+        # whole stays: partition p holds stays [p * n // k, (p + 1) * n // k), none split between partitions
+        assert [len(s) for s in stays] == [partition_bounds(600, k, p)[1] - partition_bounds(600, k, p)[0]
+                                           for p in range(k)]
+        assert sum(len(s) for s in stays) == len(set().union(*stays)) == 600
+    assert dataset.read_manifest(tmp_path / "k7")["rows"] == len(one)
+    assert main(["cohort", "ward", "--stays", "--n", "600", "--seed", "4", "--preset", "study", "--partitions", "2",
+                 "--out", str(tmp_path / "study")]) == 0  # the preset reaches the partitions
+    pd.testing.assert_frame_equal(dataset.read_dataset(tmp_path / "study"),
+                                  stays_frame(load_builtin("ward", n=600, seed=4, preset="study", stays=True)),
+                                  check_exact=True)
+    capsys.readouterr()
+    code = main(["cohort", "ward", "--stays", "--n", "600", "--partitions", "3", "--preset", "nope",
+                 "--out", str(tmp_path / "bad")])
+    assert code == 2 and "no ward preset named 'nope'" in capsys.readouterr().err
+
+
+def test_stays_across_simulator_blocks_same_rows_whatever_partitions(tmp_path):
+    """Blocks of 250 stays: partitions cut through blocks, blocks are made on their own seeds, the rows are the
+    whole cohort's."""
+    from risklens.cohorts.stays import stays_frame
+    from risklens.cohorts.ward import simulate_stays
+
+    whole = stays_frame(simulate_stays(700, seed=4, block_stays=250))
+    assert whole["stay"].is_unique is False and whole["stay"].nunique() == 700 and whole["id"].is_unique
+    first = whole.groupby("stay", sort=False).head(1).reset_index(drop=True)
+    assert not np.allclose(first["age"].iloc[:100], first["age"].iloc[250:350])  # block 1 is not block 0 again
+    for k in (1, 3, 7):
+        write_simulated("ward", 700, tmp_path / f"k{k}", partitions=k, seed=4, block_rows=250, progress=False,
+                        stays=True)
+        pd.testing.assert_frame_equal(dataset.read_dataset(tmp_path / f"k{k}"), whole, check_exact=True)
+        assert sum(len(s) for s in partition_stays(tmp_path / f"k{k}")) == 700
+    write_simulated("ward", 700, tmp_path / "other", partitions=2, seed=5, block_rows=250, progress=False, stays=True)
+    assert not dataset.read_dataset(tmp_path / "other")["sbp_min"].iloc[:100].equals(whole["sbp_min"].iloc[:100])
+
+
+def test_partitioned_stays_on_the_cluster_equal_in_process(client, tmp_path, capsys):
+    here = tmp_path / "here"
+    assert main(["cohort", "ward", "--stays", "--n", "500", "--seed", "2", "--partitions", "3", "--out", str(here)]) == 0
+    there = tmp_path / "there"
+    assert main(["cohort", "ward", "--stays", "--n", "500", "--seed", "2", "--partitions", "5", "--scheduler",
+                 client.scheduler.address, "--out", str(there)]) == 0
+    pd.testing.assert_frame_equal(dataset.read_dataset(here), dataset.read_dataset(there), check_exact=True)
+    write_simulated("ward", 900, tmp_path / "blocks", partitions=4, seed=2, block_rows=200, client=client,
+                    progress=False, stays=True)
+    from risklens.cohorts.stays import stays_frame
+    from risklens.cohorts.ward import simulate_stays
+
+    pd.testing.assert_frame_equal(dataset.read_dataset(tmp_path / "blocks"),
+                                  stays_frame(simulate_stays(900, seed=2, block_stays=200)), check_exact=True)
+
+
 @pytest.mark.slow
 def test_ten_million_rows_same_rows_whatever_partitions_on_a_sample(tmp_path):
     """The 10M-row cohort: rows of partitions 0 and 137 of P=200 equal the same rows cut from P=333."""

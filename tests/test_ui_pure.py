@@ -105,7 +105,8 @@ def test_patient_view_reads_the_stored_row():
 
 def test_column_guesses_and_subgroups():
     frame = pd.DataFrame({"id": [1, 2], "patient_id": [1, 1], "x": [0.1, 0.2], "outcome": [0, 1], "trigger": ["", "spo2"]})
-    assert guess_columns(frame) == {"outcome": "outcome", "id": "id", "group": "patient_id", "trigger": "trigger"}
+    assert guess_columns(frame) == {"outcome": "outcome", "id": "id", "group": "patient_id", "trigger": "trigger",
+                                   "time": None}
 
     class C:  # the few Cohort attributes subgroup_labels reads
         X = pd.DataFrame({"age": [45.0, 70.0, 85.0, np.nan]})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from risklens.cli.common import add_cohort_source, print_json
+from risklens.cli.common import add_cohort_source, data_roles, print_json
 from risklens.errors import RiskLensError
 
 
@@ -43,8 +43,8 @@ def _input(args):
         raise FileNotFoundError(2, "No such file or directory", args.data)
     from risklens.cohorts import read_table
 
-    roles = {"id_col": args.id_col, "group_col": args.group_col, "trigger_col": args.trigger_col}
-    frame = read_table(args.data, text_columns=[c for c in roles.values() if c])
+    roles = data_roles(args)
+    frame = read_table(args.data, text_columns=[roles[c] for c in ("id_col", "group_col", "trigger_col") if roles[c]])
     return Path(args.data).name, table_input(frame, args.outcome, drop=args.drop, **roles, **split)
 
 

@@ -24,7 +24,8 @@ def add_parser(subparsers) -> None:
                    "process); a simulated cohort's mechanism goes to OUT-stem.mechanism.parquet")
     p.add_argument("--stays", action="store_true",
                    help="ward: --n stays, each a 24 h window every 4 h through the stay (columns stay, hour, "
-                        "event_hour added)")
+                        "event_hour added); with --partitions each partition holds whole stays, the same rows as "
+                        "one file")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet (a folder with --partitions; a file "
                    "with --scheduler gathers the partitions into it)")
     p.add_argument("--partitions", type=int, default=None,
@@ -42,15 +43,14 @@ def run(args) -> int:
         raise RiskLensError(f"--n must be a positive number of rows, got {args.n}")
     if args.partitions is not None or args.scheduler:
         from risklens.cli.scheduler import cohort_command
+        from risklens.scale.simulate import block_size
 
         refuse_drop_partitioned(args)
-        if getattr(args, "stays", False):
-            raise RiskLensError("--stays writes one file; drop --partitions / --scheduler")
         if args.partitions is None:  # a file --out: one partition per simulator block, gathered into the file
             if not Path(args.out).suffix:
                 raise RiskLensError("--scheduler writes a partitioned dataset: give --partitions P and a folder "
                                     "as --out (or a .parquet / .csv file)")
-            args.partitions = max(1, -(-int(args.n or 1) // 50_000))
+            args.partitions = max(1, -(-int(args.n or 1) // block_size(bool(args.stays))))
         return cohort_command(args)
     if Path(args.out).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise RiskLensError(f"cannot write {Path(args.out).name}: use a .csv or .parquet file name")
@@ -60,12 +60,12 @@ def run(args) -> int:
 
     cohort = leave_out(load_builtin(args.name, n=args.n, seed=args.seed, preset=args.preset, stays=args.stays),
                        args.drop)
-    frame = cohort.to_frame()
     if args.stays:
-        from risklens.cohorts.stays import STAY_COLUMNS
+        from risklens.cohorts.stays import stays_frame
 
-        for col in STAY_COLUMNS:
-            frame[col] = cohort.extra[col].to_numpy()
+        frame = stays_frame(cohort)
+    else:
+        frame = cohort.to_frame()
     path = write_table(frame, args.out)
     write_mechanism(cohort, path)
     s = cohort.summary()

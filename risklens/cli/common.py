@@ -69,7 +69,23 @@ def add_cohort_source(p, *, data_help: str = "CSV or Parquet file, one row per p
     p.add_argument("--id", dest="id_col", help="row id column of --data")
     p.add_argument("--group", dest="group_col", help=group_help)
     p.add_argument("--trigger", dest="trigger_col", help=trigger_help)
+    add_time_argument(p)
     add_drop_argument(p)
+
+
+def add_time_argument(p) -> None:
+    """``--time COLUMN``: the rows of --data are windows of stays (with --group, the stay or patient id)."""
+    p.add_argument("--time", dest="time_col", metavar="COLUMN",
+                   help="time column of --data: hours since admission, or ISO date-times (read as hours since the "
+                        "stay's first window); with --group (the stay or patient id) the rows are windows of stays, "
+                        "so lead time is measured over each stay. Not a feature")
+
+
+def data_roles(args) -> dict:
+    """The role columns of ``--data`` given on the command line (``id_col``, ``group_col``, ``trigger_col``,
+    ``time_col``; None when not given)."""
+    return {"id_col": getattr(args, "id_col", None), "group_col": getattr(args, "group_col", None),
+            "trigger_col": getattr(args, "trigger_col", None), "time_col": getattr(args, "time_col", None)}
 
 
 def add_drop_argument(p) -> None:
@@ -107,8 +123,8 @@ def load_checked_cohort(args, *, seed: int = 0, preset: str | None = None, test_
     from risklens.cohorts.mechanism import read_mechanism
     from risklens.cohorts import read_table
 
-    roles = {"id_col": args.id_col, "group_col": args.group_col, "trigger_col": args.trigger_col}
-    frame = read_table(path, text_columns=[c for c in roles.values() if c])
+    roles = data_roles(args)
+    frame = read_table(path, text_columns=[roles[c] for c in ("id_col", "group_col", "trigger_col") if roles[c]])
     findings = check_table(frame, args.outcome, drop=drop, test_size=test_size, split_seed=split_seed, **roles)
     print_findings(findings)
     cohort = cohort_from_frame(frame, args.outcome, name=path.name if path.is_dir() else path.stem, drop=drop,

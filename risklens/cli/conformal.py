@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from risklens.cli.common import add_cohort_source
+from risklens.cli.common import add_cohort_source, data_roles
 from risklens.errors import RiskLensError
 
 
@@ -48,8 +48,7 @@ def run(args) -> int:
     elif not args.outcome:
         raise RiskLensError("--data needs --outcome COLUMN (the 0/1 outcome column)")
     else:
-        cohort = load_cohort_file(args.data, args.outcome, id_col=args.id_col, trigger_col=args.trigger_col,
-                                  group_col=args.group_col, drop=args.drop)
+        cohort = load_cohort_file(args.data, args.outcome, drop=args.drop, **data_roles(args))
     if model.card.get("data_hash") not in (None, cohort.hash):
         raise RiskLensError("the model was trained on different data (or the same file read with other "
                             "--id/--group/--trigger columns); give the file and columns (and --drop) it was trained with")

@@ -34,12 +34,17 @@ def cohort_command(args) -> int:
     from risklens.scale.cluster import connect
     from risklens.scale.simulate import write_simulated
 
+    stays = bool(getattr(args, "stays", False))
     if args.n is None:
-        raise RiskLensError("--partitions needs --n, the number of rows to simulate")
+        raise RiskLensError(f"--partitions needs --n, the number of {'stays' if stays else 'rows'} to simulate")
+    options = {"stays": True} if stays else {}
+    if getattr(args, "preset", None):
+        options["preset"] = args.preset
     with connect(getattr(args, "scheduler", None)) as client:
         summary = write_simulated(args.name, int(args.n), args.out, partitions=int(args.partitions), seed=args.seed,
-                                  client=client)
-    print(f"wrote {summary['rows']:,} rows in {summary['partitions']} partition(s) to {summary['out']}",
+                                  client=client, **options)
+    of_stays = f" (the windows of {int(args.n):,} stays)" if stays else ""
+    print(f"wrote {summary['rows']:,} rows{of_stays} in {summary['partitions']} partition(s) to {summary['out']}",
           file=sys.stderr)
     print_json(summary)
     return 0

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
+from risklens.cohorts.stays import stay_hours
 from risklens.cohorts.user_checks import check_columns, check_drop, is_id_like, parse_outcome, text_ids
 from risklens.modeling.contract import NOT_RECORDED
 
@@ -101,14 +102,17 @@ class CheckInput:
 
 # ---- inputs ------------------------------------------------------------------------------------
 def table_input(frame: pd.DataFrame, outcome: str, *, id_col=None, group_col=None, trigger_col=None, drop=(),
-                test_size: float = 0.3, split_seed: int = 0) -> CheckInput:
-    """A user's raw table with its roles: the same rows, patients and split as the cohort built from it."""
+                test_size: float = 0.3, split_seed: int = 0, time_col=None) -> CheckInput:
+    """A user's raw table with its roles: the same rows, patients and split as the cohort built from it
+    (``time_col``: the windows' time column of a table of stays, checked and not a feature)."""
     from risklens.modeling.split import split_groups
 
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
-    check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
-    drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
+    check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
+    drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
+    if time_col:
+        stay_hours(frame, group_col, time_col)
     y = parse_outcome(frame[outcome], outcome)
     if group_col:
         groups = text_ids(frame[group_col], "group")
@@ -116,7 +120,7 @@ def table_input(frame: pd.DataFrame, outcome: str, *, id_col=None, group_col=Non
         groups = text_ids(frame[id_col], "id")
     else:
         groups = np.array([str(i + 1) for i in range(len(frame))], dtype=object)
-    roles = {outcome, id_col, group_col, trigger_col}
+    roles = {outcome, id_col, group_col, trigger_col, time_col}
     features = frame[[c for c in frame.columns if c not in roles and c not in drop]]
     train, test = _split(split_groups, groups, y, test_size, split_seed)
     return CheckInput(features, y, train, test)

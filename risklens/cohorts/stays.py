@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+
+from risklens.cohorts.base import CohortError
 
 STAY_COLUMNS = ("stay", "hour", "event_hour")
 
@@ -32,6 +35,15 @@ class Windows:
 
 def has_stays(cohort) -> bool:
     return cohort.extra is not None and all(c in cohort.extra.columns for c in STAY_COLUMNS)
+
+
+def stays_frame(cohort):
+    """The flat table of a cohort of stays as ``risklens cohort ward --stays`` writes it: :meth:`Cohort.to_frame`
+    with the columns ``stay``, ``hour`` and ``event_hour`` at the end."""
+    frame = cohort.to_frame()
+    for col in STAY_COLUMNS:
+        frame[col] = cohort.extra[col].to_numpy()
+    return frame
 
 
 def windows_of(cohort) -> Windows | None:
@@ -56,19 +68,52 @@ def window_step(stay: np.ndarray, hour: np.ndarray) -> float:
     return float(np.median(steps)) if len(steps) else 24.0
 
 
-def stay_extra(frame, stay_col: str, time_col: str, y: np.ndarray, ids, event_col: str | None = None):
-    """The ``extra`` frame of a user's table of stays: ``stay`` (the patient id column), ``hour`` (its time column,
-    hours since admission) and ``event_hour`` (the ``event_col`` column when given, else the time of the stay's
-    first positive window -- a lower bound of the event time, by at most the outcome horizon)."""
-    import pandas as pd
-
-    from risklens.cohorts.base import CohortError
-
-    hour = pd.to_numeric(frame[time_col], errors="coerce").to_numpy(dtype=np.float64)
+def stay_hours(frame, stay_col: str | None, time_col: str) -> np.ndarray:
+    """The time column of a user's table of stays as hours: numbers are hours (since admission, as given);
+    date-times (ISO 8601 text such as ``2024-03-01 14:00``, or a date-time column) become hours since the stay's
+    first window. CohortError naming the column, the count and the first bad rows otherwise."""
+    if not stay_col:
+        raise CohortError(f"the time column {time_col!r} needs the patient (stay) id column too: give the group "
+                          "column (--group on the command line)")
+    col = frame[time_col]
+    stay = frame[stay_col].astype(str).to_numpy(dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(col) or (
+            not pd.api.types.is_numeric_dtype(col) and pd.to_numeric(col, errors="coerce").isna().all()):
+        when = _datetimes(col)
+        bad = when.isna().to_numpy()
+        if bad.any():
+            rows = np.flatnonzero(bad)[:5] + 1
+            raise CohortError(f"the time column {time_col!r} is read as date-times, but {int(bad.sum())} row(s) are "
+                              f"missing or not a date-time (first: row {', '.join(map(str, rows))}); give every row "
+                              "an ISO date-time such as 2024-03-01 14:00, or hours as numbers")
+        first = when.groupby(stay).transform("min")
+        return ((when - first).dt.total_seconds() / 3600.0).to_numpy(dtype=np.float64)
+    hour = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
     if not np.isfinite(hour).all():
-        bad = int((~np.isfinite(hour)).sum())
-        raise CohortError(f"the time column {time_col!r} needs a number of hours in every row; {bad} row(s) are "
-                          "missing or not numbers")
+        bad = ~np.isfinite(hour)
+        rows = np.flatnonzero(bad)[:5] + 1
+        raise CohortError(f"the time column {time_col!r} needs a number of hours (or a date-time) in every row; "
+                          f"{int(bad.sum())} row(s) are missing or not numbers (first: row "
+                          f"{', '.join(map(str, rows))})")
+    return hour
+
+
+def _datetimes(col):
+    """Date-times of a column (text parsed as ISO 8601; time zones converted to UTC); NaT where unparseable."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(col.dt, "tz", None) else col
+    text = col.astype("string").str.strip()
+    try:
+        return pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
+    except (ValueError, TypeError):
+        return pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
+
+
+def stay_extra(frame, stay_col: str, time_col: str, y: np.ndarray, ids, event_col: str | None = None):
+    """The ``extra`` frame of a user's table of stays: ``stay`` (the patient id column), ``hour`` (its time column
+    as hours, :func:`stay_hours`) and ``event_hour`` (the ``event_col`` column when given, else the time of the
+    stay's first positive window -- a lower bound of the event time, by at most the outcome horizon)."""
+    hour = stay_hours(frame, stay_col, time_col)
     stay = frame[stay_col].astype(str).to_numpy(dtype=object)
     if event_col is not None:
         event = pd.to_numeric(frame[event_col], errors="coerce").to_numpy(dtype=np.float64)

@@ -28,7 +28,7 @@ from risklens.errors import RiskLensError
 from risklens.safety import atomic_path, atomic_write_text, inside, safe_slug
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
-MAPPING_KEYS = ("outcome", "id_col", "trigger_col", "group_col", "drop")
+MAPPING_KEYS = ("outcome", "id_col", "trigger_col", "group_col", "drop", "time_col")
 
 
 class UploadNotFound(RiskLensError):

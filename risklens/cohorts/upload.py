@@ -21,20 +21,23 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
 
 def cohort_from_upload(frame: pd.DataFrame, outcome: str, id_col: str | None = None, trigger_col: str | None = None,
                        group_col: str | None = None, name: str = "uploaded",
-                       dictionary: FeatureDictionary | None = None, drop=()) -> Cohort:
+                       dictionary: FeatureDictionary | None = None, drop=(), time_col: str | None = None) -> Cohort:
+    """The cohort of a mapped upload; ``time_col`` (with ``group_col``): the rows are windows of stays."""
     from risklens.cohorts import cohort_from_frame
 
     if not outcome or outcome not in frame.columns:
         raise CohortError("choose the outcome column (0/1) of the uploaded table")
     return cohort_from_frame(frame, outcome, id_col=id_col or None, trigger_col=trigger_col or None,
-                             group_col=group_col or None, name=name, dictionary=dictionary, drop=drop)
+                             group_col=group_col or None, name=name, dictionary=dictionary, drop=drop,
+                             time_col=time_col or None)
 
 
-ROLES = ("outcome", "id", "group", "trigger")
+ROLES = ("outcome", "id", "group", "trigger", "time")
 
 
 def guess_columns(frame: pd.DataFrame) -> dict:
-    """Best guesses for the mapping widgets: outcome, id, group and trigger columns (or None), no column twice.
+    """Best guesses for the mapping widgets: outcome, id, group and trigger columns (or None), no column twice;
+    the time column is never guessed (choosing one makes the rows windows of stays).
 
     The row id is a column named like an id, or else the first identifier-like column (a different value in
     every row); a patient-named column is the patient (group) column only when its values repeat, and the row
@@ -62,7 +65,7 @@ def guess_columns(frame: pd.DataFrame) -> dict:
     if id_col is None:
         id_col = next((c for c in cols if c not in (outcome, group) and looks_like_id(frame[c])), None)
     trigger = first("trigger", "red_flag_trigger")
-    return {"outcome": outcome, "id": id_col, "group": group, "trigger": trigger}
+    return {"outcome": outcome, "id": id_col, "group": group, "trigger": trigger, "time": None}
 
 
 def move_role(mapping: dict, role: str, column) -> dict:

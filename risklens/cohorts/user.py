@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from risklens.cohorts.base import Cohort, CohortError
+from risklens.cohorts.stays import stay_extra, stay_hours
 from risklens.cohorts.dictionary import FeatureDictionary, FeatureInfo, infer_dictionary
 from risklens.cohorts.user_checks import (check_columns, check_drop, check_informative, check_leaks, encode,
                                           is_id_like, parse_outcome, text_ids)
@@ -96,9 +97,9 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
-    if time_col and not group_col:
-        raise CohortError(f"the time column {time_col!r} needs the patient (stay) id column too: give the group column")
-    drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col)
+    if time_col:
+        stay_hours(frame, group_col, time_col)  # a group column and a number or date-time in every row
+    drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
     n = len(frame)
     if n < MIN_ROWS:
         raise CohortError(f"the file has {n} rows; at least {MIN_ROWS} are needed to train and test a model")
@@ -140,8 +141,6 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     trigger = _map_triggers(frame[trigger_col].to_numpy(dtype=object), final) if trigger_col else None
     extra = None
     if time_col:
-        from risklens.cohorts.stays import stay_extra
-
         extra = stay_extra(frame, group_col, time_col, y, X.index)
     return Cohort(name=name, X=X, y=y, dictionary=final, groups=groups, trigger=trigger,
                   source=f"user file {name!r}: {n} rows, {X.shape[1]} features, outcome column {outcome!r}",

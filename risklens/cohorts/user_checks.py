@@ -31,13 +31,13 @@ def check_columns(frame: pd.DataFrame, **named) -> None:
             continue
         if col not in frame.columns:
             close = difflib.get_close_matches(str(col), cols, n=1, cutoff=0.7)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else "."
             shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
             raise CohortError(f"the {role} column {col!r} is not in the file{hint} The columns are: {shown}")
     used = [c for c in named.values() if c is not None]
     dup = sorted({c for c in used if used.count(c) > 1})
     if dup:
-        raise CohortError(f"column {dup[0]!r} is given for two roles (outcome/id/trigger/group); use it once")
+        raise CohortError(f"column {dup[0]!r} is given for two roles (outcome/id/trigger/group/time); use it once")
 
 
 def check_drop(frame: pd.DataFrame, drop, **roles) -> tuple[str, ...]:

@@ -131,10 +131,10 @@ def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset 
     n = DEFAULT_N if n is None else int(n)
     if not MIN_N <= n <= MAX_N:
         raise CohortError(f"the ward simulator makes {MIN_N:,} to {MAX_N:,} rows; got n={n:,}")
+    if stays:
+        return simulate_stays(n, seed, p)
     children = np.random.SeedSequence(int(seed)).spawn(1 + (n + CHUNK - 1) // CHUNK)
     r = draw_rows(n, np.random.default_rng(children[0]), p)
-    if stays:
-        return _simulate_stays(r, n, seed, p, children)
     X = np.empty((n, len(FEATURES)))
     first = np.empty(n, dtype=np.int64)
     trig = np.empty(n, dtype=np.int64)
@@ -166,25 +166,61 @@ def simulate_ward(n: int | None = None, seed: int = 0, preset: str | WardPreset 
     )
 
 
-def _simulate_stays(r: dict, n: int, seed: int, p: WardPreset, children) -> Cohort:
-    """``n`` stays of consecutive windows (see :mod:`risklens.cohorts.ward_stays`)."""
-    from risklens.cohorts.ward_stays import MAX_WINDOWS, STEP_H, assemble_stays, stay_chunk, stay_windows
+def block_seed(seed: int, block: int) -> int:
+    """The simulator seed of block ``block`` of a large cohort: independent streams, one SeedSequence per block."""
+    return int(np.random.SeedSequence([int(seed), int(block)]).generate_state(1, dtype=np.uint64)[0])
 
-    planned = stay_windows(n, seed)
-    parts = []
-    for i, start in enumerate(range(0, n, CHUNK)):
-        sl = slice(start, min(start + CHUNK, n))
-        parts.append(stay_chunk(r, sl, np.random.default_rng(children[1 + i]), FEATURES, VITALS, STATS, _RECORD_P,
-                                _DECIMALS, planned[sl]))
-    X, ids, groups, y, trigger, extra, stay = assemble_stays(r, parts, PROCESSES, TRIGGER_GROUPS)
-    mech = ward_mechanism(r, r["lin"], r["quad"], PROCESSES, pd.RangeIndex(n)).iloc[stay]
-    mech.index = ids
+
+def simulate_stays(n: int, seed: int = 0, preset: str | WardPreset = "default", blocks=None,
+                   block_stays: int | None = None) -> Cohort:
+    """Stays ``blocks`` (default: all) of a cohort of ``n`` stays (see :mod:`risklens.cohorts.ward_stays`).
+
+    Stays come in blocks of ``block_stays`` (default :data:`~risklens.cohorts.ward_stays.STAY_BLOCK`): block ``b``
+    holds stays ``[b * block_stays, min(n, (b + 1) * block_stays))`` and is simulated on its own from seed ``seed``
+    (block 0) or :func:`block_seed` ``(seed, b)``, its patients numbered from ``b * block_stays``. A stay's windows
+    therefore depend only on ``(n, seed, preset, block_stays)`` and its block, never on which other blocks are
+    made: the partitioned writer (:mod:`risklens.scale.simulate`) makes the blocks a partition needs and gets the
+    same rows as the whole cohort.
+    """
+    from risklens.cohorts.ward_stays import MAX_WINDOWS, STAY_BLOCK, STEP_H
+
+    p = get_preset(preset)
+    size = int(block_stays or STAY_BLOCK)
+    n_blocks = -(-int(n) // size)
+    blocks = range(n_blocks) if blocks is None else list(blocks)
+    pieces = [_stay_block(int(n), int(seed), p, b, size) for b in blocks]
+    X = pd.concat([q[0] for q in pieces]) if len(pieces) > 1 else pieces[0][0]
+    cat = (lambda i: np.concatenate([q[i] for q in pieces]))
+    extra = pd.concat([q[5] for q in pieces]) if len(pieces) > 1 else pieces[0][5]
+    mech = pd.concat([q[6] for q in pieces]) if len(pieces) > 1 else pieces[0][6]
     return Cohort(
-        name="ward", X=pd.DataFrame(X, index=ids, columns=list(FEATURES)), y=y, dictionary=ward_dictionary(),
-        groups=groups, trigger=trigger,
+        name="ward", X=X, y=cat(3), dictionary=ward_dictionary(), groups=cat(2), trigger=cat(4),
         source=(f"Simulated adult ward stays (RiskLens ward simulator, n={n} stays, seed={seed}"
                 + ("" if p.name == "default" else f", preset {p.name}") + f"): a 24 h window every {STEP_H} h for up "
                 f"to {MAX_WINDOWS} windows per stay, red flag within the next 8 h, recorded trigger. Synthetic data, "
                 "no real patients; see data/README.md for the generative story."),
         outcome_name="red flag within 8 h", extra=extra, mechanism=mech,
     )
+
+
+def _stay_block(n: int, seed: int, p: WardPreset, block: int, size: int) -> tuple:
+    """(X, ids, groups, y, trigger, extra, mechanism) of block ``block`` of ``n`` stays in blocks of ``size``."""
+    from risklens.cohorts.ward_stays import assemble_stays, stay_chunk, stay_windows
+
+    first = block * size
+    m = min(size, n - first)
+    if m < 1:
+        raise CohortError(f"block {block} is past the last of {n:,} stays")
+    s = seed if block == 0 else block_seed(seed, block)
+    children = np.random.SeedSequence(int(s)).spawn(1 + (m + CHUNK - 1) // CHUNK)
+    r = draw_rows(m, np.random.default_rng(children[0]), p)
+    planned = stay_windows(m, s)
+    parts = []
+    for i, start in enumerate(range(0, m, CHUNK)):
+        sl = slice(start, min(start + CHUNK, m))
+        parts.append(stay_chunk(r, sl, np.random.default_rng(children[1 + i]), FEATURES, VITALS, STATS, _RECORD_P,
+                                _DECIMALS, planned[sl]))
+    X, ids, groups, y, trigger, extra, stay = assemble_stays(r, parts, PROCESSES, TRIGGER_GROUPS, first_patient=first)
+    mech = ward_mechanism(r, r["lin"], r["quad"], PROCESSES, pd.RangeIndex(m)).iloc[stay]
+    mech.index = ids
+    return pd.DataFrame(X, index=ids, columns=list(FEATURES)), ids, groups, y, trigger, extra, mech

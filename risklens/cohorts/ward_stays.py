@@ -13,7 +13,10 @@ made (the alert has been answered), so the last window of a stay with an event i
 ``Cohort.extra`` carries ``stay`` (the stay id), ``hour`` (hours since admission at the window), ``event_hour``
 (hours since admission of the first red flag, NaN without one), ``window`` (0, 1, ...), ``latent_process`` and
 ``hours_to_red_flag``; row ids are ``<stay>-h<hours since the first window, 3 digits>``. Deterministic in
-``(n, seed, preset)``; stays are simulated in fixed-size chunks, each with its own child seed.
+``(n, seed, preset)``. Stays are made in blocks of :data:`STAY_BLOCK`, each from a seed of its own
+(:func:`risklens.cohorts.ward.simulate_stays`), and within a block in fixed-size chunks, each with its own child
+seed; a stay's windows are never split between blocks, so a partitioned dataset of stays
+(``risklens cohort ward --stays --partitions P``) has the same rows, in the same order, whatever ``P``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from risklens.cohorts.ward_physiology import F, mask_terms, physiology, red_flag
 
 STEP_H = 4
 MAX_WINDOWS = 13  # up to 48 h of windows after the first
+#: Stays per block: a block is simulated on its own seed (see :func:`risklens.cohorts.ward.simulate_stays`), so a
+#: cohort of up to 20,000 stays is one block made from the seed itself.
+STAY_BLOCK = 20_000
 PAST_HOURS, FUTURE_HOURS = 24, 8
 
 
@@ -85,14 +91,16 @@ def stay_chunk(r: dict, sl: slice, rng: np.random.Generator, features, vitals, s
             "first_h": first_h, "trig": trig}
 
 
-def assemble_stays(r: dict, parts: list[dict], processes, trigger_groups) -> tuple:
-    """(X, ids, groups, y, trigger, extra, row of r per window) from the chunks' windows."""
+def assemble_stays(r: dict, parts: list[dict], processes, trigger_groups, first_patient: int = 0) -> tuple:
+    """(X, ids, groups, y, trigger, extra, row of r per window) from the chunks' windows; patients are numbered
+    from ``first_patient`` (a block's first stay: a block has no more patients than stays, so ids never collide)."""
     X = np.vstack([q["X"] for q in parts])
     stay = np.concatenate([q["stay"] for q in parts]).astype(np.int64)
     window = np.concatenate([q["window"] for q in parts]).astype(np.int64)
     first_h = np.concatenate([q["first_h"] for q in parts])
     trig = np.concatenate([q["trig"] for q in parts])
-    stay_ids = np.array([f"W{p:07d}-{v + 1}" for p, v in zip(r["pat"].tolist(), r["visit"].tolist())], dtype=object)
+    pat = r["pat"] + int(first_patient)
+    stay_ids = np.array([f"W{p:07d}-{v + 1}" for p, v in zip(pat.tolist(), r["visit"].tolist())], dtype=object)
     since_first = window * STEP_H
     fh = first_h[stay]
     y = ((fh > since_first) & (fh <= since_first + FUTURE_HOURS)).astype(np.int8)
@@ -107,5 +115,5 @@ def assemble_stays(r: dict, parts: list[dict], processes, trigger_groups) -> tup
         "latent_process": pd.Categorical.from_codes(r["proc"][stay], processes),
         "hours_to_red_flag": np.where(y == 1, fh - since_first, np.nan).astype(np.float64),
     }, index=ids)
-    groups = np.array([f"W{p:07d}" for p in r["pat"][stay].tolist()], dtype=object)
+    groups = np.array([f"W{p:07d}" for p in pat[stay].tolist()], dtype=object)
     return X, ids, groups, y, trigger, extra, stay

@@ -29,12 +29,12 @@ def _table_findings(digest: str, outcome: str, roles: tuple, drop: tuple, _frame
 
 
 def table_findings(frame: pd.DataFrame, data: bytes, outcome: str, *, id_col=None, group_col=None, trigger_col=None,
-                   drop=()) -> tuple[list[Finding], str | None]:
+                   drop=(), time_col=None) -> tuple[list[Finding], str | None]:
     """``(findings, None)`` of a mapped upload (``frame`` read from the uploaded bytes ``data``, whose hash keys the
     cache: a rerun re-hashes bytes, not the whole table), or ``([], why not)`` when the mapping cannot be checked yet."""
     if not outcome:
         return [], "choose the outcome column to check the table"
-    roles = (("id_col", id_col), ("group_col", group_col), ("trigger_col", trigger_col))
+    roles = (("id_col", id_col), ("group_col", group_col), ("trigger_col", trigger_col), ("time_col", time_col))
     try:
         found = _table_findings(hashlib.sha256(data).hexdigest(), outcome, roles, tuple(drop), frame)
     except RiskLensError as exc:

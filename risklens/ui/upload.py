@@ -37,7 +37,7 @@ def read_uploaded_table(data: bytes, filename: str) -> pd.DataFrame | None:
 
 def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: str | None = None,
                     trigger_col: str | None = None, group_col: str | None = None,
-                    dictionary=None, drop=()) -> Cohort | None:
+                    dictionary=None, drop=(), time_col: str | None = None) -> Cohort | None:
     """Validate the mapped table; on success it becomes the active cohort, else the error is kept.
 
     ``dictionary``: a FeatureDictionary, the name of a built-in cohort whose dictionary to use, or None
@@ -50,13 +50,13 @@ def activate_upload(frame: pd.DataFrame, filename: str, outcome: str, id_col: st
 
             dictionary = builtin_dictionary(dictionary)
         cohort = cohort_from_upload(frame, outcome, id_col=id_col, trigger_col=trigger_col, group_col=group_col,
-                                    name=name, dictionary=dictionary, drop=drop)
+                                    name=name, dictionary=dictionary, drop=drop, time_col=time_col)
     except RiskLensError as exc:
         st.session_state[state.K_UPLOAD_ERROR] = f"{filename} cannot be used as a cohort: {exc}"
         return None
     st.session_state.pop(state.K_UPLOAD_ERROR, None)
     mapping = {"outcome": outcome, "id_col": id_col, "trigger_col": trigger_col, "group_col": group_col,
-               "drop": list(drop)}
+               "drop": list(drop), "time_col": time_col}
     try:  # kept in the RiskLens home so a reload or a link brings it back
         link = upload_store().save(frame, filename, cohort, mapping, owner()).id
     except (OSError, ValueError, RiskLensError) as exc:
@@ -125,7 +125,8 @@ def upload_error() -> str | None:
 
 
 #: widget key of each role on the Data page's column mapping
-ROLE_KEYS = {"outcome": "map_outcome", "id": "map_id", "group": "map_group", "trigger": "map_trigger"}
+ROLE_KEYS = {"outcome": "map_outcome", "id": "map_id", "group": "map_group", "trigger": "map_trigger",
+             "time": "map_time"}
 NONE = "(none)"
 
 
