@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,14 +131,17 @@ class QuartileStats:
         key = array_hash(B)
         stats = _FITTED.get(key)
         if stats is None:
-            if len(_FITTED) >= 16:
-                _FITTED.pop(next(iter(_FITTED)))
-            stats = _FITTED[key] = cls.fit(B)
+            stats = cls.fit(B)
+            with _FITTED_LOCK:  # sessions of the dashboard run in threads
+                while len(_FITTED) >= 16:
+                    _FITTED.pop(next(iter(_FITTED)))
+                _FITTED[key] = stats
         return stats
 
 
-#: fitted QuartileStats by background hash (QuartileStats.of)
+#: fitted QuartileStats by background hash (QuartileStats.of), the oldest dropped past 16
 _FITTED: dict[str, QuartileStats] = {}
+_FITTED_LOCK = threading.Lock()
 
 
 def patient_generator(seed: int, row_id) -> np.random.Generator:
