@@ -12,7 +12,10 @@ A larger ``--n`` is a scored cohort of that size (``risklens score --cohort ward
 written once into the home's data/ folder and reused) served from Parquet (RISKLENS_WORKLIST) beside the
 20,000-row demo; both are measured and printed side by side.
 
-    python bench/bench_browser.py [--n 20000 | --n 1000000] [--switches 15] [--home DIR]
+``--stays`` serves the demo made of stays (RISKLENS_DEMO_STAYS=1: about n / 6 admissions, each a window every
+4 hours), whose Patients page also draws the stay view.
+
+    python bench/bench_browser.py [--n 20000 | --n 1000000] [--stays] [--switches 15] [--home DIR]
 """
 
 from __future__ import annotations
@@ -65,9 +68,14 @@ def rss_mb(proc) -> float:
     return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
 
 
-def ensure_models(home: Path) -> None:
+def stays_env(stays: bool) -> dict:
+    return {"RISKLENS_DEMO_STAYS": "1"} if stays else {}
+
+
+def ensure_models(home: Path, stays: bool = False) -> None:
     """Train the 20,000-row demo's models once (outside the measured runs)."""
-    env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(DEMO_N), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(DEMO_N), PYTHONPATH=str(ROOT),
+               **stays_env(stays))
     subprocess.run([sys.executable, "-c", "from risklens.demo import ensure_demo; ensure_demo()"], env=env, check=True,
                    cwd=ROOT)
 
@@ -90,6 +98,7 @@ def measure(home: Path, demo_n: int, worklist: Path | None, args) -> dict:
     from playwright.sync_api import sync_playwright
 
     env = {"RISKLENS_WORKLIST": str(worklist)} if worklist else {}
+    env.update(stays_env(getattr(args, "stays", False)))
     procs: list = []
     out: dict = {}
     with streamlit_server(home, demo_n, env=env, procs=procs) as url, sync_playwright() as p:
@@ -205,17 +214,21 @@ def main() -> int:
                     f"from Parquet, measured beside the {DEMO_N:,}-row demo)")
     ap.add_argument("--switches", type=int, default=15)
     ap.add_argument("--deep", type=int, default=5)
+    ap.add_argument("--stays", action="store_true", help="the demo made of stays (RISKLENS_DEMO_STAYS=1); with "
+                    f"--n up to {SCORED_FROM:,} only")
     ap.add_argument("--home", type=Path, default=None, help="RISKLENS_HOME to reuse (trained demo, stored explanations, "
                     "the scored cohort)")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="risklens_bench_browser_"))
+    if args.stays and args.n > SCORED_FROM:
+        ap.error(f"--stays is the demo made of stays: --n up to {SCORED_FROM:,}")
     if args.n <= SCORED_FROM:
         if args.n == DEMO_N:
-            ensure_models(home)
+            ensure_models(home, args.stays)
         m = measure(home, args.n, None, args)
-        print(f"{args.n:,}-row demo (held-out patients in memory), {m['switches']} dropdown switches, "
-              f"{m['deeps']} deep links")
-        report([(f"{args.n:,} demo", m)])
+        kind = "stays demo (windows of stays" if args.stays else "demo (held-out patients"
+        print(f"{args.n:,}-row {kind} in memory), {m['switches']} dropdown switches, {m['deeps']} deep links")
+        report([(f"{args.n:,} {'stays' if args.stays else 'demo'}", m)])
         return 0
     ensure_models(home)
     scored = ensure_scored(home, args.n)

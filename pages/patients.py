@@ -206,12 +206,13 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
         state.select_patient(pid)
         state.write_deep_link(pid)
         pick = st.container()  # the dropdown sits above the name but is drawn after it: the name shows first
-        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
-        ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=cohort.hash)
-        header(v, threshold, cohort, model, models,
-               None if certainty is None else certainty[index.position(v.id)])
+        first = pp.view_for(model, cohort, index, pid, threshold, None)  # the primary method only: no LIME yet
+        header(first, threshold, cohort, model, models,
+               None if certainty is None else certainty[index.position(first.id)])
         with pick:
             choose_patient(shown, n_matching, pid)
+        ui.audit.record("patient opened", patient=first.id, model=model.model_id, data=cohort.hash)
+        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
         if st.toggle("Can I trust this explanation? (sanity check, sampling error, sensitivity)", key="pt_trust"):
@@ -278,11 +279,12 @@ def scored_detail(model, models, cohort, wl, threshold, other, shown, n_matching
         state.select_patient(pid)
         state.write_deep_link(pid)
         pick = st.container()
-        v, X = pp.scored_view(model, cohort, wl, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
-        ui.audit.record("patient opened", patient=v.id, model=model.model_id, data=wl.key)
-        header(v, threshold, cohort, model, models, pp.row_certainty(model, cohort, X))
+        first, X = pp.scored_view(model, cohort, wl, pid, threshold, None)  # the primary method only: no LIME yet
+        header(first, threshold, cohort, model, models, pp.row_certainty(model, cohort, X))
         with pick:
             choose_patient(shown, n_matching, pid)
+        ui.audit.record("patient opened", patient=first.id, model=model.model_id, data=wl.key)
+        v, X = pp.scored_view(model, cohort, wl, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
         explanation(v, cohort, model)
         what_if(model, cohort, None, v, X)

@@ -113,3 +113,14 @@ def test_frame_shows_missing_ranges_as_empty_numbers_not_none():
     assert frame["normal_low"].dtype == "float64" and frame["normal_high"].dtype == "float64"
     assert frame.loc[1, ["normal_low", "normal_high"]].isna().all()
     assert "None" not in frame.astype(str).to_string().replace("nan", "")
+
+
+def test_hash_is_the_entries_sha256_and_follows_an_edit():
+    """The hash (computed once per dictionary) is the SHA-256 of the CSV form; an edited copy has its own."""
+    import hashlib
+
+    d = FeatureDictionary([FeatureInfo(name="hr", label="Heart rate", unit="bpm")])
+    assert d.hash == hashlib.sha256(d.to_csv().encode()).hexdigest()
+    assert d.hash == d.hash
+    edited = d.with_entry(FeatureInfo(name="hr", label="Pulse", unit="bpm"))
+    assert edited.hash == hashlib.sha256(edited.to_csv().encode()).hexdigest() != d.hash

@@ -162,3 +162,19 @@ def test_fused_kernel_equals_numpy_path():
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-8, atol=1e-9)
     p = np.concatenate([np.logspace(-300, -1, 200), np.linspace(0.01, 0.99, 199), 1 - np.logspace(-16, -2, 50)])
     np.testing.assert_allclose([ndtri_fast(x) for x in p], ndtri(p), rtol=2e-9, atol=1e-12)
+
+
+def test_quartile_stats_reused_for_the_same_background_only():
+    """QuartileStats.of fits a background once: the same values (even in another array) give the same fitted
+    object with fit's numbers; other values give their own."""
+    B = np.random.default_rng(3).normal(size=(400, 5))
+    a = QuartileStats.of(B)
+    fresh = QuartileStats.fit(B)
+    for x, y in zip(a.quartiles, fresh.quartiles):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a.cum_freq, fresh.cum_freq)
+    np.testing.assert_array_equal(a.means, fresh.means)
+    assert QuartileStats.of(B.copy()) is a
+    other = B.copy()
+    other[0, 0] += 1.0
+    assert QuartileStats.of(other) is not a

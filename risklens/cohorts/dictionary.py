@@ -141,6 +141,7 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
 
     def __init__(self, entries: Iterable[FeatureInfo]):
         self._entries: dict[str, FeatureInfo] = {}
+        self._hash: str | None = None
         for e in entries:
             if e.name in self._entries:
                 raise DictionaryError(f"feature {e.name!r} appears twice in the dictionary")
@@ -160,8 +161,11 @@ class FeatureDictionary(Mapping[str, FeatureInfo]):
 
     @property
     def hash(self) -> str:
-        """SHA-256 of the entries: results that read labels, groups or kinds depend on it."""
-        return hashlib.sha256(self.to_csv().encode()).hexdigest()
+        """SHA-256 of the entries: results that read labels, groups or kinds depend on it (computed once: the
+        dictionary never changes; pages look it up on every rerun)."""
+        if getattr(self, "_hash", None) is None:
+            self._hash = hashlib.sha256(self.to_csv().encode()).hexdigest()
+        return self._hash
 
     def get_info(self, name: str) -> FeatureInfo:
         """The entry for ``name``, or a neutral inferred one if the dictionary does not know it."""

@@ -45,7 +45,9 @@ answer about 5% instead of 85% on the study preset of the ward cohort).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +124,25 @@ class QuartileStats:
     def discretize(self, M: np.ndarray) -> np.ndarray:
         return np.column_stack([np.searchsorted(q, M[:, j]) for j, q in enumerate(self.quartiles)])
 
+    @classmethod
+    def of(cls, B: np.ndarray) -> "QuartileStats":
+        """:meth:`fit` of ``B``, reused for the same background (one patient after another on a page): the
+        statistics are a function of the values only, and nothing changes them after the fit."""
+        key = array_hash(B)
+        stats = _FITTED.get(key)
+        if stats is None:
+            stats = cls.fit(B)
+            with _FITTED_LOCK:  # sessions of the dashboard run in threads
+                while len(_FITTED) >= 16:
+                    _FITTED.pop(next(iter(_FITTED)))
+                _FITTED[key] = stats
+        return stats
+
+
+#: fitted QuartileStats by background hash (QuartileStats.of), the oldest dropped past 16
+_FITTED: dict[str, QuartileStats] = {}
+_FITTED_LOCK = threading.Lock()
+
 
 def patient_generator(seed: int, row_id) -> np.random.Generator:
     h = int.from_bytes(hashlib.sha256(str(row_id).encode()).digest()[:8], "little")
@@ -165,15 +186,21 @@ def sample_neighbourhood(stats: QuartileStats, rows: np.ndarray, inst_bins: np.n
 
 def batched_ridge(Zs: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0):
     """Weighted ridge with unpenalised intercept for each of p problems: Zs (p, S, f), y, w (p, S)."""
-    from threadpoolctl import threadpool_limits
-
     p, _, f = Zs.shape
     coef, intercept = np.empty((p, f)), np.empty(p)
     eye = alpha * np.eye(f)
-    with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only contend
+    with _blas().limit(limits=1, user_api="blas"):  # small products: threads only contend
         for i in range(p):
             coef[i], intercept[i] = _ridge_one(np.asarray(Zs[i], dtype=np.float64), y[i], w[i], eye)
     return coef, intercept
+
+
+@functools.lru_cache(maxsize=1)
+def _blas():
+    """The process's thread pools, found once (finding them walks every loaded library, ~10 ms a call)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _ridge_one(Z: np.ndarray, yi: np.ndarray, wi: np.ndarray, eye: np.ndarray) -> tuple[np.ndarray, float]:
@@ -213,7 +240,7 @@ def explain_lime(model, X: pd.DataFrame, *, seed: int = 0, background=None, num_
                  kernel_width: float | None = None, samples: int | None = None, **params) -> Explanation:
     num_samples = lime_budget("lime", num_samples, samples, params)
     M, ids, Mi, Bi, kw = lime_inputs(model, X, background, kernel_width)
-    coef, intercept = lime_weights(model, Mi, ids, QuartileStats.fit(Bi), num_samples=num_samples, kernel_width=kw,
+    coef, intercept = lime_weights(model, Mi, ids, QuartileStats.of(Bi), num_samples=num_samples, kernel_width=kw,
                                    seed=int(seed))
     return lime_explanation(model, "lime", coef, intercept, M, ids, lime_params(seed, num_samples, kw, Bi, "batched"))
 

@@ -49,7 +49,7 @@ def lime_bin(feature: str, value: float, background: pd.DataFrame, dictionary: F
     """The quartile bin LIME puts ``value`` of ``feature`` in, computed as LIME does from ``background``."""
     B = background[[feature]].to_numpy(dtype=np.float64)
     B = impute(B, column_medians(B))
-    stats = QuartileStats.fit(B)
+    stats = QuartileStats.of(B)
     q = stats.quartiles[0]
     v = float(column_medians(B)[0]) if value is None or np.isnan(value) else float(value)
     b = int(stats.discretize(np.array([[v]]))[0, 0])

@@ -16,6 +16,7 @@ from risklens.cohorts.base import Cohort
 from risklens.errors import RiskLensError
 from risklens.modeling.model import RiskModel
 from risklens.study.seeds import SeedPlan
+from risklens.ui import cache
 from risklens.ui.state import K_ALPHA
 
 DEFAULT_ALPHA = 0.1
@@ -52,11 +53,13 @@ def _labels(model_id: str, data_hash: str, a: float, _model: RiskModel, _cohort:
     res = calibrated(_model, _cohort, a)
     if res is None:
         return pd.Series(dtype=object)
-    return pd.Series(res[0].labels(_cohort.X), index=_cohort.X.index, dtype=object)
+    X = _cohort.X.iloc[cache.held_out(_model, _cohort)]  # the pages list held-out patients only
+    return pd.Series(res[0].labels(X), index=X.index, dtype=object)
 
 
 def labels(model: RiskModel, cohort: Cohort) -> pd.Series:
-    """"event" / "no event" / "uncertain" per row id (Mondrian, the session's error rate); empty if unavailable."""
+    """"event" / "no event" / "uncertain" per held-out row id (Mondrian, the session's error rate); empty if
+    unavailable."""
     return _labels(model.model_id, cohort.hash, round(alpha(), 4), model, cohort)
 
 
