@@ -89,15 +89,19 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     :func:`~risklens.study.workers.choose_workers`), a number, or 0 (this process only). The numbers do not
     depend on it.
     """
-    from risklens.study.workers import LocalWorkers, choose_workers
+    from concurrent.futures.process import BrokenProcessPool
+
+    from risklens.study.workers import LocalWorkers, choose_workers, one_thread_here
 
     n_workers = 0 if executor is not None else choose_workers(workers, cohort.n, (settings or ProtocolSettings()).runs)
-    if not n_workers:
+    with one_thread_here():
+        if n_workers:
+            try:
+                with LocalWorkers(n_workers) as pool:
+                    return _run_protocol(cohort, settings, progress, store, models, pool, trained_out, pool)
+            except BrokenProcessPool:  # e.g. a script without an `if __name__ == "__main__":` guard, which the
+                pass  # spawned workers import again and stop on: the protocol then runs in this process
         return _run_protocol(cohort, settings, progress, store, models, executor, trained_out, None)
-    with LocalWorkers(n_workers) as pool:
-        if pool.ready():
-            return _run_protocol(cohort, settings, progress, store, models, pool, trained_out, pool)
-    return _run_protocol(cohort, settings, progress, store, models, executor, trained_out, None)
 
 
 def _run_protocol(cohort, settings, progress, store, models, executor, trained_out, pool) -> EvaluationReport:

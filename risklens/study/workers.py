@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable
 
@@ -64,7 +65,7 @@ def _warm_worker() -> None:
 
 
 def _timed(fn, args, kwargs):
-    """(result, seconds) of one unit, run in a worker."""
+    """(result, seconds) of one unit."""
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
@@ -90,6 +91,29 @@ def shippable(call) -> bool:
         return False
 
 
+@contextmanager
+def one_thread_here():
+    """One BLAS / OpenMP thread and one numba thread in this process for a ``with`` block, as in every worker: a
+    multi-threaded product can round differently with the thread count, so the protocol's numbers are the same
+    in one process, in workers, and on any machine."""
+    from threadpoolctl import threadpool_limits
+
+    try:
+        import numba
+
+        before = numba.get_num_threads()
+    except ImportError:  # pragma: no cover - numba is a dependency
+        numba, before = None, None
+    with threadpool_limits(limits=1):
+        if numba is not None:
+            numba.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if numba is not None:
+                numba.set_num_threads(before)
+
+
 class Pending:
     """Results of units handed out now and collected later: ``result(progress)`` waits for them (or, for work
     that runs in this process, computes them then), once."""
@@ -104,11 +128,26 @@ class Pending:
         return self._value
 
 
-def _gather(futures: list[Future], progress) -> list:
-    if progress is not None:
-        for done, _ in enumerate(as_completed(futures), start=1):
-            progress(done, len(futures))
-    return [f.result() for f in futures]
+def _gather(futures: list[Future], units: list, progress) -> list:
+    """Results of ``futures`` in order. Units no worker has started yet are taken back and run in this process
+    (from the last one back), so this process works instead of waiting; ``units[i]`` = (fn, args, kwargs)."""
+    out: list = [None] * len(futures)
+    for i in range(len(futures) - 1, -1, -1):
+        if not futures[i].cancel():
+            break
+        fn, args, kwargs = units[i]
+        out[i] = _timed(fn, args, kwargs)
+        if progress is not None:
+            progress(sum(o is not None for o in out), len(futures))
+    rest = [i for i, o in enumerate(out) if o is None]
+    for f in as_completed([futures[i] for i in rest]):
+        if progress is not None:
+            progress(len(futures) - len(rest) + 1, len(futures))
+            rest = rest[1:]
+    for i, f in enumerate(futures):
+        if out[i] is None:
+            out[i] = f.result()
+    return out
 
 
 class LocalWorkers:
@@ -127,17 +166,6 @@ class LocalWorkers:
     def __enter__(self) -> "LocalWorkers":
         return self
 
-    def ready(self) -> bool:
-        """True once every worker has started; False when one could not (e.g. a script without an
-        ``if __name__ == "__main__":`` guard, which spawned processes import again)."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            self.map(os.getpid, [()] * self.n)
-        except (BrokenProcessPool, OSError, RuntimeError):
-            return False
-        return True
-
     def __exit__(self, *exc) -> None:
         self.close()
 
@@ -150,10 +178,9 @@ class LocalWorkers:
 
     def start_map(self, fn: Callable, units: Iterable[tuple], kwargs: Iterable[dict] | None = None) -> Pending:
         """Hand out ``fn(*unit, **kw)`` per unit now; the Pending's result is ``[(result, seconds), ...]`` in order."""
-        units = list(units)
-        kws = list(kwargs) if kwargs is not None else [{} for _ in units]
-        futures = [self.submit(fn, *u, **kw) for u, kw in zip(units, kws)]
-        return Pending(lambda progress: _gather(futures, progress))
+        work = [(fn, tuple(u), kw) for u, kw in zip(units, kwargs if kwargs is not None else [{} for _ in units])]
+        futures = [self.submit(f, *a, **kw) for f, a, kw in work]
+        return Pending(lambda progress: _gather(futures, work, progress))
 
     def map(self, fn: Callable, units: Iterable[tuple], progress: Callable[[int, int], None] | None = None,
             kwargs: Iterable[dict] | None = None) -> list[tuple[object, float]]:
@@ -173,21 +200,19 @@ class LocalWorkers:
         result is asked for."""
         calls = list(calls)
         remote = [i for i, c in enumerate(calls) if shippable(c) and not c.spec.is_fast(c.model.family)]
-        futures = {i: self.submit(run_shipped, calls[i].model, calls[i].X, calls[i].method, calls[i].seed,
-                                  calls[i].params, calls[i].background) for i in remote}
+        work = [(run_shipped, (calls[i].model, calls[i].X, calls[i].method, calls[i].seed, calls[i].params,
+                               calls[i].background), {}) for i in remote]
+        futures = [self.submit(f, *a, **kw) for f, a, kw in work]
 
         def collect(progress):
             out: list = [None] * len(calls)
             for i, c in enumerate(calls):
-                if i not in futures:
+                if i not in remote:
                     out[i] = _timed(c.run, (), {})
-            done = len(calls) - len(futures)
-            for f in as_completed(futures.values()):
-                done += 1
-                if progress is not None:
-                    progress(done, len(calls))
-            for i, f in futures.items():
-                out[i] = f.result()
+            done = len(calls) - len(remote)
+            say = None if progress is None else (lambda d, t: progress(done + d, len(calls)))
+            for i, result in zip(remote, _gather(futures, work, say)):
+                out[i] = result
             return out
 
         return Pending(collect)
