@@ -78,6 +78,14 @@ def cohort_importance(a) -> np.ndarray:
     return np.abs(A).mean(axis=0)
 
 
+def top_k_mask(A: np.ndarray, k: int) -> np.ndarray:
+    """(n, f) bool: True at each row's :func:`top_k` features."""
+    idx = top_k(A, k)
+    mask = np.zeros(A.shape, dtype=bool)
+    np.put_along_axis(mask, idx, True, axis=1)
+    return mask
+
+
 def _check_k(k: int, f: int) -> int:
     k = int(k)
     if k < 1:
@@ -90,8 +98,7 @@ def feature_agreement(a, b, k: int = 5):
     """FA = |top_k(a) ∩ top_k(b)| / k."""
     A, B, single = _pair(a, b)
     k = _check_k(k, A.shape[1])
-    ta, tb = top_k(A, k), top_k(B, k)
-    out = np.array([len(np.intersect1d(x, y)) / k for x, y in zip(ta, tb)])
+    out = (top_k_mask(A, k) & top_k_mask(B, k)).sum(axis=1) / k
     return _out(out, single)
 
 
@@ -103,13 +110,10 @@ def rank_agreement(a, b, k: int = 5):
 
 
 def _shared_same_sign(A, B, k):
-    ta, tb = top_k(A, k), top_k(B, k)
-    same, shared = np.zeros(len(A)), np.zeros(len(A))
-    for i, (x, y) in enumerate(zip(ta, tb)):
-        s = np.intersect1d(x, y)
-        shared[i] = len(s)
-        same[i] = np.sum(np.sign(A[i, s]) == np.sign(B[i, s]))
-    return same, shared
+    """(features in both top-k sets with the same sign, features in both top-k sets) per row."""
+    both = top_k_mask(A, k) & top_k_mask(B, k)
+    same = (both & (np.sign(A) == np.sign(B))).sum(axis=1).astype(np.float64)
+    return same, both.sum(axis=1).astype(np.float64)
 
 
 def sign_agreement(a, b, k: int = 5):
@@ -157,17 +161,14 @@ def pairwise_rank_agreement(a, b, k: int = 5, among: str = "topk"):
         raise ValueError(f"among must be 'topk' or 'all', not {among!r}")
     A, B, single = _pair(a, b)
     k = _check_k(k, A.shape[1])
-    ta, tb = top_k(A, k), top_k(B, k)
-    out = np.full(len(A), np.nan)
-    for i in range(len(A)):
-        feats = np.union1d(ta[i], tb[i]) if among == "topk" else np.arange(A.shape[1])
-        if len(feats) < 2:
-            continue
-        x, y = np.abs(A[i, feats]), np.abs(B[i, feats])
-        dx = np.sign(x[:, None] - x[None, :])
-        dy = np.sign(y[:, None] - y[None, :])
-        iu = np.triu_indices(len(feats), 1)
-        out[i] = float(np.mean(dx[iu] == dy[iu]))
+    f = A.shape[1]
+    feats = top_k_mask(A, k) | top_k_mask(B, k) if among == "topk" else np.ones(A.shape, dtype=bool)
+    x, y = np.abs(A), np.abs(B)
+    alike = np.sign(x[:, :, None] - x[:, None, :]) == np.sign(y[:, :, None] - y[:, None, :])  # (n, f, f)
+    pairs = feats[:, :, None] & feats[:, None, :] & np.triu(np.ones((f, f), dtype=bool), 1)
+    n_pairs = pairs.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(n_pairs > 0, (alike & pairs).sum(axis=(1, 2)) / np.maximum(n_pairs, 1), np.nan)
     return _out(out, single)
 
 

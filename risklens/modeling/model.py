@@ -15,6 +15,27 @@ class ModelError(RiskLensError):
     """A model cannot be trained, saved, loaded or applied. The message says why."""
 
 
+def _plain_steps(imputer, scaler):
+    """(fill values, mean or None, scale or None) when the pipeline's steps are a dense median/mean
+    ``SimpleImputer`` of NaN without indicator and a ``StandardScaler`` (what :mod:`risklens.modeling.train`
+    builds); their ``transform`` is then exactly ``where(isnan, fill)``, ``-= mean_``, ``/= scale_``. None
+    otherwise (the steps' own transforms are used)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    if type(imputer) is not SimpleImputer or type(scaler) is not StandardScaler:
+        return None
+    missing = imputer.missing_values
+    if imputer.add_indicator or not (isinstance(missing, float) and np.isnan(missing)):
+        return None
+    fill = np.asarray(imputer.statistics_, dtype=np.float64)
+    if np.isnan(fill).any():  # features the imputer drops (keep_empty_features=False)
+        return None
+    mean = np.asarray(scaler.mean_, dtype=np.float64) if scaler.with_mean else None
+    scale = np.asarray(scaler.scale_, dtype=np.float64) if scaler.with_std else None
+    return fill, mean, scale
+
+
 @dataclass(eq=False)
 class RiskModel:
     """A fitted risk model.
@@ -78,7 +99,17 @@ class RiskModel:
         if self.family in ("xgboost", "sklearn"):
             return self.as_matrix(X)
         steps = self.estimator.named_steps
-        return steps["scale"].transform(steps["impute"].transform(self.as_matrix(X)))
+        M = self.as_matrix(X)
+        fast = _plain_steps(steps["impute"], steps["scale"])
+        if fast is None:
+            return steps["scale"].transform(steps["impute"].transform(M))
+        fill, mean, scale = fast  # the two transforms' own arithmetic, without their per-call input checks
+        Z = np.where(np.isnan(M), fill, M)
+        if mean is not None:
+            Z -= mean
+        if scale is not None:
+            Z /= scale
+        return Z
 
     # ---- outputs -----------------------------------------------------------------------------
     def predict_margin(self, X) -> np.ndarray:
@@ -87,7 +118,8 @@ class RiskModel:
         if self.family == "xgboost":
             import xgboost as xgb
 
-            return self.booster.predict(xgb.DMatrix(M, missing=np.nan), output_margin=True).astype(np.float64)
+            return np.asarray(self.booster.inplace_predict(M, predict_type="margin", missing=np.nan),
+                              dtype=np.float64).reshape(len(M))
         if self.family == "sklearn":
             p = np.clip(self._imported_proba(M), 1e-12, 1 - 1e-12)
             return np.log(p) - np.log1p(-p)

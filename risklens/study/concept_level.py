@@ -12,6 +12,7 @@ when its readings count pushed it up. The records reuse :class:`~risklens.study.
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import pandas as pd
@@ -23,39 +24,65 @@ from risklens.study.concordance import trigger_record
 from risklens.study.explain import Explained, method_params
 
 
-def concept_runs(cohort, key, trained, exp: Explained, rows, settings, plan, store=None) -> tuple[list, list]:
-    """(patients' concept explanation per run, run-1 cohort rows' concept explanation) of one explainer."""
-    concepts = concepts_of(cohort.features, cohort.dictionary)
-    models = trained.models[key.family]
+def concept_requests(cohort, key, trained, rows, settings, plan) -> list[tuple]:
+    """((model, X, method), keyword arguments) of each run's concept explanation of a Shapley method (none for
+    the methods whose concept values are sums of their feature values)."""
     if concept_algorithm(key.method, key.family) == "sum":
-        pats = [sum_to_concepts(e, concepts) for e in exp.patients[key]]
-        return pats, sum_to_concepts(exp.cohort[key][0], concepts)
+        return []
     params = method_params(key, settings, rows.background)
-    pats, coh = [], None
-    for r, model in enumerate(models, start=1):
+    out = []
+    for r, model in enumerate(trained.models[key.family], start=1):
         ids = pd.Index(rows.patient_rows[key])
         if r == 1:
             ids = ids.append(pd.Index(rows.cohort_rows[key])).unique()
-        X = cohort.X.loc[ids][model.feature_names]
-        if store is None:
-            e = explain_concepts(model, X, key.method, cohort.dictionary, seed=plan.explainer(r), **params)
-        else:
-            e = cached_explain_concepts(model, X, key.method, cohort.dictionary, seed=plan.explainer(r), store=store,
-                                        **params)
-        pats.append(e.rows_for_ids(rows.patient_rows[key]))
-        if r == 1:
-            coh = e.rows_for_ids(rows.cohort_rows[key])
-    return pats, coh
+        out.append(((model, cohort.X.loc[ids][model.feature_names], key.method, cohort.dictionary),
+                    {"seed": plan.explainer(r), **params}))
+    return out
 
 
-def concept_stage(cohort, keys, trained, exp: Explained, rows, settings, plan, store=None) -> tuple[list, list, list]:
-    """(concept Table 1 entries, concept trigger concordance records, notes)."""
+def concept_runs(cohort, key, trained, exp: Explained, rows, settings, plan, store=None, computed=None) -> tuple[list, list]:
+    """(patients' concept explanation per run, run-1 cohort rows' concept explanation) of one explainer;
+    ``computed``: the explanations of :func:`concept_requests`, when already made."""
+    concepts = concepts_of(cohort.features, cohort.dictionary)
+    if concept_algorithm(key.method, key.family) == "sum":
+        pats = [sum_to_concepts(e, concepts) for e in exp.patients[key]]
+        return pats, sum_to_concepts(exp.cohort[key][0], concepts)
+    if computed is None:
+        explainer = explain_concepts if store is None else partial(cached_explain_concepts, store=store)
+        computed = [explainer(*args, **kw) for args, kw in concept_requests(cohort, key, trained, rows, settings, plan)]
+    pats = [e.rows_for_ids(rows.patient_rows[key]) for e in computed]
+    return pats, computed[0].rows_for_ids(rows.cohort_rows[key])
+
+
+def start_concepts(cohort, keys, trained, rows, settings, plan, workers=None):
+    """A :class:`~risklens.study.workers.Pending` of {key: [concept explanation per run]} for the Shapley methods
+    (handed to ``workers`` now; in this process when the result is asked for if there are none)."""
+    from risklens.study.workers import Pending, start_map
+
+    requests = {key: concept_requests(cohort, key, trained, rows, settings, plan) for key in keys}
+    flat = [(key, req) for key, reqs in requests.items() for req in reqs]
+    pending = start_map(workers, explain_concepts, [args for _, (args, _) in flat], [kw for _, (_, kw) in flat])
+
+    def collect(progress):
+        out: dict = {}
+        for (key, _), (e, _) in zip(flat, pending.result(progress)):
+            out.setdefault(key, []).append(e)
+        return out
+
+    return Pending(collect)
+
+
+def concept_stage(cohort, keys, trained, exp: Explained, rows, settings, plan, store=None,
+                  computed=None) -> tuple[list, list, list]:
+    """(concept Table 1 entries, concept trigger concordance records, notes). ``computed``: the result of
+    :func:`start_concepts` when the concept permutations were handed out earlier (else computed here, through
+    ``store`` when one is given)."""
     concepts = concepts_of(cohort.features, cohort.dictionary)
     cdict = concept_dictionary(cohort.dictionary, concepts)
     judged = SimpleNamespace(X=cohort.X, trigger=cohort.trigger, dictionary=cdict, name=cohort.name)
     t1, conc = [], []
     for key in keys:
-        pats, coh = concept_runs(cohort, key, trained, exp, rows, settings, plan, store)
+        pats, coh = concept_runs(cohort, key, trained, exp, rows, settings, plan, store, (computed or {}).get(key))
         t1 += table1(key, coh, cdict, 5)
         if cohort.has_trigger:
             conc.append(trigger_record(key, pats, judged))

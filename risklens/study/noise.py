@@ -18,7 +18,7 @@ import numpy as np
 
 from risklens.metrics import consistency as C
 from risklens.metrics.stability import lime_stability, stability_summary
-from risklens.study.explain import Explained, explain_rows, method_params
+from risklens.study.explain import Explained, method_params
 from risklens.study.types import NoiseFloorRecord, StabilityRecord
 
 
@@ -44,7 +44,20 @@ def verdict(rec: NoiseFloorRecord) -> str:
     return f"model changes between runs dominate: explainer noise accounts for {said} run-to-run disagreement"
 
 
-def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_rec, sign_rec, store, executor=None):
+def floor_requests(key, cohort, models, exp: Explained, rows, settings, plan) -> list[tuple]:
+    """The extra explanations of the noise floor (explainer seeds 2..noise_seeds on the run-1 model)."""
+    from risklens.explain import method
+
+    if method(key.method).deterministic_for(key.family) or settings.noise_seeds < 2:
+        return []
+    union = list(dict.fromkeys([*exp.patients[key][0].ids, *exp.cohort[key][0].ids]))
+    params = method_params(key, settings, rows.background)
+    return [(models[0], cohort.X.loc[union], key.method, plan.noise(j), params)
+            for j in range(2, settings.noise_seeds + 1)]
+
+
+def floor_record(key, exp: Explained, settings, run_rec, sign_rec, extra: list) -> NoiseFloorRecord:
+    """The noise-floor record of ``key`` from its run-1 explanation and the ``extra`` seeds' explanations."""
     from risklens.explain import method
 
     spec = method(key.method)
@@ -56,10 +69,7 @@ def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_
         rec = NoiseFloorRecord(key, False, settings.noise_seeds, None, None, None, *run, None, None, None, "")
     else:
         pat, coh = [exp.patients[key][0]], [exp.cohort[key][0]]
-        union = list(dict.fromkeys([*pat[0].ids, *coh[0].ids]))
-        params = method_params(key, settings, rows.background)
-        for j in range(2, settings.noise_seeds + 1):
-            e = explain_rows(models[0], cohort.X.loc[union], key.method, plan.noise(j), store, params, executor)
+        for e in extra:
             pat.append(e.rows_for_ids(pat[0].ids))
             coh.append(e.rows_for_ids(coh[0].ids))
         rc = C.run_consistency(coh, k=settings.k)
@@ -70,31 +80,69 @@ def floor_record(key, cohort, models, exp: Explained, rows, settings, plan, run_
     return rec
 
 
-def stability_record(key, cohort, model, rows, settings, plan, store, executor=None) -> StabilityRecord:
+def stability_requests(key, cohort, model, rows, settings, plan) -> list[tuple]:
+    """The repeated explanations of LIME stability (seeds ``stability repeat j`` on the run-1 model)."""
     X = cohort.X.loc[rows.patient_rows[key][: settings.stability_patients]]
     params = method_params(key, settings, rows.background)
-    reps = [explain_rows(model, X, key.method, plan.stability(j), store, params, executor)
-            for j in range(1, settings.stability_repeats + 1)]
+    return [(model, X, key.method, plan.stability(j), params) for j in range(1, settings.stability_repeats + 1)]
+
+
+def stability_record(key, settings, reps: list) -> StabilityRecord:
     table = lime_stability(reps, k=settings.k)
     s = stability_summary(table, settings.stability_repeats, k=settings.k)
     return StabilityRecord(key, s["jaccard"], s["VSI"], s["CSI"], s["coef_cv"], s["unstable_share"], s["n"],
                            s["repeats"], s["k"], s["rule"], table["jaccard"].tolist())
 
 
-def noise_stage(cohort, keys, trained, exp: Explained, rows, agreement, settings, plan, store=None,
-                progress=None, executor=None) -> tuple[list, list]:
-    """(LIME stability records of the surrogate methods, noise-floor records)."""
+def noise_requests(cohort, keys, trained, exp: Explained, rows, settings, plan) -> dict:
+    """Every explanation the noise stage needs, by (key, "stability" | "floor"): computed together so that worker
+    processes can run them side by side (and before the agreement tables are done)."""
     from risklens.explain import method
 
-    say = progress or (lambda f, m: None)
-    stab, floors = [], []
-    for i, key in enumerate(keys):
+    out = {}
+    for key in keys:
         models = trained.models[key.family]
         if method(key.method).surrogate and settings.stability_repeats >= 2:
-            say(i / len(keys), f"LIME stability of {key} ({settings.stability_repeats} seeds)")
-            stab.append(stability_record(key, cohort, models[0], rows, settings, plan, store, executor))
-        say(i / len(keys), f"noise floor of {key}")
+            out[(key, "stability")] = stability_requests(key, cohort, models[0], rows, settings, plan)
+        out[(key, "floor")] = floor_requests(key, cohort, models, exp, rows, settings, plan)
+    return out
+
+
+def noise_stage(cohort, keys, trained, exp: Explained, rows, agreement, settings, plan, store=None,
+                progress=None, executor=None, computed: dict | None = None) -> tuple[list, list]:
+    """(LIME stability records of the surrogate methods, noise-floor records). ``computed``: the explanations of
+    :func:`noise_requests` already made (by the same keys), else they are made here."""
+    say = progress or (lambda f, m: None)
+    if computed is None:
+        computed = noise_explanations(noise_requests(cohort, keys, trained, exp, rows, settings, plan), store,
+                                      executor, lambda d, t: say(d / max(t, 1), f"noise floor and stability: {d}/{t}"))
+    stab, floors = [], []
+    for key in keys:
+        if (key, "stability") in computed:
+            stab.append(stability_record(key, settings, computed[(key, "stability")]))
         run_rec = next(r for r in agreement.run_consistency if r.explainer == key)
         sign_rec = next((r for r in agreement.sign_agreement if r.explainer == key), None)
-        floors.append(floor_record(key, cohort, models, exp, rows, settings, plan, run_rec, sign_rec, store, executor))
+        floors.append(floor_record(key, exp, settings, run_rec, sign_rec, computed[(key, "floor")]))
     return stab, floors
+
+
+def noise_explanations(requests: dict, store=None, executor=None, progress=None) -> dict:
+    """The explanations of :func:`noise_requests`, by the same keys."""
+    return start_noise(requests, store, executor).result(progress)
+
+
+def start_noise(requests: dict, store=None, executor=None):
+    """A :class:`~risklens.study.workers.Pending` of :func:`noise_explanations` (handed to worker processes now)."""
+    from risklens.study.explain import start_calls
+    from risklens.study.workers import Pending
+
+    flat = [(name, req) for name, reqs in requests.items() for req in reqs]
+    pending = start_calls([req for _, req in flat], store, executor)
+
+    def collect(progress):
+        out = {name: [] for name in requests}
+        for (name, _), (e, _) in zip(flat, pending.result(progress)):
+            out[name].append(e)
+        return out
+
+    return Pending(collect)

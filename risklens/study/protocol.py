@@ -6,18 +6,23 @@ Stages (each a function with typed inputs and outputs, testable alone):
 2. ``select_patients`` (:mod:`.rows`): each model's correctly predicted positives, rows per explainer, background;
 3. ``explain_stage`` (:mod:`.explain`): every run of every explainer;
 4. ``agree_stage`` (:mod:`.agree`): Table 1, consistency, sign and method agreement, disagreements;
-5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance; ``concept_stage``
-   (:mod:`.concept_level`): Table 1 and trigger concordance with clinical concepts as the players;
-6. ``noise_stage`` (:mod:`.noise`): LIME stability and the explainer noise floor;
-7. ``faithfulness_stage`` (:mod:`.faithful`): deletion / insertion, PGI / PGU, robustness;
-8. ``conformal_stage`` (:mod:`.conformal`): split-conformal coverage of each family's run-1 model;
-9. trust checks (``settings.trust``): ``sanity_stage`` (:mod:`.sanity`: model and data randomisation),
+5. ``concordance_stage`` (:mod:`.concordance`): trigger and mechanism concordance;
+6. ``faithfulness_stage`` (:mod:`.faithful`): deletion / insertion, PGI / PGU, robustness;
+7. ``conformal_stage`` (:mod:`.conformal`): split-conformal coverage of each family's run-1 model;
+8. trust checks (``settings.trust``): ``sanity_stage`` (:mod:`.sanity`: model and data randomisation),
    ``trust_stage`` (:mod:`.trust`: random-explainer control, complexity, removal faithfulness, sensitivity,
    ROAD-style deletion), ``subgroup_stage`` (:mod:`.subgroups`: performance and explanation quality per group);
+9. ``concept_stage`` (:mod:`.concept_level`): Table 1 and trigger concordance with clinical concepts as the
+   players; ``noise_stage`` (:mod:`.noise`): LIME stability and the explainer noise floor. Their explanations are
+   handed out right after stage 3 (:func:`~risklens.study.noise.start_noise`,
+   :func:`~risklens.study.concept_level.start_concepts`), so worker processes compute them while this process
+   makes stages 4-8;
 10. ``rashomon_stage`` (:mod:`.rashomon`, optional);
 11. :func:`assemble`: the :class:`~risklens.study.types.EvaluationReport` with settings and provenance.
 
 Every random choice takes its seed from the :class:`~risklens.study.seeds.SeedPlan` of ``settings.seed``.
+Independent units (trainings, explanations) run in worker processes when the machine has two cores or more
+(:mod:`.workers`); every number is the same as in one process.
 """
 
 from __future__ import annotations
@@ -30,13 +35,13 @@ from typing import Callable
 from risklens.cohorts.checks import check_cohort
 from risklens.study.agree import agree_stage
 from risklens.study.clock import Clock
-from risklens.study.concept_level import concept_stage
+from risklens.study.concept_level import concept_stage, start_concepts
 from risklens.study.lead_time import lead_time_stage
 from risklens.study.concordance import concordance_stage
 from risklens.study.coverage import conformal_stage
 from risklens.study.explain import explain_stage
 from risklens.study.faithful import faithfulness_stage
-from risklens.study.noise import noise_stage
+from risklens.study.noise import noise_requests, noise_stage, start_noise
 from risklens.study.rows import COMPARISON_RULE, PATIENT_RULE, is_capped, select_patients, train_stage
 from risklens.study.seeds import SeedPlan
 from risklens.study.settings import ProtocolSettings, check_families, resolve_methods
@@ -47,8 +52,8 @@ from risklens.study.types import (
 Progress = Callable[[float, str], None]
 
 #: Share of the progress bar each stage fills (start, end).
-SPANS = {"train": (0.0, 0.3), "explain": (0.3, 0.7), "noise": (0.72, 0.85), "faithfulness": (0.85, 0.9), "trust": (0.9, 0.93),
-         "rashomon": (0.93, 0.99)}
+SPANS = {"train": (0.0, 0.3), "explain": (0.3, 0.7), "faithfulness": (0.72, 0.76), "trust": (0.77, 0.82),
+         "noise": (0.85, 0.93), "rashomon": (0.93, 0.99)}
 
 
 def _sub(say: Progress, stage: str) -> Progress:
@@ -69,7 +74,8 @@ def versions() -> dict:
 
 
 def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Progress | None = None, store=None,
-                 models: dict | None = None, executor=None, trained_out: dict | None = None) -> EvaluationReport:
+                 models: dict | None = None, executor=None, trained_out: dict | None = None,
+                 workers="auto") -> EvaluationReport:
     """Run every stage on ``cohort`` and return the report (the same numbers wherever it is called).
 
     ``store``: an :class:`~risklens.explain.ExplanationStore` reusing explanations across calls.
@@ -78,7 +84,27 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
     :class:`risklens.scale.protocol.DaskExecutor` for a cluster). Nothing of the caller's is changed.
     ``trained_out``: a dict filled with the models evaluated ({family: [RiskModel, ...]}, run 1 first), so a
     front end can open a reported patient with the very model that was explained.
+    ``workers``: worker processes for the independent units (trainings, explanations) when no ``executor`` is
+    given: "auto" (two on a machine with two or more cores, for a large enough cohort; see
+    :func:`~risklens.study.workers.choose_workers`), a number, or 0 (this process only). The numbers do not
+    depend on it.
     """
+    from concurrent.futures.process import BrokenProcessPool
+
+    from risklens.study.workers import LocalWorkers, choose_workers, one_thread_here
+
+    n_workers = 0 if executor is not None else choose_workers(workers, cohort.n, (settings or ProtocolSettings()).runs)
+    with one_thread_here():
+        if n_workers:
+            try:
+                with LocalWorkers(n_workers) as pool:
+                    return _run_protocol(cohort, settings, progress, store, models, pool, trained_out, pool)
+            except BrokenProcessPool:  # e.g. a script without an `if __name__ == "__main__":` guard, which the
+                pass  # spawned workers import again and stop on: the protocol then runs in this process
+        return _run_protocol(cohort, settings, progress, store, models, executor, trained_out, None)
+
+
+def _run_protocol(cohort, settings, progress, store, models, executor, trained_out, pool) -> EvaluationReport:
     from risklens.study import paper
 
     settings = settings or ProtocolSettings()
@@ -91,11 +117,15 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
 
         subgroup_columns(cohort, settings.subgroup_columns)
     with clock.stage("train"):
-        trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models)
+        trained = train_stage(cohort, families, settings, plan, _sub(say, "train"), models, pool)
     if trained_out is not None:
         trained_out.update(trained.models)
     rows = select_patients(cohort, trained, keys, settings, plan)
     exp = explain_stage(cohort, trained, rows, keys, settings, plan, store, _sub(say, "explain"), clock, executor)
+    # the noise-floor, stability and concept-level explanations are handed out now (to the worker processes, when
+    # there are any); the tables below need only the runs' explanations and are made here meanwhile
+    noise_later = start_noise(noise_requests(cohort, keys, trained, exp, rows, settings, plan), store, executor)
+    concepts_later = start_concepts(cohort, keys, trained, rows, settings, plan, pool) if store is None else None
     say(0.7, "agreement and consistency")
     with clock.stage("agreement"):
         agreement = agree_stage(cohort, keys, exp, settings)
@@ -103,17 +133,21 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
         trig, mech, conc_notes = concordance_stage(cohort, keys, exp, settings)
     with clock.stage("lead time"):
         lead, lead_notes = lead_time_stage(cohort, trained)
-    with clock.stage("concepts"):
-        concept_t1, concept_conc, concept_notes = concept_stage(cohort, keys, trained, exp, rows, settings, plan, store)
-    with clock.stage("noise floor and stability"):
-        stab, floors = noise_stage(cohort, keys, trained, exp, rows, agreement, settings, plan, store,
-                                   _sub(say, "noise"), executor)
     with clock.stage("faithfulness"):
         faith = faithfulness_stage(keys, trained, exp, rows, settings, plan, _sub(say, "faithfulness"))
-    say(0.93, "conformal prediction sets")
+    say(0.76, "conformal prediction sets")
     with clock.stage("conformal"):
         conf, conf_notes = conformal_stage(cohort, trained, settings, plan)
     trust, trust_notes = run_trust(cohort, keys, trained, exp, rows, settings, plan, clock, _sub(say, "trust"))
+    say(0.82, "concept-level attributions")
+    with clock.stage("concepts"):
+        computed = None if concepts_later is None else concepts_later.result()
+        concept_t1, concept_conc, concept_notes = concept_stage(cohort, keys, trained, exp, rows, settings, plan, store,
+                                                                computed)
+    noise_say = _sub(say, "noise")
+    with clock.stage("noise floor and stability"):
+        computed = noise_later.result(lambda d, t: noise_say(d / max(t, 1), f"noise floor and stability ({d}/{t})"))
+        stab, floors = noise_stage(cohort, keys, trained, exp, rows, agreement, settings, plan, store, computed=computed)
     rash = None
     if settings.rashomon:
         from risklens.study.rashomon import rashomon_stage

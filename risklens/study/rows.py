@@ -26,6 +26,8 @@ from risklens.study.seeds import SeedPlan
 from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings
 
 MIN_PATIENTS = 5
+#: Order in which training units are handed out (slowest family first, so two workers finish together).
+TRAIN_ORDER = {"mlp": 0, "xgboost": 1, "l1-logistic": 2}
 TEST_SIZE = 0.3
 PATIENT_RULE = ("per model: the held-out patients with the event that this model's run-1 model flags (its own "
                 "correctly predicted positives); trigger and mechanism concordance, sign agreement, stability, "
@@ -92,19 +94,21 @@ def flagged(model, X_test: pd.DataFrame, y_test: np.ndarray) -> np.ndarray:
 
 
 def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, progress=None,
-                models: dict | None = None) -> Trained:
-    """Split once (seed ``split``), then train ``runs`` models per family (seed ``model run r``).
+                models: dict | None = None, workers=None) -> Trained:
+    """Split once (seed ``split``), then train ``runs`` models per family (seed ``model run r``), on ``workers``
+    (:class:`~risklens.study.workers.LocalWorkers`) when given, else in this process; the same models either way.
 
     ``models`` ({family: [RiskModel, ...]}) replaces training for the families it names; those models
     must have been trained on this same split, or the held-out rows leak.
     """
     from risklens.modeling import held_out_positions, split_cohort, train_model
     from risklens.families import FAMILY_LABELS
+    from risklens.study.workers import map_units
 
     say = progress or (lambda f, m: None)
     train_pos, test_pos = split_cohort(cohort, TEST_SIZE, plan.split)
-    out, notes = {}, []
-    for i, fam in enumerate(families):
+    out, notes, units = {}, [], []
+    for fam in families:
         if models and models.get(fam):
             out[fam] = list(models[fam])
             for m in out[fam]:  # a supplied model must not have been fitted on any of the protocol's held-out rows
@@ -113,13 +117,22 @@ def train_stage(cohort, families, settings: ProtocolSettings, plan: SeedPlan, pr
                                           "protocol holds out; supply models trained on its split or imported ones")
             notes.append(f"{FAMILY_LABELS[fam]}: {len(out[fam])} supplied model(s) used instead of training")
             continue
-        out[fam] = []
-        for r in range(1, settings.runs + 1):
-            say((i + (r - 1) / settings.runs) / len(families),
-                f"training {FAMILY_LABELS[fam]} run {r}/{settings.runs} (seed {plan.model(r)})")
-            out[fam].append(train_model(cohort, fam, seed=plan.model(r), params=settings.model_params.get(fam),
-                                        split_seed=plan.split, test_size=TEST_SIZE, split=(train_pos, test_pos)))
-    return Trained(np.asarray(train_pos), np.asarray(test_pos), out, notes)
+        units += [(fam, r) for r in range(1, settings.runs + 1)]
+    slow_first = sorted(units, key=lambda u: TRAIN_ORDER.get(u[0], 0))  # the longest first balances the workers
+    kwargs = [dict(seed=plan.model(r), params=settings.model_params.get(fam), split_seed=plan.split,
+                   test_size=TEST_SIZE, split=(train_pos, test_pos)) for fam, r in slow_first]
+
+    def said(done, total):
+        if done < total:
+            fam, r = slow_first[done]
+            say(done / total, f"training {FAMILY_LABELS[fam]} run {r}/{settings.runs} (seed {plan.model(r)})")
+
+    fitted = map_units(workers, train_model, [(cohort, fam) for fam, _ in slow_first], said, kwargs)
+    by_unit = {u: m for u, (m, _) in zip(slow_first, fitted)}
+    for fam in families:
+        if fam not in out:
+            out[fam] = [by_unit[(fam, r)] for r in range(1, settings.runs + 1)]
+    return Trained(np.asarray(train_pos), np.asarray(test_pos), {f: out[f] for f in families}, notes)
 
 
 def select_patients(cohort, trained: Trained, keys: list[ExplainerKey], settings: ProtocolSettings,
