@@ -41,7 +41,7 @@ def choose_builtin() -> None:
 def choose_upload() -> None:
     st.caption("CSV or Parquet, one row per patient (or per stay): features, a 0/1 outcome, optionally an id, "
                "a patient column (for patient-level splits), a recorded trigger (the feature group behind each event) "
-               "and, for windows of stays, a time column (hours since admission, or date-times).")
+               "and, for windows of stays, a time column (hours since the stay began, or date-times).")
     file = st.file_uploader("Upload a table", type=["csv", "parquet", "pq"], key="data_upload")
     if file is not None:
         frame = read_uploaded_table(file.getvalue(), file.name)
@@ -66,7 +66,7 @@ def choose_upload() -> None:
                 group_col = pick("Patient (group)", "group", "the patient of each row, when a patient has several rows")
             with c[3]:
                 time_col = pick("Time column (hours)", "time",
-                                "the time of each row: hours since admission, or date-times (read as hours since the "
+                                "the time of each row: hours since the stay began, or date-times (read as hours since the "
                                 "stay's first row). With the patient (group) column, the rows are windows of stays: "
                                 "the Patients page shows the stay and the Model page the lead time. Not a feature")
             with c[4]:
