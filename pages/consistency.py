@@ -193,7 +193,8 @@ def show(rep) -> None:
     st.markdown("**Patients analysed.** Each model's explainers are measured on that model's own correctly "
                 "predicted positives; comparisons between models or methods on the patients every compared model flags.")
     st.dataframe(views.patients_frame(rep), hide_index=True, width="stretch")
-    st.caption(f"Per model: {rep.patient_rule}. Comparisons: {rep.comparison_rule}. Agreement metrics compare "
+    st.caption(f"{rep.patient_rule[:1].upper()}{rep.patient_rule[1:]}. {rep.comparison_rule[:1].upper()}"
+               f"{rep.comparison_rule[1:]}. Agreement metrics compare "
                "rankings by |attribution|, so they are valid across output spaces.")
     for note in rep.notes:
         st.caption(note)

@@ -56,6 +56,24 @@ def test_units_come_back_in_order_whoever_runs_them():
     assert [r for r, _ in map_units(None, divmod, [(9, 4)])] == [(2, 1)]
 
 
+def test_workers_do_not_run_the_main_script_again(tmp_path, monkeypatch):
+    """Streamlit runs app.py as __main__: a spawned worker must not run it (nor an unguarded script) again."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "main_script.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('ran\\n')\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    with LocalWorkers(2) as pool:
+        got = map_units(pool, divmod, [(i, 3) for i in range(6)])
+        assert sys.modules["__main__"] is fake  # put back once the workers started
+    assert [r for r, _ in got] == [divmod(i, 3) for i in range(6)]
+    assert not marker.exists()
+
+
 def test_vectorised_agreement_metrics_match_the_set_definitions():
     from risklens.metrics import consistency as C
 

@@ -99,8 +99,8 @@ def run_protocol(cohort, settings: ProtocolSettings | None = None, progress: Pro
             try:
                 with LocalWorkers(n_workers) as pool:
                     return _run_protocol(cohort, settings, progress, store, models, pool, trained_out, pool)
-            except BrokenProcessPool:  # e.g. a script without an `if __name__ == "__main__":` guard, which the
-                pass  # spawned workers import again and stop on: the protocol then runs in this process
+            except BrokenProcessPool:  # a worker died (killed, out of memory): the protocol runs again in this
+                pass  # process, with the same numbers
         return _run_protocol(cohort, settings, progress, store, models, executor, trained_out, None)
 
 

@@ -17,7 +17,9 @@ in-memory objects it made itself); nothing a user hands in is ever unpickled.
 from __future__ import annotations
 
 import os
+import sys
 import time
+import types
 from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable
@@ -150,6 +152,21 @@ def _gather(futures: list[Future], units: list, progress) -> list:
     return out
 
 
+@contextmanager
+def _plain_main():
+    """While worker processes start: ``__main__`` is an empty module, so a spawned worker does not run the
+    parent's main script again. Streamlit runs app.py as ``__main__`` (so would every worker, in bare mode), and a
+    script without an ``if __name__ == "__main__":`` guard would start the protocol again in each worker; the
+    units themselves are functions of risklens modules, which the workers import."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class LocalWorkers:
     """``n`` spawned worker processes (one thread each) that run units and return results in order.
 
@@ -162,6 +179,9 @@ class LocalWorkers:
         self.n = int(n)
         self._pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_warm_worker)
+        with _plain_main():  # every worker starts now (one per unit handed out while none is idle)
+            for _ in range(self.n):
+                self._pool.submit(_timed, int, (), {})
 
     def __enter__(self) -> "LocalWorkers":
         return self
