@@ -331,15 +331,16 @@ def test_lost_worker_is_retried_without_duplicated_or_missing_rows(client, saved
     ref = explain_to_dataset(saved / "xgboost", saved / "rows.csv", "lime", tmp_path / "ref", samples=1500,
                              part_rows=25, progress=False)
     killed = {}
+    pids = client.run(os.getpid)  # {worker address: pid}, asked before any task runs: the kill follows the look
 
     def kill_a_busy_worker():
         deadline = time.time() + 60
         while time.time() < deadline and not killed:
-            busy = [w for w, keys in client.processing().items() if keys]
+            busy = [(w, keys) for w, keys in client.processing().items() if keys and w in pids]
             if busy:
-                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                killed.update(worker=busy[0], pid=pid, tasks=len(client.processing()[busy[0]]))
-                os.kill(pid, signal.SIGKILL)
+                worker, keys = busy[0]
+                os.kill(pids[worker], signal.SIGKILL)
+                killed.update(worker=worker, pid=pids[worker], tasks=len(keys))
             time.sleep(0.05)
 
     killer = threading.Thread(target=kill_a_busy_worker)
