@@ -35,7 +35,7 @@ def choose_builtin() -> None:
     if st.button("Load this cohort", key="data_load_builtin", type="primary"):
         with ui.guarded():
             state.set_cohort(ui.cache.builtin_cohort(name, n=n, seed=0, preset=preset))
-            st.success(f"Loaded {name}.")
+            st.success(f"Loaded {md_escape(name)}.")
 
 
 def choose_upload() -> None:

@@ -109,11 +109,10 @@ def _datetimes(col):
         return pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
 
 
-def stay_extra(frame, stay_col: str, time_col: str, y: np.ndarray, ids, event_col: str | None = None):
+def stay_extra(frame, stay_col: str, hour: np.ndarray, y: np.ndarray, ids, event_col: str | None = None):
     """The ``extra`` frame of a user's table of stays: ``stay`` (the patient id column), ``hour`` (its time column
-    as hours, :func:`stay_hours`) and ``event_hour`` (the ``event_col`` column when given, else the time of the
+    as hours, from :func:`stay_hours`) and ``event_hour`` (the ``event_col`` column when given, else the time of the
     stay's first positive window -- a lower bound of the event time, by at most the outcome horizon)."""
-    hour = stay_hours(frame, stay_col, time_col)
     stay = frame[stay_col].astype(str).to_numpy(dtype=object)
     if event_col is not None:
         event = pd.to_numeric(frame[event_col], errors="coerce").to_numpy(dtype=np.float64)

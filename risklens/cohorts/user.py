@@ -97,8 +97,7 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     check_columns(frame, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
-    if time_col:
-        stay_hours(frame, group_col, time_col)  # a group column and a number or date-time in every row
+    hours = stay_hours(frame, group_col, time_col) if time_col else None  # a group column, a time in every row
     drop = check_drop(frame, drop, outcome=outcome, id=id_col, trigger=trigger_col, group=group_col, time=time_col)
     n = len(frame)
     if n < MIN_ROWS:
@@ -141,7 +140,7 @@ def cohort_from_frame(frame: pd.DataFrame, outcome: str, id_col: str | None = No
     trigger = _map_triggers(frame[trigger_col].to_numpy(dtype=object), final) if trigger_col else None
     extra = None
     if time_col:
-        extra = stay_extra(frame, group_col, time_col, y, X.index)
+        extra = stay_extra(frame, group_col, hours, y, X.index)
     return Cohort(name=name, X=X, y=y, dictionary=final, groups=groups, trigger=trigger,
                   source=f"user file {name!r}: {n} rows, {X.shape[1]} features, outcome column {outcome!r}",
                   outcome_name=outcome, contract=contract, extra=extra)
