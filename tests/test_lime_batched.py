@@ -164,6 +164,31 @@ def test_fused_kernel_equals_numpy_path():
     np.testing.assert_allclose([ndtri_fast(x) for x in p], ndtri(p), rtol=2e-9, atol=1e-12)
 
 
+def test_vectorised_kernel_equals_the_scalar_kernel_bit_for_bit():
+    """The kernel the batched LIME runs (central branch vectorised, tails after) gives exactly the values of the
+    plain per-element kernel: the same bins, the same floating point bits, tails and degenerate bins included."""
+    from risklens.explain._lime_kernel import fill, fill_scalar
+    from risklens.explain.lime_batched import _sampling_tables
+
+    rng = np.random.default_rng(11)
+    B = imputed_background()
+    B[:, 0] = 1.0  # a constant feature: every bin degenerate
+    B[:, 1] = np.round(B[:, 1])  # few distinct values: some bins with min == max
+    stats = QuartileStats.fit(B)
+    tables = _sampling_tables(stats)
+    u_bin, u_val = rng.random((3000, B.shape[1])), rng.random((3000, B.shape[1]))
+    u_val[:50] = np.logspace(-300, -1, 50)[:, None]  # deep in both tails of the inverse CDF
+    u_val[50:100] = 1 - np.logspace(-16, -2, 50)[:, None]
+    inst = stats.discretize(B[:1])[0].astype(np.int64)
+    out = [(np.empty(u_bin.shape, bool), np.empty(u_bin.shape)) for _ in range(2)]
+    fill(u_bin, u_val, stats.cum_freq, *tables, inst, *out[0])
+    fill_scalar(u_bin, u_val, stats.cum_freq, *tables, inst, *out[1])
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    assert np.array_equal(out[0][1].view(np.int64), out[1][1].view(np.int64))
+    tails = (u_val < 0.02425) | (u_val > 1 - 0.02425)
+    assert tails.sum() > 1000 and (~tails).sum() > 1000  # both branches were exercised
+
+
 def test_quartile_stats_reused_for_the_same_background_only():
     """QuartileStats.of fits a background once: the same values (even in another array) give the same fitted
     object with fit's numbers; other values give their own."""
