@@ -103,13 +103,10 @@ class RiskModel:
         fast = _plain_steps(steps["impute"], steps["scale"])
         if fast is None:
             return steps["scale"].transform(steps["impute"].transform(M))
+        from risklens.modeling._standardise import standardise  # numba: imported on first use
+
         fill, mean, scale = fast  # the two transforms' own arithmetic, without their per-call input checks
-        Z = np.where(np.isnan(M), fill, M)
-        if mean is not None:
-            Z -= mean
-        if scale is not None:
-            Z /= scale
-        return Z
+        return standardise(M, fill, mean, scale)
 
     # ---- outputs -----------------------------------------------------------------------------
     def predict_margin(self, X) -> np.ndarray:

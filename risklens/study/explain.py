@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from risklens.study.clock import Clock
-from risklens.study.rows import Rows, Trained
+from risklens.study.rows import TRAIN_ORDER, Rows, Trained
 from risklens.study.seeds import SeedPlan
 from risklens.study.settings import ExplainerKey, ProtocolSettings
 
@@ -82,13 +82,15 @@ def explain_stage(cohort, trained: Trained, rows: Rows, keys: list[ExplainerKey]
     seconds over its runs ("explain KEY"; they overlap when worker processes explain side by side)."""
     say = progress or (lambda f, m: None)
     clock = clock or Clock()
-    pat, coh, used = {}, {}, {}
+    pat, coh = {}, {}
+    used = {key: settings.budget(key.family, key.method) for key in keys}
     requests, owner = [], []
-    for key in keys:
+    # handed out family by family, the slowest to explain first (the network's, then XGBoost's), so that the
+    # last calls are short ones and two workers finish together; results go back to their explainer by owner
+    for key in sorted(keys, key=lambda k: TRAIN_ORDER.get(k.family, 0)):
         union = pd.Index(rows.patient_rows[key]).append(pd.Index(rows.cohort_rows[key])).unique()
         X = cohort.X.loc[union]
         params = method_params(key, settings, rows.background)
-        used[key] = settings.budget(key.family, key.method)
         for r, model in enumerate(trained.models[key.family], start=1):
             requests.append((model, X, key.method, plan.explainer(r), params))
             owner.append(key)

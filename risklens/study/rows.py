@@ -26,7 +26,8 @@ from risklens.study.seeds import SeedPlan
 from risklens.study.settings import EvaluationError, ExplainerKey, ProtocolSettings
 
 MIN_PATIENTS = 5
-#: Order in which training units are handed out (slowest family first, so two workers finish together).
+#: Order in which a family's training and explanation units are handed out (slowest family first, so two workers
+#: finish together).
 TRAIN_ORDER = {"mlp": 0, "xgboost": 1, "l1-logistic": 2}
 TEST_SIZE = 0.3
 PATIENT_RULE = ("per model: the held-out patients with the event that this model's run-1 model flags (its own "
