@@ -31,6 +31,19 @@ def test_one_pass_equals_the_numpy_passes_bit_for_bit(with_mean, with_scale):
     assert not np.isnan(got).any() and np.isnan(M).any()  # the input is left as it was
 
 
+def test_one_pass_keeps_the_memory_order_so_products_round_the_same():
+    """A column-major input (a DataFrame's values) gives a column-major result, as numpy's passes do, so the
+    model's product with it runs the same BLAS kernel and gives the same bits."""
+    rng = np.random.default_rng(8)
+    M = np.asfortranarray(rng.normal(size=(5000, 58)))
+    M[rng.random(M.shape) < 0.05] = np.nan
+    fill, mean, scale = rng.normal(size=58), rng.normal(size=58), rng.random(58) + 0.5
+    got, want = standardise(M, fill, mean, scale), numpy_passes(M, fill, mean, scale)
+    assert got.flags.f_contiguous == want.flags.f_contiguous == True  # noqa: E712
+    w = rng.normal(size=(58, 1))
+    assert np.array_equal((got @ w).view(np.int64), (want @ w).view(np.int64))
+
+
 def test_a_models_preprocessing_equals_its_pipeline_steps():
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression

@@ -29,6 +29,10 @@ from typing import Callable, Iterable
 MIN_WORK = 20_000
 #: Worker processes ``"auto"`` starts (at most the machine's cores).
 AUTO_WORKERS = 2
+#: Environment a worker process starts with: one OpenMP / BLAS / numba thread. ``OMP_THREAD_LIMIT`` also caps a
+#: library that asks for more threads itself (XGBoost's ``n_jobs=2`` training; its trees do not depend on the
+#: thread count), so two workers never run four threads on two cores.
+WORKER_ENV = {"OMP_THREAD_LIMIT": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
 
 
 def choose_workers(workers, cohort_rows: int, runs: int) -> int:
@@ -153,6 +157,22 @@ def _gather(futures: list[Future], units: list, progress) -> list:
 
 
 @contextmanager
+def _worker_env():
+    """While worker processes start: this process's environment with :data:`WORKER_ENV` (a spawned process reads
+    its thread limits once, at start); restored afterwards."""
+    before = {k: os.environ.get(k) for k in WORKER_ENV}
+    os.environ.update(WORKER_ENV)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def _plain_main():
     """While worker processes start: ``__main__`` is an empty module, so a spawned worker does not run the
     parent's main script again. Streamlit runs app.py as ``__main__`` (so would every worker, in bare mode), and a
@@ -179,7 +199,7 @@ class LocalWorkers:
         self.n = int(n)
         self._pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_warm_worker)
-        with _plain_main():  # every worker starts now (one per unit handed out while none is idle)
+        with _plain_main(), _worker_env():  # every worker starts now (one per unit handed out while none is idle)
             for _ in range(self.n):
                 self._pool.submit(_timed, int, (), {})
 
