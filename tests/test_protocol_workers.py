@@ -112,3 +112,33 @@ def test_pipeline_arithmetic_equals_the_fitted_steps(ward):
     np.testing.assert_array_equal(
         xgb_model.predict_margin(X),
         xgb_model.booster.predict(xgb.DMatrix(X, missing=np.nan), output_margin=True).astype(np.float64))
+
+
+def test_workers_start_with_one_thread_and_leave_this_environment_alone(monkeypatch):
+    """Each worker process starts with one OpenMP / BLAS / numba thread (OMP_THREAD_LIMIT caps XGBoost's n_jobs);
+    this process's environment is the same afterwards, a variable it had and one it had not."""
+    import os
+
+    from risklens.study.workers import WORKER_ENV
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    with LocalWorkers(2) as pool:  # submitted futures run in the workers (map_units may run some here)
+        got = [pool.submit(os.getenv, name).result()[0] for name in WORKER_ENV for _ in range(3)]
+    assert got == [WORKER_ENV[name] for name in WORKER_ENV for _ in range(3)]
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "7" and "OMP_THREAD_LIMIT" not in os.environ
+
+
+def test_xgboost_trees_do_not_depend_on_the_thread_count(ward):
+    """Why a worker may train XGBoost's n_jobs=2 model on one thread: the trees are the same bytes."""
+    from risklens.modeling.split import split_cohort
+    from risklens.modeling.train import _fit, build_estimator
+
+    train, _ = split_cohort(ward, 0.3, 3)
+    X, y = ward.X.to_numpy(dtype=np.float64)[train], np.asarray(ward.y)[train]
+    trees = []
+    for threads in (1, 2):
+        est = build_estimator("xgboost", seed=5, params={"n_jobs": threads, "n_estimators": 40})
+        _fit("xgboost", est, X, y)
+        trees.append(bytes(est.get_booster().save_raw("ubj")))
+    assert trees[0] == trees[1]
