@@ -9,6 +9,10 @@ study's methods (+ LIME), timings per stage.
 Prints one line per stage (wall seconds, share) and the total, then each explainer's compute seconds over its
 runs (with worker processes these overlap, so they are not part of the stage table); writes the report to --out (default
 bench/out-evaluate-<cohort>-<n>) as report.json / report.html / report.md.
+
+The numba kernels (TreeSHAP, MLP-SHAP walks, LIME sampling, the scaler) are compiled on their first call and cached
+beside their modules; the first run after a change to one of those files (or after a fresh checkout) compiles them
+in every process and takes about 30 s longer on two cores. Time a second run.
 """
 
 from __future__ import annotations
