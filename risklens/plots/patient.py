@@ -14,7 +14,8 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label, swatch
+from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, plain, space_label,
+                                  swatch)
 
 
 def _one(row: Explanation) -> Explanation:
@@ -131,7 +132,7 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
         status = info.status(v)
         colour = RAISE if status == "high" else LOWER if status == "low" else ACCENT
         unit = f" ({info.unit})" if info.unit else ""
-        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1], "ticks": "outside"}
+        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1], "ticks": "outside", **QUICK_TICKS}
         annotations.append({"text": f"{info.label}{unit}", "xref": "paper", "yref": "paper", "x": 0, "y": top_,
                             "xanchor": "left", "yanchor": "bottom", "showarrow": False})
         layout[f"yaxis{ax}"] = {"domain": [max(top_ - h, 0), top_], "anchor": f"x{ax}", "visible": False, "range": [-1, 1]}

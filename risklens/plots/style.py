@@ -48,6 +48,12 @@ LEGEND_AT = {
     "below": {"orientation": "h", "x": 0.0, "y": -0.22, "xanchor": "left", "yanchor": "top"},
 }
 
+#: Tick labels are never hidden one by one at the figure's edge (plotly's default for numeric axes measures every
+#: label's box after each label is placed, which makes the browser lay out the whole page again and again; the
+#: margins leave room for the labels anyway).
+QUICK_TICKS = {"ticklabeloverflow": "allow"}
+
+
 def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = None, legend: bool = True,
             legend_at: str = "below") -> go.Figure:
     leg = dict(LEGEND_AT[legend_at])
@@ -56,6 +62,8 @@ def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = Non
         title={"text": title},
         xaxis_title=x,
         yaxis_title=y,
+        xaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
+        yaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         showlegend=legend,
         legend=leg,
@@ -69,7 +77,8 @@ def _layout(title: str, x: str, y: str, height: int | None = None, legend: bool 
     """The layout of :func:`_finish` as a plain dict (building figures from dicts is ~10x faster)."""
     leg = dict(LEGEND_AT[legend_at])
     leg["bgcolor"] = "rgba(128,128,128,0.10)"
-    out = {"title": {"text": title}, "xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}},
+    out = {"title": {"text": title}, "xaxis": {"title": {"text": x}, **QUICK_TICKS},
+           "yaxis": {"title": {"text": y}, **QUICK_TICKS},
            "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "showlegend": legend, "legend": leg}
     if height:
         out["height"] = height
