@@ -14,8 +14,8 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, plain, space_label,
-                                  swatch)
+from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, page_figure, plain,
+                                  space_label, swatch)
 
 
 def _one(row: Explanation) -> Explanation:
@@ -46,7 +46,7 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
     layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int = 10,
@@ -65,7 +65,7 @@ def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int
     layout = _layout(f"{title}<br><sup>{swatch(RAISE)} raises the risk, {swatch(LOWER)} lowers it</sup>", space_label(row.output), "",
                      height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str, label_b: str,
@@ -96,7 +96,7 @@ def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str,
                             "tickvals": list(range(1, top + 1)) + [beyond],
                             "ticktext": [str(r) for r in range(1, top + 1)] + [f"> {top}"]})
     layout["xaxis"]["range"] = [-1.3, 2.0]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
@@ -143,7 +143,7 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
                        "hovertemplate": f"{info.label}: {info.format_value(v)}<br>normal {info.normal_range_text}"
                                         f" ({status})<extra></extra>"})
     layout["shapes"], layout["annotations"] = shapes, annotations
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def vitals_note(row: Explanation, dictionary: FeatureDictionary, top: int = 8) -> str:

@@ -84,6 +84,13 @@ def _layout(title: str, x: str, y: str, height: int | None = None, legend: bool 
         out["height"] = height
     return out
 
+def page_figure(traces: list | None = None, layout: dict | None = None) -> go.Figure:
+    """A figure from plain trace and layout dicts, taken as they are (plotly's per-property checks in Python cost
+    ~15 ms a figure, redone on every patient switch; tests/test_plots.py checks every such builder's output against
+    plotly's schema instead)."""
+    return go.Figure(data=traces or [], layout=layout or {}, _validate=False)
+
+
 def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: float = 1, at: str = "top",
            anchor: str = "left") -> tuple[dict, dict | None]:
     shape = {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
