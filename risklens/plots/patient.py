@@ -14,7 +14,7 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, page_figure, plain,
+from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, fitted_margin, page_figure, plain,
                                   space_label, swatch)
 
 
@@ -43,6 +43,7 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
                "hovertemplate": "%{y}<br>%{customdata[0]:+.2f} points, risk now %{customdata[1]:.1f}%<extra></extra>"}]
     layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; "
                      f"{swatch(RAISE)} raises, {swatch(LOWER)} lowers</sup>", "risk (%)", "", height=max(320, 26 * len(f) + 140), legend=False)
+    layout["margin"] = fitted_margin(labels)
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
     layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
@@ -116,12 +117,12 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
     if not rows:
         return None
     # each panel: its name above a 40 px band, then its ticks, in a 55 px gap before the next panel's name
-    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 55, 70, 30
+    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 55, 70, 45
     plot_px = k * band_px + (k - 1) * gap_px
     gap, h = gap_px / plot_px, band_px / plot_px
     layout = _layout(title, "", "", height=plot_px + top_px + bottom_px, legend=False)
     layout.pop("xaxis"), layout.pop("yaxis")
-    layout["margin"] = {"l": 10, "r": 20, "t": top_px, "b": bottom_px}
+    layout["margin"] = {"l": 20, "r": 25, "t": top_px, "b": bottom_px}  # holds the ticks: drawn in one pass
     traces, shapes, annotations = [], [], []
     for i, (info, v) in enumerate(rows):
         ax = "" if i == 0 else str(i + 1)
