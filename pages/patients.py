@@ -91,9 +91,9 @@ def header(v, threshold, cohort, model, models, sure=None):
 
 
 def explanation(first, cohort, model):
-    """The primary method's parts (waterfall, top-feature table, normal ranges), drawn before the second method
-    runs (the browser draws them while the server computes LIME); returns the places of the second method's parts,
-    which :func:`second_opinion` fills."""
+    """The primary method's parts (waterfall, normal ranges), drawn before the second method runs (the browser
+    draws them while the server computes LIME); returns the places of the parts that need the second method (the
+    top-feature table ranks features by it too), which :func:`second_opinion` fills."""
     d = ui.cache.words_for(model, cohort)
     left, right = st.columns([3, 2])
     with left:
@@ -103,7 +103,6 @@ def explanation(first, cohort, model):
             st.caption(MAPPING_NOTE)
     with right:
         st.markdown("**Top features: value, normal range, effect on risk**", help=METHODS_HELP)
-        st.dataframe(pp.top_feature_table(first, d), hide_index=True, width="stretch")
         agreement = st.container()
     left, right = st.columns(2)
     with left:
@@ -117,11 +116,13 @@ def explanation(first, cohort, model):
 
 
 def second_opinion(places, v, cohort, model):
-    """The second method's parts in the places :func:`explanation` left: agreement badge, LIME note, ranks."""
+    """The second method's parts in the places :func:`explanation` left: the top-feature table (with the second
+    method's ranks), agreement badge, LIME note, rankings side by side."""
     agreement, ranks = places
     d = ui.cache.words_for(model, cohort)
     name, other = ui.method_name(v.method), ui.method_name(v.other_method)
     with agreement:
+        st.dataframe(pp.top_feature_table(v, d), hide_index=True, width="stretch")
         if v.badge:
             colour, text = v.badge
             st.markdown(f"{BADGE[colour]} {name} vs {other}: {text}.", help=METHODS_HELP)
