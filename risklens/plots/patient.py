@@ -14,8 +14,8 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, fitted_margin, page_figure, plain,
-                                  space_label, swatch)
+from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, fitted_margin,
+                                  page_figure, plain, space_label, swatch)
 
 
 def _one(row: Explanation) -> Explanation:
