@@ -90,17 +90,38 @@ def header(v, threshold, cohort, model, models, sure=None):
     st.info(md_escape(v.summary), icon=":material/description:")
 
 
-def explanation(v, cohort, model):
+def explanation(first, cohort, model):
+    """The primary method's parts (waterfall, normal ranges), drawn before the second method runs (the browser
+    draws them while the server computes LIME); returns the places of the parts that need the second method (the
+    top-feature table ranks features by it too), which :func:`second_opinion` fills."""
     d = ui.cache.words_for(model, cohort)
-    name, other = ui.method_name(v.method), ui.method_name(v.other_method)
     left, right = st.columns([3, 2])
     with left:
-        if not ui_concepts.patient_waterfall(model, cohort, v.row):  # by concept when its toggle is on
-            st.plotly_chart(plots.waterfall_figure(v.shown, d), key="pt_waterfall")
-        if v.output == "log-odds":
+        if not ui_concepts.patient_waterfall(model, cohort, first.row):  # by concept when its toggle is on
+            st.plotly_chart(plots.waterfall_figure(first.shown, d), key="pt_waterfall")
+        if first.output == "log-odds":
             st.caption(MAPPING_NOTE)
     with right:
         st.markdown("**Top features: value, normal range, effect on risk**", help=METHODS_HELP)
+        agreement = st.container()
+    left, right = st.columns(2)
+    with left:
+        fig = plots.vitals_figure(first.shown, d)
+        if fig is not None:
+            st.plotly_chart(fig, key="pt_vitals")
+        note = plots.vitals_note(first.shown, d)
+        if note:
+            st.caption(md_escape(note))
+    return agreement, right
+
+
+def second_opinion(places, v, cohort, model):
+    """The second method's parts in the places :func:`explanation` left: the top-feature table (with the second
+    method's ranks), agreement badge, LIME note, rankings side by side."""
+    agreement, ranks = places
+    d = ui.cache.words_for(model, cohort)
+    name, other = ui.method_name(v.method), ui.method_name(v.other_method)
+    with agreement:
         st.dataframe(pp.top_feature_table(v, d), hide_index=True, width="stretch")
         if v.badge:
             colour, text = v.badge
@@ -108,16 +129,8 @@ def explanation(v, cohort, model):
         note = pp.lime_note(v, model, cohort)
         if note:
             st.caption(md_escape(note))
-    left, right = st.columns(2)
-    with left:
-        fig = plots.vitals_figure(v.shown, d)
-        if fig is not None:
-            st.plotly_chart(fig, key="pt_vitals")
-        note = plots.vitals_note(v.shown, d)
-        if note:
-            st.caption(md_escape(note))
     if v.other_row is not None:
-        with right:
+        with ranks:
             if st.toggle(f"Show the {name} and {other} rankings side by side", key="pt_ranks_on"):
                 st.plotly_chart(plots.rank_comparison_figure(v.row, v.other_row, name, other, d,
                                                              title=f"{name} and {other}: rank of each feature"),
@@ -212,13 +225,17 @@ def patient_detail(model, models, cohort, index, threshold, other, shown, n_matc
         with pick:
             choose_patient(shown, n_matching, pid)
         ui.audit.record("patient opened", patient=first.id, model=model.model_id, data=cohort.hash)
-        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
-        explanation(v, cohort, model)
-        if st.toggle("Can I trust this explanation? (sanity check, sampling error, sensitivity)", key="pt_trust"):
-            trust_panel(model, cohort, v)
-        stay_view.stay_section(model, cohort, v.id, v.method, threshold)  # only for cohorts of stays
-        what_if(model, cohort, index, v)
+        # what needs only the primary method is drawn first; the second method (LIME) fills its places after
+        places = explanation(first, cohort, model)
+        trust = st.container()
+        stay_view.stay_section(model, cohort, first.id, first.method, threshold)  # only for cohorts of stays
+        what_if(model, cohort, index, first)
+        v = pp.view_for(model, cohort, index, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+        second_opinion(places, v, cohort, model)
+        with trust:
+            if st.toggle("Can I trust this explanation? (sanity check, sampling error, sensitivity)", key="pt_trust"):
+                trust_panel(model, cohort, v)
 
 
 @st.fragment
@@ -284,10 +301,11 @@ def scored_detail(model, models, cohort, wl, threshold, other, shown, n_matching
         with pick:
             choose_patient(shown, n_matching, pid)
         ui.audit.record("patient opened", patient=first.id, model=model.model_id, data=wl.key)
-        v, X = pp.scored_view(model, cohort, wl, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
         st.toggle("Check LIME's stability over 3 seeds", value=True, key="pt_stab")
-        explanation(v, cohort, model)
-        what_if(model, cohort, None, v, X)
+        places = explanation(first, cohort, model)  # the primary method first, LIME's places filled after
+        what_if(model, cohort, None, first, X)
+        v, X = pp.scored_view(model, cohort, wl, pid, threshold, other, stability=st.session_state.get("pt_stab", True))
+        second_opinion(places, v, cohort, model)
 
 
 def body() -> None:

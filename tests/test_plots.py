@@ -140,3 +140,29 @@ def test_every_builder_returns_a_figure():
     ]
     for f in figs:
         assert isinstance(f, go.Figure) and _title(f)
+
+
+def test_patient_page_figures_follow_plotly_schema():
+    """The Patients page's builders skip plotly's Python-side checks (page_figure): their output must still be a
+    figure plotly accepts, property by property (an unknown or mistyped property raises here)."""
+    from risklens.explain.base import Explanation
+    from risklens.patients.stay import stay_timeline
+    from risklens.plots.stay import change_figure, stay_figure
+
+    row = _expl([0.4, -0.2, 0.05], [16, 88, 70], base=-2.0)
+    other = _expl([0.1, 0.3, -0.05], [16, 88, 70])
+    ids = ["w0", "w1", "w2"]
+    concepts = Explanation(values=np.array([[0.2, -0.1, 0.0], [0.5, -0.3, 0.1], [0.9, 0.2, -0.1]]),
+                           base_values=np.full(3, -2.0), data=np.zeros((3, 3)), feature_names=NAMES, method="shap",
+                           model_id="m", output="log-odds", ids=np.array(ids))
+    tl = stay_timeline("S1", ids, [0.0, 4.0, 8.0], [0.1, 0.2, 0.4], np.array([0, 0, 1]), concepts, threshold=0.3,
+                       event_hour=9.0, labels={"rr_max": "Breathing"})
+    figures = [plots.waterfall_figure(row, D), plots.vitals_figure(row, D), plots.patient_bar(row, D),
+               plots.rank_comparison_figure(row, other, "SHAP", "LIME", D), stay_figure(tl, "w1"),
+               change_figure(tl, "w2"), change_figure(tl, "w0")]
+    for fig in figures:
+        checked = go.Figure(fig.to_dict())  # validated: raises ValueError on anything plotly does not know
+        assert checked.layout.title.text == fig.layout.title.text
+        axes = [v for k, v in fig.to_dict()["layout"].items() if k[1:5] == "axis" and v.get("visible", True)]
+        assert axes and all(ax["ticklabeloverflow"] == "allow" for ax in axes)  # every drawn axis, no label hidden
+    assert stay_figure(tl, "w1").data[1].x[0] == 4.0  # the shown window ringed at its hour

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from risklens.explain.base import Explanation
 from risklens.patients.concept_waterfall import concept_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, swatch
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, fitted_margin, page_figure, swatch
 
 #: Lighter colours of an expanded concept's feature steps
 RAISE_LIGHT, LOWER_LIGHT = "rgba(230,159,0,0.55)", "rgba(0,114,178,0.55)"
@@ -40,4 +40,5 @@ def concept_waterfall_figure(concepts: Explanation, features: Explanation, conce
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
     layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
-    return go.Figure(data=traces, layout=layout)
+    layout["margin"] = fitted_margin(labels)
+    return page_figure(traces, layout)

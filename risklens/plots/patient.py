@@ -14,7 +14,8 @@ from risklens.explain.base import Explanation
 from risklens.metrics.consistency import top_k
 from risklens.patients.agreement import ranks
 from risklens.patients.waterfall import risk_waterfall
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, plain, space_label, swatch
+from risklens.plots.style import (ACCENT, LOWER, NEUTRAL, QUICK_TICKS, RAISE, _layout, _vline, fitted_margin,
+                                  page_figure, plain, space_label, swatch)
 
 
 def _one(row: Explanation) -> Explanation:
@@ -42,10 +43,11 @@ def waterfall_figure(row: Explanation, dictionary: FeatureDictionary | None, top
                "hovertemplate": "%{y}<br>%{customdata[0]:+.2f} points, risk now %{customdata[1]:.1f}%<extra></extra>"}]
     layout = _layout(f"{title}<br><sup>base risk {base_pp:.1f}% → this patient {risk_pp:.1f}%; "
                      f"{swatch(RAISE)} raises, {swatch(LOWER)} lowers</sup>", "risk (%)", "", height=max(320, 26 * len(f) + 140), legend=False)
+    layout["margin"] = fitted_margin(labels)
     s1, a1 = _vline(base_pp, NEUTRAL, f"base {base_pp:.1f}%", dash="dot", anchor="right")
     s2, a2 = _vline(risk_pp, ACCENT, f"patient {risk_pp:.1f}%", anchor="left")
     layout["shapes"], layout["annotations"] = [s1, s2], [a1, a2]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int = 10,
@@ -64,7 +66,7 @@ def patient_bar(row: Explanation, dictionary: FeatureDictionary | None, top: int
     layout = _layout(f"{title}<br><sup>{swatch(RAISE)} raises the risk, {swatch(LOWER)} lowers it</sup>", space_label(row.output), "",
                      height=max(300, 26 * len(order) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str, label_b: str,
@@ -95,7 +97,7 @@ def rank_comparison_figure(row_a: Explanation, row_b: Explanation, label_a: str,
                             "tickvals": list(range(1, top + 1)) + [beyond],
                             "ticktext": [str(r) for r in range(1, top + 1)] + [f"> {top}"]})
     layout["xaxis"]["range"] = [-1.3, 2.0]
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
@@ -115,12 +117,12 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
     if not rows:
         return None
     # each panel: its name above a 40 px band, then its ticks, in a 55 px gap before the next panel's name
-    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 55, 70, 30
+    k, band_px, gap_px, top_px, bottom_px = len(rows), 40, 55, 70, 45
     plot_px = k * band_px + (k - 1) * gap_px
     gap, h = gap_px / plot_px, band_px / plot_px
     layout = _layout(title, "", "", height=plot_px + top_px + bottom_px, legend=False)
     layout.pop("xaxis"), layout.pop("yaxis")
-    layout["margin"] = {"l": 10, "r": 20, "t": top_px, "b": bottom_px}
+    layout["margin"] = {"l": 20, "r": 25, "t": top_px, "b": bottom_px}  # holds the ticks: drawn in one pass
     traces, shapes, annotations = [], [], []
     for i, (info, v) in enumerate(rows):
         ax = "" if i == 0 else str(i + 1)
@@ -131,7 +133,7 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
         status = info.status(v)
         colour = RAISE if status == "high" else LOWER if status == "low" else ACCENT
         unit = f" ({info.unit})" if info.unit else ""
-        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1], "ticks": "outside"}
+        layout[f"xaxis{ax}"] = {"domain": [0, 1], "anchor": f"y{ax}", "range": [x0, x1], "ticks": "outside", **QUICK_TICKS}
         annotations.append({"text": f"{info.label}{unit}", "xref": "paper", "yref": "paper", "x": 0, "y": top_,
                             "xanchor": "left", "yanchor": "bottom", "showarrow": False})
         layout[f"yaxis{ax}"] = {"domain": [max(top_ - h, 0), top_], "anchor": f"x{ax}", "visible": False, "range": [-1, 1]}
@@ -142,7 +144,7 @@ def vitals_figure(row: Explanation, dictionary: FeatureDictionary, top: int = 6,
                        "hovertemplate": f"{info.label}: {info.format_value(v)}<br>normal {info.normal_range_text}"
                                         f" ({status})<extra></extra>"})
     layout["shapes"], layout["annotations"] = shapes, annotations
-    return go.Figure(data=traces, layout=layout)
+    return page_figure(traces, layout)
 
 
 def vitals_note(row: Explanation, dictionary: FeatureDictionary, top: int = 8) -> str:

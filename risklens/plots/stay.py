@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from risklens.patients.stay import StayTimeline
-from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline
+from risklens.plots.style import ACCENT, LOWER, NEUTRAL, RAISE, _layout, _vline, fitted_margin, page_figure
 
 
 def stay_figure(tl: StayTimeline, selected: str | None = None, title: str = "Risk through the stay") -> go.Figure:
@@ -45,7 +45,8 @@ def stay_figure(tl: StayTimeline, selected: str | None = None, title: str = "Ris
         annotations.append(a)
     layout["shapes"], layout["annotations"] = shapes, annotations
     layout["yaxis"]["rangemode"] = "tozero"
-    return go.Figure(data=traces, layout=layout)
+    layout["margin"] = fitted_margin(y_title=True)
+    return page_figure(traces, layout)
 
 
 def change_figure(tl: StayTimeline, row_id: str, top: int = 8) -> go.Figure:
@@ -55,7 +56,7 @@ def change_figure(tl: StayTimeline, row_id: str, top: int = 8) -> go.Figure:
     if ch.empty:
         layout = _layout("What changed since the previous window<br><sup>the first window of the stay: nothing "
                          "before it</sup>", "risk points", "", height=220, legend=False)
-        return go.Figure(layout=layout)
+        return page_figure(layout=layout)
     shown = ch.iloc[:top][::-1]
     rest = float(ch.iloc[top:].sum())
     labels = [tl.labels.get(n, n) for n in shown.index]
@@ -73,4 +74,5 @@ def change_figure(tl: StayTimeline, row_id: str, top: int = 8) -> go.Figure:
                      "each concept's contribution now minus then (they add up to the change)</sup>", "risk points", "",
                      height=max(240, 26 * len(values) + 120), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
-    return go.Figure(data=traces, layout=layout)
+    layout["margin"] = fitted_margin(labels)
+    return page_figure(traces, layout)

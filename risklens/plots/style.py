@@ -48,6 +48,12 @@ LEGEND_AT = {
     "below": {"orientation": "h", "x": 0.0, "y": -0.22, "xanchor": "left", "yanchor": "top"},
 }
 
+#: Tick labels are never hidden one by one at the figure's edge (plotly's default for numeric axes measures every
+#: label's box after each label is placed, which makes the browser lay out the whole page again and again; the
+#: margins leave room for the labels anyway).
+QUICK_TICKS = {"ticklabeloverflow": "allow"}
+
+
 def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = None, legend: bool = True,
             legend_at: str = "below") -> go.Figure:
     leg = dict(LEGEND_AT[legend_at])
@@ -56,6 +62,8 @@ def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = Non
         title={"text": title},
         xaxis_title=x,
         yaxis_title=y,
+        xaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
+        yaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         showlegend=legend,
         legend=leg,
@@ -69,11 +77,27 @@ def _layout(title: str, x: str, y: str, height: int | None = None, legend: bool 
     """The layout of :func:`_finish` as a plain dict (building figures from dicts is ~10x faster)."""
     leg = dict(LEGEND_AT[legend_at])
     leg["bgcolor"] = "rgba(128,128,128,0.10)"
-    out = {"title": {"text": title}, "xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}},
+    out = {"title": {"text": title}, "xaxis": {"title": {"text": x}, **QUICK_TICKS},
+           "yaxis": {"title": {"text": y}, **QUICK_TICKS},
            "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "showlegend": legend, "legend": leg}
     if height:
         out["height"] = height
     return out
+
+def fitted_margin(y_labels=(), y_title: bool = False, x_title: bool = True, right: int = 20, top: int = 50) -> dict:
+    """Margins (px) that already hold the axis labels. Plotly's automatic margins stay on as a safety net, but when
+    they find nothing to push they draw a figure once instead of twice (a second full pass for every figure on
+    every patient switch); ``y_labels``: the text of a categorical y axis (measured: ~50 px plus 5 px a character)."""
+    left = 56 + int(5.2 * max((len(str(t)) for t in y_labels), default=0)) if len(y_labels) else 40
+    return {"l": left + (35 if y_title else 0), "r": right, "t": top, "b": 70 if x_title else 40}
+
+
+def page_figure(traces: list | None = None, layout: dict | None = None) -> go.Figure:
+    """A figure from plain trace and layout dicts, taken as they are (plotly's per-property checks in Python cost
+    ~15 ms a figure, redone on every patient switch; tests/test_plots.py checks every such builder's output against
+    plotly's schema instead)."""
+    return go.Figure(data=traces or [], layout=layout or {}, _validate=False)
+
 
 def _vline(x: float, color: str, text: str = "", dash: str = "solid", width: float = 1, at: str = "top",
            anchor: str = "left") -> tuple[dict, dict | None]:
