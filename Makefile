@@ -55,7 +55,7 @@ browser:
 # The serve check refuses a non-loopback HOST without [auth] unless ALLOW_OPEN=1 (then it warns).
 run: install
 	@RISKLENS_ALLOW_OPEN=$(ALLOW_OPEN) $(PY) -m risklens.access $(HOST)
-	RISKLENS_ALLOW_OPEN=$(ALLOW_OPEN) $(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+	RISKLENS_ALLOW_OPEN=$(ALLOW_OPEN) $(PY) app.py --server.address $(HOST) --server.port $(PORT)
 
 test: install-test browser
 	$(PY) -m pytest -q

@@ -1,6 +1,18 @@
-"""RiskLens dashboard entry point: `streamlit run app.py`."""
+"""RiskLens dashboard entry point: `python app.py [streamlit options]` (what `make run` starts) or
+`streamlit run app.py`. Run by Python, the file imports the library's modules first (risklens.preload) and then
+serves itself, so the first visitor does not wait for those imports."""
 
+import sys
 from pathlib import Path
+
+if __name__ == "__main__" and "streamlit" not in sys.modules:  # `python app.py`: preload, then serve this file
+    from risklens.preload import preload
+
+    print(f"RiskLens: the dashboard's modules imported in {preload():.1f} s", file=sys.stderr)
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", "run", __file__, *sys.argv[1:]]
+    sys.exit(streamlit_cli.main())
 
 import streamlit as st
 

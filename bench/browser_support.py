@@ -39,18 +39,22 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0, *, port: int | None = None,
-                     env: dict | None = None, args: tuple = (), procs: list | None = None):
-    """Serve app.py from this checkout with RISKLENS_HOME=home; yields the base URL.
+                     env: dict | None = None, args: tuple = (), procs: list | None = None,
+                     times: dict | None = None):
+    """Serve app.py from this checkout as `make run` does (`python app.py`: the library's modules are imported
+    before the server listens) with RISKLENS_HOME=home; yields the base URL.
 
     ``port`` (default: a free one), extra ``env`` variables and extra ``streamlit run`` ``args`` are for
     servers whose URL must be known before they start (an OIDC redirect) or that read other settings;
-    ``procs`` (a list) receives the server's process (to measure its memory)."""
+    ``procs`` (a list) receives the server's process (to measure its memory); ``times`` (a dict) receives
+    ``"healthy"``, the seconds from the server's start until its health check answers."""
     port = port or free_port()
     env = dict(os.environ, RISKLENS_HOME=str(home), RISKLENS_DEMO_N=str(demo_n), PYTHONPATH=str(ROOT), **(env or {}))
     home.mkdir(parents=True, exist_ok=True)
     log = open(home / "server.log", "w")
+    start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -61,6 +65,8 @@ def streamlit_server(home: Path, demo_n: int, timeout: float = 600.0, *, port: i
         while True:
             try:
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                    if times is not None:
+                        times["healthy"] = time.perf_counter() - start
                     break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
