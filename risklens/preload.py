@@ -3,7 +3,8 @@
 `streamlit run app.py` imports nothing until the first visitor's script run, so that visitor waits for several
 seconds of imports (scikit-learn's estimator list that skops reads, XGBoost, SciPy, the explainers' numba
 modules). `python app.py` -- what `make run` starts -- imports them first, the way an application server
-preloads its application before it accepts connections; the server then becomes healthy a few seconds later
+preloads its application before it accepts connections (one tiny jitted call also sets up numba, which the
+first explanation would otherwise pay for); the server then becomes healthy a few seconds later
 and its first page is drawn as fast as any later session's. Only library modules are listed: none loads
 streamlit, so no Streamlit cache is declared before the server's runtime exists.
 """
@@ -12,6 +13,10 @@ from __future__ import annotations
 
 import importlib
 import time
+
+import numpy as np
+
+from risklens.modeling._standardise import standardise
 
 #: Imported by ``python app.py`` before the server starts: every library module the Home and Patients pages
 #: reach on a first visit (each pulls in its own third-party imports), plus the two loaders imported on first use.
@@ -30,8 +35,10 @@ PAGE_MODULES = (
 
 
 def preload(modules: tuple[str, ...] = PAGE_MODULES) -> float:
-    """Import ``modules``; returns the seconds it took."""
+    """Import ``modules`` and make one jitted call; returns the seconds it took."""
     start = time.perf_counter()
     for name in modules:
         importlib.import_module(name)
+    # the process's first call of any numba kernel sets up numba's CPU target (about 0.5 s), whichever kernel it is
+    standardise(np.zeros((1, 1)), np.zeros(1), None, None)
     return time.perf_counter() - start
