@@ -70,9 +70,10 @@ def change_figure(tl: StayTimeline, row_id: str, top: int = 8) -> go.Figure:
                "marker": {"color": [RAISE if v > 0 else LOWER for v in values]},
                "hovertemplate": "%{y}<br>%{x:+.2f} risk points<extra></extra>"}]
     hours = f["hour"].iloc[k] - f["hour"].iloc[k - 1]
-    layout = _layout(f"What changed since the previous window ({hours:.0f} h earlier)<br><sup>risk {delta:+.1f} points: "
-                     "each concept's contribution now minus then (they add up to the change)</sup>", "risk points", "",
-                     height=max(240, 26 * len(values) + 120), legend=False)
+    # the chart sits in a narrow column: the title and its note on short lines, so none is cut at the edge
+    layout = _layout(f"What changed since the previous window<br><sup>{hours:.0f} h earlier, risk {delta:+.1f} points; each "
+                     "bar is a concept's<br>contribution now minus then (they sum to the change)</sup>",
+                     "risk points", "", height=max(270, 26 * len(values) + 150), legend=False)
     layout["shapes"] = [_vline(0, NEUTRAL)[0]]
-    layout["margin"] = fitted_margin(labels)
+    layout["margin"] = fitted_margin(labels, top=100)
     return page_figure(traces, layout)
