@@ -19,13 +19,13 @@ import numpy as np
 from risklens.modeling._standardise import standardise
 
 #: Imported by ``python app.py`` before the server starts: every library module the Home and Patients pages
-#: reach on a first visit (each pulls in its own third-party imports), plus the two loaders imported on first use.
+#: reach on a first visit (each pulls in its own third-party imports), plus the loaders imported on first use
+#: (``risklens.modeling._standardise`` is imported above, for the jitted call).
 PAGE_MODULES = (
     "risklens.access", "risklens.audit", "risklens.demo", "risklens.cohorts.upload", "risklens.cohorts.stored",
     "risklens.cohorts.ward", "risklens.study.protocol", "risklens.explain.registry", "risklens.explain.store",
     "risklens.explain._lime_kernel", "risklens.explain._treeshap_numba", "risklens.explain._mlp_numba",
-    "risklens.modeling.store", "risklens.modeling.conformal",
-    "risklens.modeling._standardise", "risklens.metrics.lead_time", "risklens.patients.index",
+    "risklens.modeling.store", "risklens.modeling.conformal", "risklens.metrics.lead_time", "risklens.patients.index",
     "risklens.patients.worklist", "risklens.patients.stay", "risklens.patients.concept_waterfall",
     "risklens.patients.summary", "risklens.patients.lime_bins", "risklens.plots.cohort", "risklens.plots.concepts",
     "risklens.plots.evaluation", "risklens.plots.model", "risklens.plots.patient", "risklens.plots.stay",
