@@ -60,10 +60,8 @@ def _finish(fig: go.Figure, title: str, x: str, y: str, height: int | None = Non
     leg["bgcolor"] = "rgba(128,128,128,0.10)"
     fig.update_layout(
         title={"text": title},
-        xaxis_title=x,
-        yaxis_title=y,
-        xaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
-        yaxis_ticklabeloverflow=QUICK_TICKS["ticklabeloverflow"],
+        xaxis={"title": {"text": x}, **QUICK_TICKS},
+        yaxis={"title": {"text": y}, **QUICK_TICKS},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         showlegend=legend,
         legend=leg,
