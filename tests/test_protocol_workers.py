@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from risklens.cohorts import load_builtin
+from risklens.safety import atomic_write_text
 from risklens.study import ProtocolSettings, SeedPlan, run_protocol
 from risklens.study.workers import MIN_WORK, LocalWorkers, choose_workers, map_units
 
@@ -63,7 +64,7 @@ def test_workers_do_not_run_the_main_script_again(tmp_path, monkeypatch):
 
     marker = tmp_path / "ran"
     script = tmp_path / "main_script.py"
-    script.write_text(f"open({str(marker)!r}, 'a').write('ran\\n')\n")
+    atomic_write_text(script, f"open({str(marker)!r}, 'a').write('ran\\n')\n")
     fake = types.ModuleType("__main__")
     fake.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", fake)
